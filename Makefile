@@ -1,0 +1,37 @@
+# Builds and installs the extension with PGXS (PostgreSQL 15). The pure core is also built, with its
+# unit tests and benchmarks, by CMakeLists.txt; scripts/test.sh runs everything.
+EXTENSION = embedding
+EXTVERSION = 0.1.0
+MODULE_big = embedding
+
+CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
+GLUE_SRCS := $(sort $(wildcard src/pg/*.cpp src/pg/hnsw/*.cpp))
+OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
+
+# The install script is assembled from its parts in sql/ext (one per area).
+EXT_PARTS := $(sort $(wildcard sql/ext/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+# Every sql/<name>.sql is a pg_regress test with expected/<name>.out.
+REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -I$(CURDIR)/src
+PG_CXXFLAGS = -std=c++20 -O2 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+              -Wno-register -fvisibility-inlines-hidden
+SHLIB_LINK = -lstdc++ -lpthread
+
+# No LLVM bitcode: the JIT does not inline C++ and clang would need the same flags.
+override with_llvm = no
+
+PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# Instruction-set files are built for their instruction set only; dispatch picks them at run time.
+%_avx2.o: override CXXFLAGS += -mavx2 -mfma
+
+$(OBJS): $(wildcard src/core/*/*.h src/pg/*.h src/pg/hnsw/*.h)
+
+$(EXTENSION)--$(EXTVERSION).sql: $(EXT_PARTS)
+	cat $^ > $@

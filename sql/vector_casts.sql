@@ -1,0 +1,25 @@
+-- Casts between vector and arrays, and typmod coercion.
+SELECT ARRAY[1,2,3]::vector;
+SELECT ARRAY[1.5,2,3]::real[]::vector;
+SELECT ARRAY[1.5,2,3]::double precision[]::vector;
+SELECT ARRAY[1.5,2,3]::numeric[]::vector;
+SELECT ARRAY[1,2,3]::vector(3);
+SELECT ARRAY[1,2,3]::vector(2);
+SELECT '[1,2,3]'::vector::real[];
+SELECT '{1,2,3}'::real[]::vector;
+SELECT ARRAY[[1,2],[3,4]]::vector;
+SELECT ARRAY[1,NULL,3]::vector;
+SELECT ARRAY['NaN']::real[]::vector;
+SELECT ARRAY['Infinity']::double precision[]::vector;
+SELECT ARRAY[1e39]::double precision[]::vector;
+SELECT '{}'::real[]::vector;
+SELECT ARRAY[1,2]::smallint[]::vector;
+SELECT array_fill(1, ARRAY[16001])::vector;
+SELECT '[1,2,3]'::vector(3)::vector(3);
+SELECT '[1,2,3]'::vector::vector(2);
+CREATE TABLE t_cast (v vector(3));
+INSERT INTO t_cast VALUES (ARRAY[1,2,3]), ('{4,5,6}'::real[]), (ARRAY[7,8,9]::float8[]), (ARRAY[1.1,2.2,3.3]::numeric[]);
+INSERT INTO t_cast VALUES (ARRAY[1,2]);
+SELECT * FROM t_cast;
+SELECT v::real[] FROM t_cast ORDER BY v LIMIT 1;
+DROP TABLE t_cast;

@@ -1,0 +1,78 @@
+// Element-wise vector arithmetic and aggregate state (see arith.h).
+#include "core/vector/arith.h"
+
+#include <cmath>
+
+#include "core/common/error.h"
+#include "core/vector/kernels.h"
+
+namespace embedding::vec {
+namespace {
+
+[[noreturn]] void overflow() {
+  throw Error(ErrorCode::kOutOfRange, "value out of range: overflow");
+}
+
+}  // namespace
+
+void elementwise(ElementOp op, const float* a, const float* b, float* out, std::size_t n) {
+  switch (op) {
+    case ElementOp::kAdd:
+      for (std::size_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+      break;
+    case ElementOp::kSub:
+      for (std::size_t i = 0; i < n; ++i) out[i] = a[i] - b[i];
+      break;
+    case ElementOp::kMul:
+      for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * b[i];
+      break;
+  }
+  // Checked in a second pass so the loops above stay vectorisable.
+  for (std::size_t i = 0; i < n; ++i) {
+    if (std::isinf(out[i])) overflow();
+    if (op == ElementOp::kMul && out[i] == 0 && a[i] != 0 && b[i] != 0)
+      throw Error(ErrorCode::kOutOfRange, "value out of range: underflow");
+  }
+}
+
+void l2_normalize(const float* a, float* out, std::size_t n) {
+  double norm = kernels::norm(a, n);
+  if (norm > 0) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i] / norm);
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::isinf(out[i])) overflow();
+  } else {
+    for (std::size_t i = 0; i < n; ++i) out[i] = 0.0f;
+  }
+}
+
+int compare(const float* a, int na, const float* b, int nb) {
+  int n = na < nb ? na : nb;
+  for (int i = 0; i < n; ++i) {
+    if (a[i] < b[i]) return -1;
+    if (a[i] > b[i]) return 1;
+  }
+  return na < nb ? -1 : (na > nb ? 1 : 0);
+}
+
+void accumulate(double* state, std::size_t n, const float* x) {
+  state[0] += 1.0;
+  for (std::size_t i = 0; i < n; ++i) state[i + 1] += x[i];
+  for (std::size_t i = 0; i < n; ++i)
+    if (std::isinf(state[i + 1])) overflow();
+}
+
+void combine(double* state_a, const double* state_b, std::size_t n) {
+  for (std::size_t i = 0; i <= n; ++i) state_a[i] += state_b[i];
+  for (std::size_t i = 1; i <= n; ++i)
+    if (std::isinf(state_a[i])) overflow();
+}
+
+void average(const double* state, std::size_t n, float* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<float>(state[i + 1] / state[0]);
+    if (std::isinf(out[i])) overflow();
+  }
+}
+
+}  // namespace embedding::vec

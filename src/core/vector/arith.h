@@ -1,0 +1,25 @@
+// Element-wise vector arithmetic, normalisation, ordering and aggregate state, with pgvector's
+// overflow rules. Pure functions over float arrays; the glue owns the memory.
+#pragma once
+
+#include <cstddef>
+
+namespace embedding::vec {
+
+enum class ElementOp { kAdd, kSub, kMul };
+
+// out[i] = a[i] op b[i]; throws kOutOfRange on overflow (and, for kMul, on underflow to zero).
+void elementwise(ElementOp op, const float* a, const float* b, float* out, std::size_t n);
+// out = a / |a|; a zero vector gives zeros (pgvector).
+void l2_normalize(const float* a, float* out, std::size_t n);
+// Lexicographic by element, then by dimension (pgvector's vector_cmp).
+int compare(const float* a, int na, const float* b, int nb);
+
+// avg() state: state[0] = count, state[1..n] = sums, in double. Accumulate checks the dimension.
+void accumulate(double* state, std::size_t n, const float* x);
+// state_a += state_b (both n+1 long).
+void combine(double* state_a, const double* state_b, std::size_t n);
+// out[i] = sums / count as float; throws kOutOfRange if a mean does not fit in float4.
+void average(const double* state, std::size_t n, float* out);
+
+}  // namespace embedding::vec

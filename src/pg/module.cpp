@@ -1,0 +1,15 @@
+// Module entry: the PG_MODULE_MAGIC block and _PG_init, which picks the distance kernels once per
+// backend and registers the extension's GUCs.
+#include "core/vector/kernels.h"
+#include "pg/guard.h"
+
+extern "C" {
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+}
+
+extern "C" void _PG_init(void) {
+  // Choose the SIMD kernels now, not on the first distance call.
+  (void)embedding::kernels::active();
+}

@@ -1,0 +1,67 @@
+// Running PostgreSQL calls underneath live C++ objects, and tying C++ objects to memory contexts.
+// pg_call() turns an ereport into a C++ exception (so destructors run); guarded() re-raises it.
+#pragma once
+
+#include <exception>
+#include <new>
+#include <utility>
+
+#include "pg/guard.h"
+
+extern "C" {
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg {
+
+// A PostgreSQL error in flight as a C++ exception; the guard re-raises the saved ErrorData.
+class PgError : public std::exception {
+ public:
+  explicit PgError(ErrorData* data) : data_(data) {}
+  ErrorData* data() const { return data_; }
+  const char* what() const noexcept override { return "PostgreSQL error"; }
+
+ private:
+  ErrorData* data_;
+};
+
+// Saves the current error (inside PG_CATCH), clears PostgreSQL's error state, and throws it.
+[[noreturn]] void throw_current_pg_error(MemoryContext context);
+
+// Runs fn(), a PostgreSQL call that may ereport, and converts an error into PgError.
+template <typename Fn>
+void pg_call(Fn&& fn) {
+  MemoryContext context = CurrentMemoryContext;
+  bool failed = false;
+  PG_TRY();
+  { fn(); }
+  PG_CATCH();
+  { failed = true; }
+  PG_END_TRY();
+  if (failed) throw_current_pg_error(context);
+}
+
+// CHECK_FOR_INTERRUPTS() for code that has C++ objects on the stack (threads to stop).
+void check_for_interrupts();
+
+// Allocates a T with new and deletes it when `context` is reset or deleted, so an error that
+// longjmps past its owner does not leak it (memory, threads, file mappings).
+template <typename T, typename... Args>
+T* new_owned(MemoryContext context, Args&&... args) {
+  struct Holder {
+    MemoryContextCallback callback;
+    T* object;
+  };
+  auto* holder = static_cast<Holder*>(MemoryContextAllocZero(context, sizeof(Holder)));
+  holder->object = new T(std::forward<Args>(args)...);
+  holder->callback.func = [](void* arg) {
+    auto* h = static_cast<Holder*>(arg);
+    delete h->object;
+    h->object = nullptr;
+  };
+  holder->callback.arg = holder;
+  MemoryContextRegisterResetCallback(context, &holder->callback);
+  return holder->object;
+}
+
+}  // namespace embedding::pg

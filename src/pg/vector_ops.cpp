@@ -1,0 +1,139 @@
+// SQL functions and operators on `vector`: distances, element-wise arithmetic, comparisons,
+// norms and sub-vectors. Each fetches its arguments, calls the core, and builds the result.
+#include <cmath>
+
+#include "core/common/error.h"
+#include "core/vector/arith.h"
+#include "core/vector/codec.h"
+#include "core/vector/kernels.h"
+#include "pg/guard.h"
+#include "pg/vector.h"
+
+extern "C" {
+#include "utils/varbit.h"
+}
+
+namespace kernels = embedding::kernels;
+namespace vec = embedding::vec;
+using embedding::pg::PgVector;
+
+namespace {
+
+using DistanceFn = double (*)(const float*, const float*, std::size_t);
+
+Datum distance(FunctionCallInfo fcinfo, DistanceFn fn, double sign = 1.0) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  PgVector* b = EMB_GETARG_VECTOR(1);
+  embedding::pg::check_same_dims(a, b);
+  PG_RETURN_FLOAT8(sign * fn(a->x, b->x, a->dim));
+}
+
+// The index support function: float32 squared distance, no fallback (as pgvector).
+double l2_squared(const float* a, const float* b, std::size_t n) {
+  return kernels::active().l2_squared(a, b, n);
+}
+
+Datum elementwise(FunctionCallInfo fcinfo, vec::ElementOp op) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  PgVector* b = EMB_GETARG_VECTOR(1);
+  embedding::pg::check_same_dims(a, b);
+  PgVector* result = embedding::pg::new_vector(a->dim);
+  vec::elementwise(op, a->x, b->x, result->x, a->dim);
+  PG_RETURN_POINTER(result);
+}
+
+int compare_args(FunctionCallInfo fcinfo) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  PgVector* b = EMB_GETARG_VECTOR(1);
+  return vec::compare(a->x, a->dim, b->x, b->dim);
+}
+
+}  // namespace
+
+EMB_FUNCTION(l2_distance) { return distance(fcinfo, kernels::l2_distance); }
+EMB_FUNCTION(vector_l2_squared_distance) { return distance(fcinfo, l2_squared); }
+EMB_FUNCTION(inner_product) { return distance(fcinfo, kernels::inner_product); }
+EMB_FUNCTION(vector_negative_inner_product) {
+  return distance(fcinfo, kernels::inner_product, -1.0);
+}
+EMB_FUNCTION(cosine_distance) { return distance(fcinfo, kernels::cosine_distance); }
+EMB_FUNCTION(l1_distance) { return distance(fcinfo, kernels::l1_distance); }
+
+// Angular distance used by pgvector's ivfflat k-means on normalised vectors: acos(dot) / pi.
+EMB_FUNCTION(vector_spherical_distance) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  PgVector* b = EMB_GETARG_VECTOR(1);
+  embedding::pg::check_same_dims(a, b);
+  double dot = kernels::inner_product(a->x, b->x, a->dim);
+  if (dot > 1) dot = 1;
+  if (dot < -1) dot = -1;
+  PG_RETURN_FLOAT8(acos(dot) / M_PI);
+}
+
+EMB_FUNCTION(vector_add) { return elementwise(fcinfo, vec::ElementOp::kAdd); }
+EMB_FUNCTION(vector_sub) { return elementwise(fcinfo, vec::ElementOp::kSub); }
+EMB_FUNCTION(vector_mul) { return elementwise(fcinfo, vec::ElementOp::kMul); }
+
+EMB_FUNCTION(vector_concat) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  PgVector* b = EMB_GETARG_VECTOR(1);
+  int dim = a->dim + b->dim;
+  vec::check_dim(dim);
+  PgVector* result = embedding::pg::new_vector(dim);
+  memcpy(result->x, a->x, sizeof(float) * a->dim);
+  memcpy(result->x + a->dim, b->x, sizeof(float) * b->dim);
+  PG_RETURN_POINTER(result);
+}
+
+EMB_FUNCTION(vector_lt) { PG_RETURN_BOOL(compare_args(fcinfo) < 0); }
+EMB_FUNCTION(vector_le) { PG_RETURN_BOOL(compare_args(fcinfo) <= 0); }
+EMB_FUNCTION(vector_eq) { PG_RETURN_BOOL(compare_args(fcinfo) == 0); }
+EMB_FUNCTION(vector_ne) { PG_RETURN_BOOL(compare_args(fcinfo) != 0); }
+EMB_FUNCTION(vector_ge) { PG_RETURN_BOOL(compare_args(fcinfo) >= 0); }
+EMB_FUNCTION(vector_gt) { PG_RETURN_BOOL(compare_args(fcinfo) > 0); }
+EMB_FUNCTION(vector_cmp) { PG_RETURN_INT32(compare_args(fcinfo)); }
+
+EMB_FUNCTION(vector_dims) { PG_RETURN_INT32(EMB_GETARG_VECTOR(0)->dim); }
+
+EMB_FUNCTION(vector_norm) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  PG_RETURN_FLOAT8(kernels::norm(a->x, a->dim));
+}
+
+EMB_FUNCTION(l2_normalize) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  PgVector* result = embedding::pg::new_vector(a->dim);
+  vec::l2_normalize(a->x, result->x, a->dim);
+  PG_RETURN_POINTER(result);
+}
+
+// subvector(v, start, count): 1-based like substring; start is clamped, the result must be
+// non-empty.
+EMB_FUNCTION(subvector) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  int32 start = PG_GETARG_INT32(1);
+  int32 count = PG_GETARG_INT32(2);
+  if (count < 1) vec::check_dim(0);
+  // end = start + count, computed without overflow (a->dim and count are positive).
+  int32 end = start > a->dim - count ? a->dim + 1 : start + count;
+  if (start < 1) start = 1;
+  if (start > a->dim) vec::check_dim(0);
+  int dim = end - start;
+  vec::check_dim(dim);
+  PgVector* result = embedding::pg::new_vector(dim);
+  memcpy(result->x, a->x + (start - 1), sizeof(float) * dim);
+  PG_RETURN_POINTER(result);
+}
+
+// binary_quantize(v) -> bit: bit i is set when element i > 0.
+EMB_FUNCTION(binary_quantize) {
+  PgVector* a = EMB_GETARG_VECTOR(0);
+  int len = VARBITTOTALLEN(a->dim);
+  VarBit* result = static_cast<VarBit*>(palloc0(len));
+  SET_VARSIZE(result, len);
+  VARBITLEN(result) = a->dim;
+  bits8* bits = VARBITS(result);
+  for (int i = 0; i < a->dim; ++i)
+    if (a->x[i] > 0) bits[i / 8] |= static_cast<bits8>(0x80 >> (i % 8));
+  PG_RETURN_VARBIT_P(result);
+}

@@ -1,0 +1,64 @@
+// Unit tests of element-wise arithmetic, normalisation, ordering and avg() state.
+#include "core/vector/arith.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/common/error.h"
+
+namespace embedding::vec {
+namespace {
+
+TEST(Arith, ElementwiseOps) {
+  std::vector<float> a = {1, 2, 3}, b = {4, 5, 6}, out(3);
+  elementwise(ElementOp::kAdd, a.data(), b.data(), out.data(), 3);
+  EXPECT_EQ(out, (std::vector<float>{5, 7, 9}));
+  elementwise(ElementOp::kSub, a.data(), b.data(), out.data(), 3);
+  EXPECT_EQ(out, (std::vector<float>{-3, -3, -3}));
+  elementwise(ElementOp::kMul, a.data(), b.data(), out.data(), 3);
+  EXPECT_EQ(out, (std::vector<float>{4, 10, 18}));
+}
+
+TEST(Arith, OverflowAndUnderflowAreErrors) {
+  float big = 3e38f, tiny = 1e-38f, out;
+  EXPECT_THROW(elementwise(ElementOp::kAdd, &big, &big, &out, 1), Error);
+  EXPECT_THROW(elementwise(ElementOp::kMul, &big, &big, &out, 1), Error);
+  EXPECT_THROW(elementwise(ElementOp::kMul, &tiny, &tiny, &out, 1), Error);
+  float zero = 0;
+  EXPECT_NO_THROW(elementwise(ElementOp::kMul, &zero, &tiny, &out, 1));
+}
+
+TEST(Arith, NormalizeHandlesZeroAndTiny) {
+  std::vector<float> zero = {0, 0}, tiny = {3e-30f, 4e-30f}, out(2);
+  l2_normalize(zero.data(), out.data(), 2);
+  EXPECT_EQ(out, (std::vector<float>{0, 0}));
+  l2_normalize(tiny.data(), out.data(), 2);
+  EXPECT_FLOAT_EQ(out[0], 0.6f);
+  EXPECT_FLOAT_EQ(out[1], 0.8f);
+}
+
+TEST(Arith, CompareIsLexicographicThenByLength) {
+  float a[] = {1, 2, 3}, b[] = {1, 2, 4};
+  EXPECT_LT(compare(a, 3, b, 3), 0);
+  EXPECT_GT(compare(b, 3, a, 3), 0);
+  EXPECT_EQ(compare(a, 3, a, 3), 0);
+  EXPECT_LT(compare(a, 2, a, 3), 0);
+  EXPECT_LT(compare(b, 1, a, 3), 0);  // equal prefix: the shorter sorts first
+}
+
+TEST(Arith, AverageState) {
+  std::vector<double> s(3, 0.0), t(3, 0.0);
+  float x[] = {1, 2}, y[] = {3, 6};
+  accumulate(s.data(), 2, x);
+  accumulate(t.data(), 2, y);
+  combine(s.data(), t.data(), 2);
+  float out[2];
+  average(s.data(), 2, out);
+  EXPECT_EQ(s[0], 2.0);
+  EXPECT_FLOAT_EQ(out[0], 2.0f);
+  EXPECT_FLOAT_EQ(out[1], 4.0f);
+}
+
+}  // namespace
+}  // namespace embedding::vec
