@@ -4,8 +4,9 @@
 #pragma once
 
 extern "C" {
-#include "fmgr.h"
 #include "postgres.h"
+
+#include "fmgr.h"
 }
 
 #include <utility>

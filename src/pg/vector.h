@@ -3,8 +3,9 @@
 #pragma once
 
 extern "C" {
-#include "fmgr.h"
 #include "postgres.h"
+
+#include "fmgr.h"
 }
 
 namespace embedding::pg {
