@@ -2,6 +2,7 @@
 // backend and registers the extension's GUCs.
 #include "core/vector/kernels.h"
 #include "pg/guard.h"
+#include "pg/hnsw/options.h"
 
 extern "C" {
 PG_MODULE_MAGIC;
@@ -12,4 +13,5 @@ void _PG_init(void);
 extern "C" void _PG_init(void) {
   // Choose the SIMD kernels now, not on the first distance call.
   (void)embedding::kernels::active();
+  embedding::pg::hnsw::register_options();
 }

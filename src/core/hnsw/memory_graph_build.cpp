@@ -1,0 +1,137 @@
+// MemoryGraph::build: links the pending nodes with several std::threads. Workers run core
+// code only, with signals blocked; the calling thread works too and alone reports progress.
+#include <pthread.h>
+
+#include <chrono>
+#include <csignal>
+#include <exception>
+#include <thread>
+
+#include "core/common/error.h"
+#include "core/hnsw/memory_graph.h"
+
+namespace embedding::hnsw {
+namespace {
+
+// Blocks every signal on this thread while alive, so that threads started meanwhile inherit
+// the full mask: signals must reach the backend's own thread, never a worker.
+class BlockSignals {
+ public:
+  BlockSignals() {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved_);
+  }
+  ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+  BlockSignals(const BlockSignals&) = delete;
+  BlockSignals& operator=(const BlockSignals&) = delete;
+
+ private:
+  sigset_t saved_;
+};
+
+}  // namespace
+
+void MemoryGraph::build(const BuildOptions& options) {
+  if (broken_) throw Error(ErrorCode::kInternal, "HNSW graph used after an interrupted build");
+  const std::size_t begin = linked_;
+  const std::size_t end = size();
+  const std::size_t total = end - begin;
+  if (total == 0) {
+    if (options.progress) options.progress(0, 0);
+    return;
+  }
+  const int threads = std::max(1, options.threads);
+  if (threads > 1 && lock_count_ < end) {
+    locks_ = std::make_unique<std::atomic<std::uint8_t>[]>(end);  // zeroed: unlocked
+    lock_count_ = end;
+  }
+
+  std::atomic<std::size_t> next{begin};
+  std::atomic<std::size_t> done{0};
+  std::atomic<int> running{0};
+  std::atomic<bool> stop{false};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  const auto fail = [&](std::exception_ptr error) {
+    std::lock_guard<std::mutex> guard(failure_mutex);
+    if (!failure) failure = error;
+    stop.store(true);
+  };
+  const auto cancelled = [&] { return options.cancel != nullptr && options.cancel->cancelled(); };
+
+  using Clock = std::chrono::steady_clock;
+  const auto interval = std::chrono::milliseconds(std::max(1, options.progress_interval_ms));
+  Clock::time_point next_report = Clock::now() + interval;
+  const auto report = [&](bool force) {
+    if (!options.progress) return;
+    const Clock::time_point now = Clock::now();
+    if (!force && now < next_report) return;
+    next_report = now + interval;
+    options.progress(done.load(std::memory_order_relaxed), total);
+  };
+
+  // Each thread claims one node at a time: an insert costs far more than the atomic add,
+  // and nodes are linked roughly in id order, as a serial build would.
+  const auto work = [&](bool caller) {
+    try {
+      MemorySearchContext context;
+      prepare_context(context);
+      while (!stop.load(std::memory_order_relaxed)) {
+        if (cancelled()) {
+          stop.store(true);
+          break;
+        }
+        const std::size_t node = next.fetch_add(1, std::memory_order_relaxed);
+        if (node >= end) break;
+        link_node(node, context);
+        done.fetch_add(1, std::memory_order_relaxed);
+        if (caller) report(false);
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  };
+
+  concurrent_ = threads > 1;
+  std::vector<std::thread> workers;
+  {
+    BlockSignals blocked;
+    try {
+      for (int i = 1; i < threads; ++i) {
+        workers.emplace_back([&] {
+          work(false);
+          running.fetch_sub(1);
+        });
+        running.fetch_add(1);  // after the start succeeded; the count may dip below 0 meanwhile
+      }
+    } catch (...) {
+      fail(std::current_exception());
+    }
+  }
+  work(true);
+  // Keep reporting (and letting the progress callback cancel) until the workers finish.
+  while (running.load() > 0) {
+    try {
+      report(false);
+    } catch (...) {
+      fail(std::current_exception());
+    }
+    if (cancelled()) stop.store(true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (std::thread& worker : workers) worker.join();
+  concurrent_ = false;
+
+  if (failure || done.load() < total) {
+    broken_ = true;
+    if (failure) std::rethrow_exception(failure);
+    throw Error(ErrorCode::kCancelled, "canceling statement due to user request",
+                "HNSW index build interrupted");
+  }
+  linked_ = end;
+  sort_duplicates();
+  report(true);
+}
+
+}  // namespace embedding::hnsw

@@ -1,0 +1,311 @@
+// ambuild for hnsw: read the heap into the core's in-memory graph (merging identical vectors),
+// link it with worker threads, write all pages, then WAL-log them in one pass. A graph that
+// outgrows maintenance_work_mem is written out early and the remaining rows are inserted on disk.
+#include <cstring>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/hnsw/memory_graph.h"
+#include "pg/guard.h"
+#include "pg/hnsw/hnsw.h"
+#include "pg/hnsw/insert.h"
+#include "pg/hnsw/options.h"
+#include "pg/hnsw/pages.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "commands/progress.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/smgr.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::hnsw {
+namespace {
+
+using embedding::hnsw::MemoryGraph;
+using embedding::hnsw::Metric;
+
+constexpr int kPhaseLoad = PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE + 1;
+
+struct BuildState {
+  Relation index;
+  Metric metric;
+  int dimensions;
+  embedding::hnsw::Params params;
+  std::size_t memory_limit;
+  std::unique_ptr<MemoryGraph> graph;
+  std::vector<ItemPointerData> tids;  // the heap row of each graph node
+  bool spilled = false;               // pages written; rows now go to disk
+  double rows = 0;
+  double index_tuples = 0;
+  std::vector<float> vector;
+};
+
+std::size_t bytes_per_row(const BuildState& s) {
+  return MemoryGraph::estimate_bytes_per_node(s.dimensions, s.params) + sizeof(ItemPointerData);
+}
+
+// The core merges identical vectors into one node (up to max_heap_tids() rows per element);
+// this walks the written nodes' heap rows in node order: a node's own row, then its duplicates'.
+struct ElementRows {
+  const BuildState& s;
+  std::size_t next = 0;  // position in graph->duplicates(), sorted by original
+
+  // Rows of `node` (called with increasing nodes); writes them to out when it is not null.
+  int collect(std::size_t node, ItemPointerData* out) {
+    const auto& dups = s.graph->duplicates();
+    int count = 0;
+    if (out) out[count] = s.tids[node];
+    ++count;
+    while (next < dups.size() && dups[next].second < node) ++next;
+    for (; next < dups.size() && dups[next].second == node; ++next) {
+      if (out) out[count] = s.tids[dups[next].first];
+      ++count;
+    }
+    return count;
+  }
+};
+
+void link_graph(BuildState& s) {
+  embedding::hnsw::BuildOptions options;
+  options.threads =
+      std::max(1, std::min<int>(max_parallel_maintenance_workers + 1,
+                                static_cast<int>(std::thread::hardware_concurrency())));
+  options.progress = [](std::size_t done, std::size_t total) {
+    check_for_interrupts();  // throws PgError: build() stops its workers, then rethrows
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(done));
+  };
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
+                               static_cast<int64>(s.graph->size()));
+  s.graph->build(options);
+}
+
+// Writes the metapage and every element and neighbour tuple of the in-memory graph, then
+// WAL-logs all pages at once.
+void write_pages(BuildState& s) {
+  const MemoryGraph& g = *s.graph;
+  const std::size_t n = g.size();
+
+  // Pass 1: where each tuple goes (an element and its list share a page when they fit).
+  std::vector<ItemPointerData> element_tids(n), list_tids(n);
+  std::vector<uint16> row_counts(n);
+  ElementRows counter{s};
+  BlockNumber block = 1;
+  Size free_space = empty_page_free_space();
+  OffsetNumber offset = FirstOffsetNumber;
+  auto place = [&](Size size) {
+    if (item_footprint(size) > free_space) {
+      ++block;
+      free_space = empty_page_free_space();
+      offset = FirstOffsetNumber;
+    }
+    free_space -= item_footprint(size);
+    ItemPointerData tid;
+    ItemPointerSet(&tid, block, offset++);
+    return tid;
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    if (g.is_duplicate(i)) continue;
+    row_counts[i] = static_cast<uint16>(counter.collect(i, nullptr));
+    const Size esize = element_size(s.dimensions, row_counts[i]);
+    const Size nsize = neighbor_size(s.params.m, g.level(i));
+    if (item_footprint(esize) + item_footprint(nsize) > free_space &&
+        item_footprint(esize) + item_footprint(nsize) <= empty_page_free_space())
+      free_space = 0;  // start the pair on a fresh page
+    list_tids[i] = place(nsize);
+    element_tids[i] = place(esize);
+  }
+
+  // The metapage.
+  MetaPage meta{};
+  meta.magic = kMagic;
+  meta.version = kVersion;
+  meta.dimensions = static_cast<uint32>(s.dimensions);
+  meta.m = static_cast<uint16>(s.params.m);
+  meta.ef_construction = static_cast<uint16>(s.params.ef_construction);
+  meta.metric = static_cast<uint8>(s.metric);
+  meta.entry_level = -1;
+  ItemPointerSetInvalid(&meta.entry);
+  if (auto entry = g.entry_point()) {
+    meta.entry = element_tids[entry->node];
+    meta.entry_level = static_cast<int16>(entry->level);
+  }
+  meta.insert_page = n > 0 ? block : InvalidBlockNumber;
+  Buffer buf = ReadBuffer(s.index, P_NEW);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  Page page = BufferGetPage(buf);
+  init_page(page);
+  *reinterpret_cast<MetaPage*>(PageGetContents(page)) = meta;
+  reinterpret_cast<PageHeader>(page)->pd_lower += sizeof(MetaPage);
+  MarkBufferDirty(buf);
+  UnlockReleaseBuffer(buf);
+
+  // Pass 2: the tuples, page by page in block order.
+  auto* element = static_cast<ElementTuple*>(palloc0(BLCKSZ));
+  auto* list =
+      static_cast<NeighborTuple*>(palloc0(neighbor_size(s.params.m, embedding::hnsw::kMaxLevel)));
+  buf = InvalidBuffer;
+  auto add = [&](const ItemPointerData& tid, const void* item, Size size) {
+    if (!BufferIsValid(buf) || BufferGetBlockNumber(buf) != ItemPointerGetBlockNumber(&tid)) {
+      if (BufferIsValid(buf)) {
+        MarkBufferDirty(buf);
+        UnlockReleaseBuffer(buf);
+      }
+      buf = ReadBuffer(s.index, P_NEW);
+      LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+      init_page(BufferGetPage(buf));
+      if (BufferGetBlockNumber(buf) != ItemPointerGetBlockNumber(&tid))
+        elog(ERROR, "hnsw: unexpected block %u while writing the index", BufferGetBlockNumber(buf));
+    }
+    OffsetNumber off = PageAddItem(BufferGetPage(buf), static_cast<Item>(const_cast<void*>(item)),
+                                   size, InvalidOffsetNumber, false, false);
+    if (off != ItemPointerGetOffsetNumber(&tid)) elog(ERROR, "hnsw: failed to add index tuple");
+  };
+  ElementRows rows{s};
+  for (std::size_t i = 0; i < n; ++i) {
+    if ((i & 1023) == 0) CHECK_FOR_INTERRUPTS();
+    if (g.is_duplicate(i)) continue;
+    const int level = g.level(i);
+    const Size nsize = neighbor_size(s.params.m, level);
+    memset(list, 0, nsize);
+    list->type = TupleType::kNeighbors;
+    list->level = static_cast<uint8>(level);
+    list->m = static_cast<uint16>(s.params.m);
+    for (int l = 0; l <= level; ++l) {
+      auto ids = g.neighbor_list(i, l);
+      ItemPointerData* out = neighbor_ids(list, l);
+      for (std::size_t k = 0; k < ids.size(); ++k) out[k] = element_tids[ids[k]];
+      list->counts[l] = static_cast<uint16>(ids.size());
+    }
+    add(list_tids[i], list, nsize);
+
+    element->type = TupleType::kElement;
+    element->level = static_cast<uint8>(level);
+    element->deleted = 0;
+    element->heap_tid_count = row_counts[i];
+    element->neighbors = list_tids[i];
+    element->dimensions = static_cast<uint16>(s.dimensions);
+    memcpy(element->vector, g.vector(i), sizeof(float) * s.dimensions);
+    rows.collect(i, heap_tids(element));
+    add(element_tids[i], element, element_size(s.dimensions, row_counts[i]));
+  }
+  if (BufferIsValid(buf)) {
+    MarkBufferDirty(buf);
+    UnlockReleaseBuffer(buf);
+  }
+  pfree(element);
+  pfree(list);
+
+  if (RelationNeedsWAL(s.index))
+    log_newpage_range(s.index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(s.index), true);
+}
+
+// Links and writes what is in memory, then frees it; later rows are inserted on disk.
+void spill(BuildState& s) {
+  link_graph(s);
+  write_pages(s);
+  s.graph.reset();
+  s.tids = {};
+  s.spilled = true;
+}
+
+void add_row(BuildState& s, ItemPointer tid, Datum value) {
+  if (!prepare_vector(value, s.metric, s.dimensions, s.vector.data())) return;
+  s.index_tuples += 1;
+  if (s.spilled) {
+    insert_on_disk(s.index, s.vector.data(), tid);
+    return;
+  }
+  if ((s.graph->size() + 1) * bytes_per_row(s) > s.memory_limit) {
+    ereport(NOTICE, (errmsg("hnsw graph no longer fits into maintenance_work_mem after %zu tuples",
+                            s.graph->size()),
+                     errdetail("Building will take significantly more time."),
+                     errhint("Increase maintenance_work_mem to speed up builds.")));
+    spill(s);
+    insert_on_disk(s.index, s.vector.data(), tid);
+    return;
+  }
+  s.graph->add(s.vector.data());
+  s.tids.push_back(*tid);
+}
+
+void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive,
+                    void* state) {
+  auto& s = *static_cast<BuildState*>(state);
+  s.rows += 1;
+  if (isnull[0]) return;
+  // The callback runs inside the table scan's C frames: no exception may leave it.
+  embedding::pg::guarded([&]() { add_row(s, tid, values[0]); });
+}
+
+}  // namespace
+}  // namespace embedding::pg::hnsw
+
+using namespace embedding::pg::hnsw;
+
+extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo* info) {
+  return embedding::pg::guarded([&]() {
+    if (RelationGetNumberOfBlocks(index) != 0)
+      elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+    MemoryContext build_cxt =
+        AllocSetContextCreate(CurrentMemoryContext, "hnsw build", ALLOCSET_DEFAULT_SIZES);
+    BuildState* s = embedding::pg::new_owned<BuildState>(build_cxt);
+    s->index = index;
+    s->params = index_params(index);
+    s->metric = index_metric(index);
+    s->dimensions = index_dimensions(index);
+    s->memory_limit = static_cast<std::size_t>(maintenance_work_mem) * 1024;
+    s->vector.resize(s->dimensions);
+    // Reserve for the rows the planner expects, as far as memory allows.
+    double expected = heap->rd_rel->reltuples > 0 ? heap->rd_rel->reltuples : 1000;
+    std::size_t capacity = static_cast<std::size_t>(
+        std::min<double>(expected, static_cast<double>(s->memory_limit / bytes_per_row(*s))));
+    s->graph = std::make_unique<embedding::hnsw::MemoryGraph>(s->dimensions, s->metric, s->params,
+                                                              /*seed=*/0x5eed, capacity,
+                                                              index_tuning(s->dimensions));
+    s->tids.reserve(capacity);
+
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
+    table_index_build_scan(heap, index, info, true, true, build_callback, s, nullptr);
+    if (!s->spilled) {
+      link_graph(*s);
+      write_pages(*s);
+    }
+    auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
+    result->heap_tuples = s->rows;
+    result->index_tuples = s->index_tuples;
+    MemoryContextDelete(build_cxt);
+    return result;
+  });
+}
+
+// The init fork of an unlogged index: just the metapage, written and WAL-logged directly.
+extern "C" void hnsw_buildempty(Relation index) {
+  embedding::pg::guarded([&]() {
+    MetaPage meta{};
+    meta.magic = kMagic;
+    meta.version = kVersion;
+    meta.dimensions = static_cast<uint32>(index_dimensions(index));
+    embedding::hnsw::Params params = index_params(index);
+    meta.m = static_cast<uint16>(params.m);
+    meta.ef_construction = static_cast<uint16>(params.ef_construction);
+    meta.metric = static_cast<uint8>(index_metric(index));
+    meta.entry_level = -1;
+    ItemPointerSetInvalid(&meta.entry);
+    meta.insert_page = InvalidBlockNumber;
+    Page page = static_cast<Page>(palloc(BLCKSZ));
+    init_page(page);
+    *reinterpret_cast<MetaPage*>(PageGetContents(page)) = meta;
+    reinterpret_cast<PageHeader>(page)->pd_lower += sizeof(MetaPage);
+    PageSetChecksumInplace(page, kMetaBlock);
+    smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kMetaBlock, page, true);
+    log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kMetaBlock, page, true);
+    smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+  });
+}

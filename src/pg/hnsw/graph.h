@@ -1,0 +1,108 @@
+// PageGraph: the hnsw index pages seen through the core's storage interface (core/hnsw/storage.h),
+// so that the same search and insert algorithms run on the in-memory build graph and on disk.
+#pragma once
+
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "core/hnsw/distance.h"
+#include "core/hnsw/params.h"
+#include "pg/hnsw/pages.h"
+
+namespace embedding::pg::hnsw {
+
+using embedding::hnsw::Candidate;
+using embedding::hnsw::EntryPoint;
+using embedding::hnsw::Metric;
+
+// Copies of element vectors read during one insert or repair, so that the neighbour-selection
+// heuristic (many pairwise distances among the same few dozen nodes) reads each vector once.
+class VectorCache {
+ public:
+  void clear() {
+    slots_.clear();
+    arena_.clear();
+  }
+  const float* find(NodeId node) const {
+    auto it = slots_.find(node);
+    return it == slots_.end() ? nullptr : arena_.data() + it->second;
+  }
+  float* add(NodeId node, std::size_t dimensions) {
+    std::size_t at = arena_.size();
+    arena_.resize(at + dimensions);
+    slots_.emplace(node, at);
+    return arena_.data() + at;
+  }
+
+ private:
+  std::unordered_map<NodeId, std::size_t> slots_;
+  std::vector<float> arena_;
+};
+
+// Reads take a share lock on one buffer at a time and copy what they need; writes (inserts,
+// VACUUM) are serialised by the caller with the index's update lock (lock_for_update()), so a
+// read-modify-write of one neighbour list cannot interleave with another writer.
+class PageGraph {
+ public:
+  // `cache`, when given, keeps the vectors distance(a, b) reads (writers: inserts, VACUUM).
+  PageGraph(Relation index, const MetaPage& meta, VectorCache* cache = nullptr)
+      : index_(index),
+        meta_(meta),
+        distance_(static_cast<Metric>(meta.metric), meta.dimensions),
+        cache_(cache) {}
+
+  const MetaPage& meta() const { return meta_; }
+  Relation index() const { return index_; }
+  const embedding::hnsw::VectorDistance& vector_distance() const { return distance_; }
+
+  std::optional<EntryPoint> entry_point() const {
+    if (meta_.entry_level < 0) return std::nullopt;
+    return EntryPoint{to_node(meta_.entry), meta_.entry_level};
+  }
+  std::size_t neighbor_capacity(int level) const {
+    return level == 0 ? 2u * meta_.m : static_cast<std::size_t>(meta_.m);
+  }
+  std::size_t neighbors(NodeId node, int level, NodeId* out) const;
+  // Copies the element's vector into out (dimensions floats). Returns false if it is not an
+  // element tuple.
+  bool read_vector(NodeId node, float* out) const;
+  float distance(NodeId a, NodeId b) const;
+
+  template <class Fn>
+  void update_neighbors(NodeId node, int level, Fn&& fn) {
+    NodeId ids[2 * embedding::hnsw::kMaxM];
+    const std::size_t count = fn(ids, neighbors(node, level, ids));
+    write_neighbors(node, level, ids, count);
+  }
+  bool offer_entry_point(NodeId node, int level);
+
+  // Replaces the list of `node` at `level` (generic WAL).
+  void write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count);
+
+ private:
+  Relation index_;
+  MetaPage meta_;
+  embedding::hnsw::VectorDistance distance_;
+  VectorCache* cache_;
+};
+
+// Distance from a query vector to stored elements (the core's QueryDistance).
+class PageQueryDistance {
+ public:
+  PageQueryDistance(const PageGraph& graph, const float* query) : graph_(graph), query_(query) {}
+  float operator()(NodeId node) const;
+  // A batch (a node's unvisited neighbours): pins every buffer first and prefetches line pointers
+  // and tuples, so that the cache misses of the batch overlap instead of running one by one.
+  void distances(const NodeId* ids, std::size_t n, float* out) const;
+
+ private:
+  const PageGraph& graph_;
+  const float* query_;
+};
+
+// Heavyweight lock that serialises writers of one index (inserts, VACUUM's repair pass).
+void lock_for_update(Relation index);
+void unlock_for_update(Relation index);
+
+}  // namespace embedding::pg::hnsw

@@ -1,0 +1,48 @@
+// The hnsw index access method's callbacks (one phase a file: build, insert, scan, vacuum, cost,
+// verify) and what they share: the metric and dimensions of an index.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "nodes/pathnodes.h"
+#include "utils/rel.h"
+}
+
+#include "core/hnsw/params.h"
+
+namespace embedding::pg::hnsw {
+
+constexpr int kMaxIndexDimensions = 2000;
+
+// How this index AM builds graphs, for the in-memory build and for inserts on disk alike.
+embedding::hnsw::BuildTuning index_tuning(int dimensions);
+
+// The metric an opclass stands for, from its support functions (1: distance, 2: norm).
+embedding::hnsw::Metric index_metric(Relation index);
+// Dimensions of the indexed column from its typmod; throws for unsupported columns.
+int index_dimensions(Relation index);
+// Copies `value` (a vector Datum) into out (normalised for cosine). Returns false when the
+// vector cannot be indexed (a zero vector under cosine).
+bool prepare_vector(Datum value, embedding::hnsw::Metric metric, int dimensions, float* out);
+
+}  // namespace embedding::pg::hnsw
+
+extern "C" {
+IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo* info);
+void hnsw_buildempty(Relation index);
+bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
+                 IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo* info);
+IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                                       IndexBulkDeleteCallback callback, void* callback_state);
+IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
+void hnsw_costestimate(PlannerInfo* root, IndexPath* path, double loop_count, Cost* startup_cost,
+                       Cost* total_cost, Selectivity* selectivity, double* correlation,
+                       double* pages);
+IndexScanDesc hnsw_beginscan(Relation index, int nkeys, int norderbys);
+void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
+bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir);
+void hnsw_endscan(IndexScanDesc scan);
+}

@@ -1,0 +1,166 @@
+// aminsert for hnsw: one new element linked into the on-disk graph (see insert.h).
+#include "pg/hnsw/insert.h"
+
+#include <random>
+
+#include "core/common/id_set.h"
+#include "core/hnsw/insert.h"
+#include "pg/guard.h"
+#include "pg/hnsw/graph.h"
+#include "pg/hnsw/hnsw.h"
+#include "pg/hnsw/options.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::hnsw {
+namespace {
+
+// Working memory reused by every insert of this backend (owned by TopMemoryContext, so an error
+// in the middle of an insert leaks nothing).
+struct InsertContext {
+  embedding::IdSet visited;
+  VectorCache cache;
+  embedding::hnsw::SearchScratch scratch;
+  std::mt19937_64 rng{std::random_device{}()};
+  float vector[kMaxIndexDimensions];
+};
+
+InsertContext& insert_context() {
+  static InsertContext* context = nullptr;
+  if (context == nullptr) context = new_owned<InsertContext>(TopMemoryContext);
+  return *context;
+}
+
+// Adds `item` to the locked page of `buf` and returns its offset; InvalidOffsetNumber if no room.
+OffsetNumber add_item(Page page, const void* item, Size size) {
+  if (PageGetFreeSpace(page) < MAXALIGN(size)) return InvalidOffsetNumber;
+  return PageAddItem(page, static_cast<Item>(const_cast<void*>(item)), size, InvalidOffsetNumber,
+                     false, false);
+}
+
+// A page with `needed` bytes free: the metapage's insert page if it has room, else a new page.
+// Returns the buffer exclusively locked and registered in `state` (a new page is initialised).
+Buffer page_with_room(Relation index, MetaPage& meta, Size needed, GenericXLogState* state,
+                      Page* page) {
+  if (meta.insert_page != InvalidBlockNumber && meta.insert_page != kMetaBlock) {
+    Buffer buf = ReadBuffer(index, meta.insert_page);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (PageGetFreeSpace(BufferGetPage(buf)) >= needed) {
+      *page = GenericXLogRegisterBuffer(state, buf, 0);
+      return buf;
+    }
+    UnlockReleaseBuffer(buf);
+  }
+  LockRelationForExtension(index, ExclusiveLock);
+  Buffer buf = ReadBuffer(index, P_NEW);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  UnlockRelationForExtension(index, ExclusiveLock);
+  *page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+  init_page(*page);
+  meta.insert_page = BufferGetBlockNumber(buf);
+  return buf;
+}
+
+}  // namespace
+
+ItemPointerData place_element(Relation index, MetaPage& meta, const float* vector, int level,
+                              const ItemPointerData* heap_tids, int heap_tid_count) {
+  const Size esize = element_size(meta.dimensions, heap_tid_count);
+  const Size nsize = neighbor_size(meta.m, level);
+  auto* element = static_cast<ElementTuple*>(palloc0(esize));
+  element->type = TupleType::kElement;
+  element->level = static_cast<uint8>(level);
+  element->heap_tid_count = static_cast<uint16>(heap_tid_count);
+  element->dimensions = static_cast<uint16>(meta.dimensions);
+  memcpy(element->vector, vector, sizeof(float) * meta.dimensions);
+  for (int i = 0; i < heap_tid_count; ++i) hnsw::heap_tids(element)[i] = heap_tids[i];
+  auto* neighbors = static_cast<NeighborTuple*>(palloc0(nsize));
+  neighbors->type = TupleType::kNeighbors;
+  neighbors->level = static_cast<uint8>(level);
+  neighbors->m = meta.m;
+
+  const BlockNumber old_insert_page = meta.insert_page;
+  const bool together = item_footprint(esize) + item_footprint(nsize) <= empty_page_free_space();
+  GenericXLogState* state = GenericXLogStart(index);
+  Page page;
+  Buffer ebuf = page_with_room(index, meta,
+                               together ? MAXALIGN(esize) + item_footprint(nsize) : MAXALIGN(esize),
+                               state, &page);
+  Buffer nbuf = InvalidBuffer;
+  Page npage = page;
+  if (!together || PageGetFreeSpace(page) < MAXALIGN(esize) + item_footprint(nsize)) {
+    // Large vectors: the neighbour list goes on a page of its own.
+    LockRelationForExtension(index, ExclusiveLock);
+    nbuf = ReadBuffer(index, P_NEW);
+    LockBuffer(nbuf, BUFFER_LOCK_EXCLUSIVE);
+    UnlockRelationForExtension(index, ExclusiveLock);
+    npage = GenericXLogRegisterBuffer(state, nbuf, GENERIC_XLOG_FULL_IMAGE);
+    init_page(npage);
+  }
+  ItemPointerData ntid;
+  OffsetNumber noff = add_item(npage, neighbors, nsize);
+  ItemPointerSet(&ntid, BufferGetBlockNumber(BufferIsValid(nbuf) ? nbuf : ebuf), noff);
+  element->neighbors = ntid;
+  OffsetNumber eoff = add_item(page, element, esize);
+  if (noff == InvalidOffsetNumber || eoff == InvalidOffsetNumber)
+    elog(ERROR, "hnsw: failed to add index tuples to page");
+  GenericXLogFinish(state);
+  ItemPointerData etid;
+  ItemPointerSet(&etid, BufferGetBlockNumber(ebuf), eoff);
+  if (BufferIsValid(nbuf)) {
+    meta.insert_page = BufferGetBlockNumber(nbuf);
+    UnlockReleaseBuffer(nbuf);
+  }
+  UnlockReleaseBuffer(ebuf);
+  if (meta.insert_page != old_insert_page) {
+    MetaPage current = read_meta(index);
+    current.insert_page = meta.insert_page;
+    update_meta(index, current);
+  }
+  pfree(element);
+  pfree(neighbors);
+  return etid;
+}
+
+void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid) {
+  InsertContext& ctx = insert_context();
+  lock_for_update(index);
+  MetaPage meta = read_meta(index);
+  const embedding::hnsw::Params params{meta.m, meta.ef_construction};
+  const int level =
+      embedding::hnsw::sample_level(ctx.rng, embedding::hnsw::level_multiplier(meta.m));
+  ItemPointerData etid = place_element(index, meta, vector, level, heap_tid, 1);
+  ctx.cache.clear();
+  PageGraph graph(index, meta, &ctx.cache);
+  PageQueryDistance dist(graph, vector);
+  embedding::hnsw::insert(graph, to_node(etid), level, dist, ctx.visited, params,
+                          index_tuning(meta.dimensions), ctx.scratch);
+  unlock_for_update(index);
+}
+
+}  // namespace embedding::pg::hnsw
+
+using namespace embedding::pg::hnsw;
+
+extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
+                            Relation heap, IndexUniqueCheck check_unique, bool index_unchanged,
+                            IndexInfo* info) {
+  if (isnull[0]) return false;
+  return embedding::pg::guarded([&]() {
+    InsertContext& ctx = insert_context();
+    MemoryContext old = MemoryContextSwitchTo(
+        AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_SMALL_SIZES));
+    MemoryContext insert_cxt = CurrentMemoryContext;
+    const embedding::hnsw::Metric metric = index_metric(index);
+    const int dims = index_dimensions(index);
+    if (prepare_vector(values[0], metric, dims, ctx.vector))
+      insert_on_disk(index, ctx.vector, heap_tid);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(insert_cxt);
+    return false;
+  });
+}

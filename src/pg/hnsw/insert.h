@@ -1,0 +1,18 @@
+// Inserting one vector into an hnsw index on disk: place its tuples, then link it with the core's
+// insert algorithm over PageGraph. Used by aminsert and by a build that outgrew memory.
+#pragma once
+
+#include "pg/hnsw/pages.h"
+
+namespace embedding::pg::hnsw {
+
+// Adds `vector` (prepared: normalised for cosine) for heap row `heap_tid`. Takes the index's
+// update lock for the duration.
+void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid);
+
+// Places an element tuple and its empty neighbour tuple on a page with room (extending the
+// index if needed), WAL-logged. Returns the element's TID.
+ItemPointerData place_element(Relation index, MetaPage& meta, const float* vector, int level,
+                              const ItemPointerData* heap_tids, int heap_tid_count);
+
+}  // namespace embedding::pg::hnsw

@@ -1,0 +1,129 @@
+// The on-disk layout of an hnsw index: a metapage at block 0, then pages of element tuples
+// (vector, level, heap TIDs) and neighbour tuples (one id list per level), all via the buffer
+// manager.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "storage/itemptr.h"
+#include "utils/rel.h"
+}
+
+#include <algorithm>
+#include <cstdint>
+
+#include "core/hnsw/params.h"
+
+namespace embedding::pg::hnsw {
+
+using embedding::hnsw::NodeId;
+
+constexpr uint32 kMagic = 0x454d4248;  // "EMBH"
+constexpr uint32 kVersion = 1;
+constexpr BlockNumber kMetaBlock = 0;
+constexpr uint16 kPageId = 0xE4B1;
+
+struct PageOpaque {
+  uint16 flags;
+  uint16 page_id;  // kPageId, so tools can tell our pages apart
+};
+
+struct MetaPage {
+  uint32 magic;
+  uint32 version;
+  uint32 dimensions;
+  uint16 m;
+  uint16 ef_construction;
+  uint8 metric;  // embedding::hnsw::Metric
+  uint8 unused;
+  int16 entry_level;  // -1 when the graph is empty
+  ItemPointerData entry;
+  BlockNumber insert_page;  // last page, where inserts look for room first
+};
+
+enum class TupleType : uint8 { kElement = 1, kNeighbors = 2 };
+
+// Heap rows with an identical vector share one element: their TIDs follow the vector.
+struct ElementTuple {
+  TupleType type;
+  uint8 level;
+  uint8 deleted;  // set by VACUUM once no heap row refers to it
+  uint8 unused;
+  uint16 heap_tid_count;
+  uint16 dimensions;
+  ItemPointerData neighbors;  // this element's NeighborTuple
+  uint16 unused2;
+  float vector[FLEXIBLE_ARRAY_MEMBER];  // then ItemPointerData heap_tids[heap_tid_count]
+};
+inline ItemPointerData* heap_tids(ElementTuple* e) {
+  return reinterpret_cast<ItemPointerData*>(e->vector + e->dimensions);
+}
+
+// Lists for levels 0..level: level 0 holds up to 2 * m ids, each level above up to m.
+struct NeighborTuple {
+  TupleType type;
+  uint8 level;
+  uint16 m;
+  uint16 counts[FLEXIBLE_ARRAY_MEMBER];  // level + 1 counts, then the ids (see neighbor_ids)
+};
+
+inline Size element_size(int dimensions, int heap_tid_count) {
+  return offsetof(ElementTuple, vector) + sizeof(float) * dimensions +
+         sizeof(ItemPointerData) * heap_tid_count;
+}
+inline Size neighbor_ids_offset(int level) {
+  return offsetof(NeighborTuple, counts) + sizeof(uint16) * (level + 1);
+}
+inline Size neighbor_capacity_total(int m, int level) {
+  return 2 * m + static_cast<Size>(m) * level;
+}
+inline Size neighbor_size(int m, int level) {
+  return neighbor_ids_offset(level) + sizeof(ItemPointerData) * neighbor_capacity_total(m, level);
+}
+// Ids of `level` start after those of the levels below it.
+inline ItemPointerData* neighbor_ids(NeighborTuple* t, int level) {
+  auto* base = reinterpret_cast<ItemPointerData*>(reinterpret_cast<char*>(t) +
+                                                  neighbor_ids_offset(t->level));
+  return level == 0 ? base : base + 2 * t->m + static_cast<Size>(t->m) * (level - 1);
+}
+
+// Free space of an empty index page, and what an item of `size` bytes takes from it.
+inline Size empty_page_free_space() {
+  return BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(PageOpaque));
+}
+inline Size item_footprint(Size size) { return MAXALIGN(size) + sizeof(ItemIdData); }
+// Most heap rows one element can hold: it must fit on an empty page (with room to spare for
+// its neighbour list when the vector is small), and at most 1000.
+inline int max_heap_tids(int dimensions) {
+  const Size full = empty_page_free_space() - sizeof(ItemIdData);
+  const Size fixed = element_size(dimensions, 0);
+  const Size room = fixed <= full / 2 ? full / 2 : full;
+  int fit = static_cast<int>(std::min<Size>(1000, (room - fixed) / sizeof(ItemPointerData)));
+  while (fit > 1 && MAXALIGN(element_size(dimensions, fit)) > room) --fit;
+  return std::max(fit, 1);
+}
+
+inline NodeId to_node(const ItemPointerData& tid) {
+  return (static_cast<NodeId>(ItemPointerGetBlockNumberNoCheck(&tid)) << 16) |
+         ItemPointerGetOffsetNumberNoCheck(&tid);
+}
+inline ItemPointerData to_tid(NodeId node) {
+  ItemPointerData tid;
+  ItemPointerSet(&tid, static_cast<BlockNumber>(node >> 16),
+                 static_cast<OffsetNumber>(node & 0xffff));
+  return tid;
+}
+
+void init_page(Page page);
+// Copies block 0's MetaPage (buffer share-locked meanwhile). Throws on a page that is not ours.
+MetaPage read_meta(Relation index);
+// Writes the metapage through generic WAL (caller holds no lock on it).
+void update_meta(Relation index, const MetaPage& meta);
+// The item at `tid` on a locked page, or nullptr when the offset is out of range or unused.
+Item page_item(Page page, OffsetNumber offset, Size* size);
+
+}  // namespace embedding::pg::hnsw

