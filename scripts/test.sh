@@ -8,6 +8,7 @@ BUILD=$ROOT/build
 
 install_packages
 build_install
+install_default_model
 start_cluster
 
 log "unit tests (GoogleTest)"

@@ -1,0 +1,30 @@
+// Read-only memory mapping of a whole file (RAII), used to open model files in O(1) and to
+// parse large source files without copying them into the heap.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+namespace embedding::models {
+
+class MappedFile {
+ public:
+  // Maps path read-only and shared, so every backend uses the same page-cache pages.
+  // Throws Error(kIoError) when the file cannot be opened or mapped.
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  std::span<const std::byte> bytes() const { return {data_, size_}; }
+
+ private:
+  const std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// Reads a whole (small) file into a string; throws Error(kIoError).
+std::string read_text_file(const std::string& path);
+
+}  // namespace embedding::models

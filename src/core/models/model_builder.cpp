@@ -1,0 +1,167 @@
+// Model file writer. Every derived value (unit rows, weights, common component) is computed
+// here once, in double precision where it matters, so opening a model never computes anything.
+#include "core/models/model_builder.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "core/common/error.h"
+#include "core/models/fnv1a.h"
+#include "core/models/model_format.h"
+#include "core/text/utf8.h"
+
+namespace embedding::models {
+namespace {
+
+template <typename T>
+T* section_pointer(std::vector<std::byte>& file, const FileHeader& header, Section section) {
+  return reinterpret_cast<T*>(file.data() + section_entry(header, section).offset);
+}
+
+void check_source(const WordVectors& source) {
+  if (source.dims == 0) throw Error(ErrorCode::kInvalidParameter, "word vectors have 0 dimensions");
+  if (source.words.empty()) throw Error(ErrorCode::kInvalidParameter, "word vectors are empty");
+  if (source.values.size() != source.words.size() * std::size_t{source.dims}) {
+    throw Error(ErrorCode::kInvalidParameter, "word vector values do not match words x dims");
+  }
+  if (source.words.size() > kMaxModelVocab) {
+    throw Error(ErrorCode::kProgramLimit, "too many words for a model file",
+                std::to_string(source.words.size()) + " > " + std::to_string(kMaxModelVocab));
+  }
+  for (const std::string& word : source.words) {
+    if (word.empty() || !text::is_valid_utf8_text(word)) {
+      throw Error(ErrorCode::kDataException, "model words must be non-empty UTF-8 text",
+                  "offending word has " + std::to_string(word.size()) + " bytes");
+    }
+  }
+  for (float value : source.values) {
+    if (!std::isfinite(value)) {
+      throw Error(ErrorCode::kDataException, "word vectors contain NaN or infinity");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions& options) {
+  check_source(source);
+  const auto vocab = static_cast<std::uint32_t>(source.words.size());
+  const std::uint32_t dims = source.dims;
+  std::uint64_t strings_length = 0;
+  for (const std::string& word : source.words) strings_length += word.size();
+  const std::uint32_t hash_slots = std::bit_ceil(2 * vocab);  // load factor <= 0.5
+
+  FileHeader header = plan_layout(dims, vocab, strings_length, hash_slots);
+  header.sif_a = options.sif_a;
+  header.reference_sentence_length = options.reference_sentence_length;
+  std::vector<std::byte> file(header.file_size, std::byte{0});
+
+  auto* offsets = section_pointer<std::uint32_t>(file, header, Section::kStringOffsets);
+  auto* strings = section_pointer<char>(file, header, Section::kStrings);
+  std::uint32_t offset = 0;
+  for (std::uint32_t id = 0; id < vocab; ++id) {
+    offsets[id] = offset;
+    std::memcpy(strings + offset, source.words[id].data(), source.words[id].size());
+    offset += static_cast<std::uint32_t>(source.words[id].size());
+  }
+  offsets[vocab] = offset;
+
+  auto* index = section_pointer<std::uint32_t>(file, header, Section::kHashIndex);
+  std::fill(index, index + hash_slots, kEmptySlot);
+  const std::uint32_t mask = hash_slots - 1;
+  for (std::uint32_t id = 0; id < vocab; ++id) {
+    const std::string& word = source.words[id];
+    std::uint32_t slot = static_cast<std::uint32_t>(fnv1a64(word)) & mask;
+    while (index[slot] != kEmptySlot) {
+      if (source.words[index[slot]] == word) {
+        throw Error(ErrorCode::kDataException, "duplicate word in model vocabulary",
+                    "word id " + std::to_string(id) + " repeats id " + std::to_string(index[slot]));
+      }
+      slot = (slot + 1) & mask;
+    }
+    index[slot] = id;
+  }
+
+  auto* matrix = section_pointer<float>(file, header, Section::kMatrix);
+  auto* norms = section_pointer<float>(file, header, Section::kNorms);
+  for (std::uint32_t id = 0; id < vocab; ++id) {
+    const float* raw = source.values.data() + std::size_t{id} * dims;
+    double sum = 0.0;
+    for (std::uint32_t i = 0; i < dims; ++i) sum += static_cast<double>(raw[i]) * raw[i];
+    const double norm = std::sqrt(sum);
+    // A norm that is zero in float32 marks a zero vector (verify() relies on that).
+    const bool zero = static_cast<float>(norm) == 0.0f;
+    float* row = matrix + std::size_t{id} * dims;
+    for (std::uint32_t i = 0; i < dims; ++i) {
+      row[i] = zero ? 0.0f : static_cast<float>(raw[i] / norm);
+    }
+    norms[id] = static_cast<float>(norm);
+    if (!std::isfinite(norms[id])) {
+      throw Error(ErrorCode::kDataException, "word vector norm overflows float32",
+                  "word id " + std::to_string(id));
+    }
+  }
+
+  const std::vector<float> weights = sif_weights(vocab, options.sif_a);
+  std::memcpy(section_pointer<float>(file, header, Section::kSifWeights), weights.data(),
+              weights.size() * sizeof(float));
+  const std::vector<float> common = common_component(matrix, norms, weights.data(), vocab, dims,
+                                                     options.reference_sentence_length);
+  std::memcpy(section_pointer<float>(file, header, Section::kCommonComponent), common.data(),
+              common.size() * sizeof(float));
+
+  for (std::size_t i = 0; i < kSectionCount; ++i) {
+    SectionEntry& entry = header.sections[i];
+    entry.checksum = fnv1a64(file.data() + entry.offset, entry.length);
+  }
+  header.header_checksum = compute_header_checksum(header);
+  std::memcpy(file.data(), &header, sizeof header);
+  return file;
+}
+
+void write_file_atomically(const std::string& path, std::span<const std::byte> bytes) {
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw Error(ErrorCode::kIoError,
+                "could not create file \"" + temporary + "\": " + std::strerror(errno));
+  }
+  const auto fail = [&](const char* what) {
+    const int error_number = errno;
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    throw Error(ErrorCode::kIoError,
+                std::string(what) + " \"" + temporary + "\": " + std::strerror(error_number));
+  };
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t result = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (result < 0) {
+      if (errno == EINTR) continue;
+      fail("could not write file");
+    }
+    written += static_cast<std::size_t>(result);
+  }
+  if (::fsync(fd) != 0) fail("could not sync file");
+  if (::close(fd) != 0) {
+    const int error_number = errno;
+    ::unlink(temporary.c_str());
+    throw Error(ErrorCode::kIoError,
+                "could not close file \"" + temporary + "\": " + std::strerror(error_number));
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error_number = errno;
+    ::unlink(temporary.c_str());
+    throw Error(ErrorCode::kIoError, "could not rename \"" + temporary + "\" to \"" + path +
+                                         "\": " + std::strerror(error_number));
+  }
+}
+
+}  // namespace embedding::models

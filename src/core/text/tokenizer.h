@@ -1,0 +1,64 @@
+// Word tokeniser modelled on the tokenisation of GloVe's training data (Stanford PTB tokenizer
+// over lower-cased text), so that tokens match the vocabulary of GloVe-style models.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace embedding::text {
+
+enum class TokenKind {
+  kWord,         // letters/digits, possibly with inner apostrophes ("o'neill")
+  kHyphenated,   // words joined by hyphens ("well-known"); see next_hyphen_part()
+  kNumber,       // digits with inner '.' or ',' kept whole ("3.14", "1,000")
+  kClitic,       // split-off clitic: "n't", "'s", "'re", "'ve", "'ll", "'d", "'m"
+  kPunctuation,  // one punctuation or symbol character ("," "?" "$" "“" "…")
+};
+
+struct Token {
+  std::string_view text;  // lower-cased; valid until the next call of Tokenizer::next()
+  TokenKind kind;
+};
+
+// Rules (each has a unit test):
+// - Case: ASCII, Latin-1, basic Greek and Cyrillic capitals are lower-cased; every other byte,
+//   including invalid UTF-8, passes through unchanged inside words.
+// - Separators: ASCII whitespace and control characters, Unicode spaces (NBSP, U+2000..U+200B,
+// ...).
+// - Punctuation: every ASCII punctuation character, Latin-1 symbols, General Punctuation and
+//   currency symbols are single-character tokens, except where the rules below keep them inside.
+// - Clitics are split as in the Penn Treebank: "don't" -> "do" "n't", "can't" -> "ca" "n't",
+//   "it's" -> "it" "'s", likewise 're 've 'll 'd 'm. U+2019 counts as an apostrophe there and the
+//   clitic is written with an ASCII apostrophe. Other inner apostrophes stay ("o'neill").
+// - Numbers: '.' and ',' between two digits stay inside the token ("3.14", "1,000").
+// - Hyphens between word characters stay inside the token (kHyphenated); the caller looks the
+//   whole token up first and falls back to its parts.
+class Tokenizer {
+ public:
+  explicit Tokenizer(std::string_view text) : text_(text) {}
+
+  // Produces the next token; false at the end of the text.
+  bool next(Token* token);
+
+ private:
+  bool scan_word(Token* token);
+  bool try_clitic(std::size_t apostrophe_pos, std::size_t apostrophe_len, bool after_word);
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::string buffer_;
+  std::string pending_;  // clitic split off the previous word, emitted next
+};
+
+// Iterates over the parts of a hyphenated token: *pos starts at 0; returns false when done.
+bool next_hyphen_part(std::string_view token, std::size_t* pos, std::string_view* part);
+
+// The lower-casing the tokeniser applies, for looking single words up.
+std::string fold_case(std::string_view word);
+
+// All tokens of text (for tests and tools; the hot path uses Tokenizer directly).
+std::vector<std::string> tokenize(std::string_view text);
+
+}  // namespace embedding::text

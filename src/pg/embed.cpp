@@ -1,0 +1,133 @@
+// embed(), word_vector(), most_similar() and analogy(): text and words in, vectors and
+// neighbours out, computed by the core from a model the registry keeps open (models.h).
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/models/sentence_encoder.h"
+#include "core/models/similarity.h"
+#include "pg/guard.h"
+#include "pg/models.h"
+#include "pg/vector.h"
+
+extern "C" {
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+}
+
+namespace models = embedding::models;
+using embedding::Error;
+using embedding::ErrorCode;
+using embedding::pg::PgVector;
+
+namespace {
+
+// text argument as a NUL-terminated C string (palloc'd).
+const char* text_arg(FunctionCallInfo fcinfo, int n) {
+  return text_to_cstring(PG_GETARG_TEXT_PP(n));
+}
+
+Datum embed_with(FunctionCallInfo fcinfo, const char* model_name, int text_arg_number) {
+  const models::Model& model = embedding::pg::find_model(model_name);
+  text* input = PG_GETARG_TEXT_PP(text_arg_number);
+  PgVector* result = embedding::pg::new_vector(static_cast<int>(model.dims()));
+  std::string_view body(VARDATA_ANY(input), VARSIZE_ANY_EXHDR(input));
+  if (!models::embed_text(model, body, std::span<float>(result->x, model.dims()))) PG_RETURN_NULL();
+  PG_RETURN_POINTER(result);
+}
+
+// The word's id, or nullopt when the model does not know it.
+std::optional<std::uint32_t> word_id(const models::Model& model, const char* word) {
+  return model.lookup(word);
+}
+
+struct Neighbours {
+  models::Neighbour* rows;
+  std::size_t count;
+};
+
+// Moves a result out of C++ memory (palloc'd, never raising), so that no C++ object is alive
+// while PostgreSQL builds the result set.
+Neighbours to_palloc(const std::vector<models::Neighbour>& v) {
+  auto* rows = static_cast<models::Neighbour*>(MemoryContextAllocExtended(
+      CurrentMemoryContext, sizeof(models::Neighbour) * (v.size() + 1), MCXT_ALLOC_NO_OOM));
+  if (rows == nullptr) throw std::bad_alloc();
+  std::copy(v.begin(), v.end(), rows);
+  return {rows, v.size()};
+}
+
+// Emits (word, similarity) rows into the function's materialised result.
+void emit(FunctionCallInfo fcinfo, const models::Model& model, Neighbours neighbours) {
+  InitMaterializedSRF(fcinfo, 0);
+  auto* rsinfo = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+  for (std::size_t i = 0; i < neighbours.count; ++i) {
+    const models::Neighbour& n = neighbours.rows[i];
+    std::string_view w = model.word(n.id);
+    Datum values[2] = {
+        PointerGetDatum(cstring_to_text_with_len(w.data(), static_cast<int>(w.size()))),
+        Float8GetDatum(n.similarity)};
+    bool nulls[2] = {false, false};
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+  }
+}
+
+std::size_t k_arg(FunctionCallInfo fcinfo, int n) {
+  int32 k = PG_GETARG_INT32(n);
+  if (k < 1) throw Error(ErrorCode::kInvalidParameter, "k must be at least 1");
+  return static_cast<std::size_t>(std::min(k, 10000));
+}
+
+}  // namespace
+
+EMB_FUNCTION(embed) { return embed_with(fcinfo, embedding::pg::kDefaultModelName, 0); }
+EMB_FUNCTION(embed_model) { return embed_with(fcinfo, text_arg(fcinfo, 0), 1); }
+
+// word_vector(word, model): the model's vector for a word (its raw GloVe vector), NULL if unknown.
+EMB_FUNCTION(word_vector) {
+  const models::Model& model = embedding::pg::find_model(text_arg(fcinfo, 1));
+  auto id = word_id(model, text_arg(fcinfo, 0));
+  if (!id) PG_RETURN_NULL();
+  PgVector* result = embedding::pg::new_vector(static_cast<int>(model.dims()));
+  const float* unit = model.unit_vector(*id);
+  const float norm = model.norm(*id);
+  for (std::uint32_t i = 0; i < model.dims(); ++i) result->x[i] = unit[i] * norm;
+  PG_RETURN_POINTER(result);
+}
+
+// most_similar(word, k, model): nearest words, the word itself excluded; no rows if unknown.
+EMB_FUNCTION(most_similar_word) {
+  const models::Model& model = embedding::pg::find_model(text_arg(fcinfo, 2));
+  std::size_t k = k_arg(fcinfo, 1);
+  auto id = word_id(model, text_arg(fcinfo, 0));
+  Neighbours rows = to_palloc(id ? models::most_similar_to_word(model, *id, k)
+                                 : std::vector<models::Neighbour>{});
+  emit(fcinfo, model, rows);
+  return (Datum)0;
+}
+
+// most_similar(v, k, model): nearest words to a vector of the model's dimensions.
+EMB_FUNCTION(most_similar_vector) {
+  PgVector* v = EMB_GETARG_VECTOR(0);
+  const models::Model& model = embedding::pg::find_model(text_arg(fcinfo, 2));
+  if (static_cast<std::uint32_t>(v->dim) != model.dims())
+    throw Error(ErrorCode::kDataException, "expected " + std::to_string(model.dims()) +
+                                               " dimensions, not " + std::to_string(v->dim));
+  Neighbours rows = to_palloc(
+      models::most_similar(model, std::span<const float>(v->x, v->dim), k_arg(fcinfo, 1)));
+  emit(fcinfo, model, rows);
+  return (Datum)0;
+}
+
+// analogy(a, b, c, k, model): "a is to b as c is to ?" by 3CosAdd; no rows if a word is unknown.
+EMB_FUNCTION(analogy) {
+  const models::Model& model = embedding::pg::find_model(text_arg(fcinfo, 4));
+  std::size_t k = k_arg(fcinfo, 3);
+  auto a = word_id(model, text_arg(fcinfo, 0));
+  auto b = word_id(model, text_arg(fcinfo, 1));
+  auto c = word_id(model, text_arg(fcinfo, 2));
+  Neighbours rows = to_palloc(a && b && c ? models::analogy(model, *a, *b, *c, k)
+                                          : std::vector<models::Neighbour>{});
+  emit(fcinfo, model, rows);
+  return (Datum)0;
+}

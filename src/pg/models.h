@@ -1,0 +1,23 @@
+// The models embed() and friends use: the default model shipped in the extension's share
+// directory, and models loaded into the database (table embedding_model_store), each served from
+// a memory-mapped cache file under $PGDATA/embedding_models and kept open per backend.
+#pragma once
+
+#include "core/models/model.h"
+
+namespace embedding::pg {
+
+// Name of the default model, fixed per extension version (what embed(text) uses).
+inline constexpr const char* kDefaultModelName = "glove-6b-100d";
+
+// The open model called `name`. Throws kUndefinedObject when there is none. A user model is
+// checked against the table once per command (so a dropped model stops working at once).
+const embedding::models::Model& find_model(const char* name);
+
+// The schema-qualified name of the model table (inside an SPI connection; PostgreSQL calls only).
+const char* model_store_table();
+
+// Where the default model file is installed.
+std::string default_model_path();
+
+}  // namespace embedding::pg

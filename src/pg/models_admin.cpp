@@ -1,0 +1,192 @@
+// load_model(), drop_model() and the rows of the embedding_models view. Loaded models are rows
+// of embedding_model_store (so pg_dump, backups and replicas carry them); a name, once used,
+// always means the same vectors, which is what makes embed(model, text) IMMUTABLE.
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/models/loaders.h"
+#include "core/models/model_builder.h"
+#include "pg/guard.h"
+#include "pg/models.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+}
+
+namespace models = embedding::models;
+using embedding::Error;
+using embedding::ErrorCode;
+
+namespace {
+
+// The file image of a converted model, held in C++ memory tied to a memory context.
+struct Converted {
+  std::vector<std::byte> bytes;
+  std::uint32_t dims = 0;
+  std::uint32_t vocab = 0;
+};
+
+std::string hex(std::uint64_t v) {
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void check_model_admin(const char* action) {
+  if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
+    throw Error(
+        ErrorCode::kPermission, std::string("permission denied to ") + action,
+        "Only superusers and roles with privileges of pg_read_server_files may load or drop "
+        "models.");
+}
+
+}  // namespace
+
+// load_model(name, path, format): reads a word-vector file on the server, converts it to our
+// format and stores it. Superusers and members of pg_read_server_files only.
+EMB_FUNCTION(load_model) {
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  const char* path = text_to_cstring(PG_GETARG_TEXT_PP(1));
+  const char* format_name = text_to_cstring(PG_GETARG_TEXT_PP(2));
+  check_model_admin("load a model from a server file");
+  if (*name == '\0') throw Error(ErrorCode::kInvalidParameter, "model name must not be empty");
+  if (std::strcmp(name, embedding::pg::kDefaultModelName) == 0)
+    throw Error(ErrorCode::kDuplicateObject, std::string("model \"") + name + "\" already exists",
+                "It is the default model that ships with the extension.");
+  auto format = models::parse_source_format(format_name);
+  if (!format)
+    throw Error(ErrorCode::kInvalidParameter,
+                std::string("unknown model format \"") + format_name + "\"",
+                "Use one of: word2vec (text), word2vec-binary, glove, fasttext.");
+  MemoryContext cxt =
+      AllocSetContextCreate(CurrentMemoryContext, "load_model", ALLOCSET_DEFAULT_SIZES);
+  Converted* converted = embedding::pg::new_owned<Converted>(cxt);
+  {
+    models::WordVectors source = models::load_word_vectors_file(path, *format);
+    if (source.words.empty())
+      throw Error(ErrorCode::kDataException, std::string("no word vectors in \"") + path + "\"");
+    converted->bytes = models::build_model(source);
+    converted->dims = source.dims;
+    converted->vocab = static_cast<std::uint32_t>(source.words.size());
+  }
+  models::Model model = models::Model::view_bytes(converted->bytes);
+  model.verify();
+  const std::string checksum = hex(model.header().header_checksum);
+  const std::size_t size = converted->bytes.size();
+  char checksum_text[32];
+  strlcpy(checksum_text, checksum.c_str(), sizeof checksum_text);
+  const char* source_text = psprintf("%s (%s)", path, models::source_format_name(*format));
+
+  // From here on only PostgreSQL calls: run them under pg_call so errors unwind C++ frames.
+  embedding::pg::pg_call([&] {
+    bytea* data = static_cast<bytea*>(palloc(VARHDRSZ + size));
+    SET_VARSIZE(data, VARHDRSZ + size);
+    memcpy(VARDATA(data), converted->bytes.data(), size);
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    const char* table = embedding::pg::model_store_table();
+    Oid types[1] = {TEXTOID};
+    Datum key[1] = {CStringGetTextDatum(name)};
+    SPI_execute_with_args(
+        psprintf("SELECT checksum, dropped FROM %s WHERE name = $1 FOR UPDATE", table), 1, types,
+        key, nullptr, false, 1);
+    if (SPI_processed == 1) {
+      bool isnull;
+      char* old = TextDatumGetCString(
+          SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+      bool dropped =
+          DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+      if (!dropped)
+        ereport(ERROR,
+                (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("model \"%s\" already exists", name),
+                 errhint("Drop it first, or load under another name.")));
+      if (strcmp(old, checksum_text) != 0)
+        ereport(
+            ERROR,
+            (errcode(ERRCODE_DUPLICATE_OBJECT),
+             errmsg("model name \"%s\" was used before for different vectors", name),
+             errdetail(
+                 "A model name always means the same vectors, so that embed() stays immutable."),
+             errhint("Load the model under a new name.")));
+      SPI_execute_with_args(psprintf("DELETE FROM %s WHERE name = $1", table), 1, types, key,
+                            nullptr, false, 0);
+    }
+    Oid itypes[7] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID};
+    Datum values[7] = {CStringGetTextDatum(name),
+                       CStringGetTextDatum(source_text),
+                       CStringGetTextDatum(format_name),
+                       Int32GetDatum(converted->dims),
+                       Int32GetDatum(converted->vocab),
+                       CStringGetTextDatum(checksum_text),
+                       PointerGetDatum(data)};
+    if (SPI_execute_with_args(
+            psprintf("INSERT INTO %s (name, source, format, dims, vocab_size, checksum, "
+                     "data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                     table),
+            7, itypes, values, nullptr, false, 0) != SPI_OK_INSERT)
+      elog(ERROR, "could not store model \"%s\"", name);
+    SPI_finish();
+  });
+  const int32 vocab = static_cast<int32>(converted->vocab);
+  MemoryContextDelete(cxt);
+  PG_RETURN_INT32(vocab);
+}
+
+// drop_model(name): removes a loaded model's vectors. The name stays reserved for the same
+// vectors (see load_model).
+EMB_FUNCTION(drop_model) {
+  const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  check_model_admin("drop a model");
+  if (std::strcmp(name, embedding::pg::kDefaultModelName) == 0)
+    throw Error(ErrorCode::kFeature, "cannot drop the default model");
+  uint64 dropped = 0;
+  embedding::pg::pg_call([&] {
+    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+    Oid types[1] = {TEXTOID};
+    Datum key[1] = {CStringGetTextDatum(name)};
+    SPI_execute_with_args(
+        psprintf("UPDATE %s SET dropped = true, data = ''::bytea WHERE name = $1 AND NOT dropped",
+                 embedding::pg::model_store_table()),
+        1, types, key, nullptr, false, 0);
+    dropped = SPI_processed;
+    SPI_finish();
+  });
+  if (dropped == 0)
+    throw Error(ErrorCode::kUndefinedObject, std::string("model \"") + name + "\" does not exist");
+  PG_RETURN_VOID();
+}
+
+// The default model's row of the embedding_models view (NULL fields if it is not installed).
+EMB_FUNCTION(embedding_default_model) {
+  TupleDesc desc;
+  if (get_call_result_type(fcinfo, nullptr, &desc) != TYPEFUNC_COMPOSITE)
+    throw Error(ErrorCode::kInternal, "embedding_default_model must return a record");
+  desc = BlessTupleDesc(desc);
+  Datum values[4] = {0, 0, 0, 0};
+  bool nulls[4] = {true, true, true, true};
+  values[0] = CStringGetTextDatum(embedding::pg::kDefaultModelName);
+  nulls[0] = false;
+  try {
+    const models::Model& model = embedding::pg::find_model(embedding::pg::kDefaultModelName);
+    values[1] = Int32GetDatum(static_cast<int32>(model.dims()));
+    values[2] = Int32GetDatum(static_cast<int32>(model.vocab_size()));
+    values[3] = Int64GetDatum(static_cast<int64>(model.bytes().size()));
+    nulls[1] = nulls[2] = nulls[3] = false;
+  } catch (const Error&) {
+    // Not installed: the view shows the row with NULL sizes.
+  }
+  PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
