@@ -121,6 +121,7 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
       ItemPointerData tid = to_tid(ids[start + i]);
       buffers[i] = ReadBuffer(graph_.index(), ItemPointerGetBlockNumber(&tid));
       Page page = BufferGetPage(buffers[i]);
+      __builtin_prefetch(page);  // the header: step 3 checks the offset against pd_lower
       __builtin_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(&tid)));
     }
     // 2. Prefetch each tuple's first lines. This unlocked read only computes an address to
