@@ -11,14 +11,10 @@
 #include "core/models/mapped_file.h"
 #include "core/models/model_builder.h"
 
+#include "toy_model.h"
+
 namespace embedding::models {
 namespace {
-
-Model toy_model() {
-  return Model::from_bytes(
-      build_model(load_word_vectors(read_text_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
-                                    SourceFormat::kWord2vecText)));
-}
 
 TEST(Evaluation, SpearmanUsesAverageRanksForTies) {
   const std::vector<double> x{1, 2, 2, 3}, y{1, 3, 2, 4};

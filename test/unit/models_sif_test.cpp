@@ -15,14 +15,10 @@
 #include "core/models/sentence_encoder.h"
 #include "core/models/sif.h"
 
+#include "toy_model.h"
+
 namespace embedding::models {
 namespace {
-
-Model toy_model() {
-  return Model::from_bytes(
-      build_model(load_word_vectors(read_text_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
-                                    SourceFormat::kWord2vecText)));
-}
 
 double dot(std::span<const float> a, std::span<const float> b) {
   double sum = 0;

@@ -16,14 +16,10 @@
 #include "core/models/model_builder.h"
 #include "core/models/similarity.h"
 
+#include "toy_model.h"
+
 namespace embedding::models {
 namespace {
-
-Model toy_model() {
-  return Model::from_bytes(
-      build_model(load_word_vectors(read_text_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
-                                    SourceFormat::kWord2vecText)));
-}
 
 Model random_model(std::uint32_t vocab, std::uint32_t dims, unsigned seed) {
   WordVectors source;
