@@ -123,15 +123,7 @@ void write_pages(BuildState& s) {
   }
 
   // The metapage.
-  MetaPage meta{};
-  meta.magic = kMagic;
-  meta.version = kVersion;
-  meta.dimensions = static_cast<uint32>(s.dimensions);
-  meta.m = static_cast<uint16>(s.params.m);
-  meta.ef_construction = static_cast<uint16>(s.params.ef_construction);
-  meta.metric = static_cast<uint8>(s.metric);
-  meta.entry_level = -1;
-  ItemPointerSetInvalid(&meta.entry);
+  MetaPage meta = new_meta(s.dimensions, s.params, s.metric);
   if (auto entry = g.entry_point()) {
     meta.entry = element_tids[entry->node];
     meta.entry_level = static_cast<int16>(entry->level);
@@ -139,10 +131,7 @@ void write_pages(BuildState& s) {
   meta.insert_page = n > 0 ? block : InvalidBlockNumber;
   Buffer buf = ReadBuffer(s.index, P_NEW);
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-  Page page = BufferGetPage(buf);
-  init_page(page);
-  *reinterpret_cast<MetaPage*>(PageGetContents(page)) = meta;
-  reinterpret_cast<PageHeader>(page)->pd_lower += sizeof(MetaPage);
+  init_meta_page(BufferGetPage(buf), meta);
   MarkBufferDirty(buf);
   UnlockReleaseBuffer(buf);
 
@@ -288,21 +277,9 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
 // The init fork of an unlogged index: just the metapage, written and WAL-logged directly.
 extern "C" void hnsw_buildempty(Relation index) {
   embedding::pg::guarded([&]() {
-    MetaPage meta{};
-    meta.magic = kMagic;
-    meta.version = kVersion;
-    meta.dimensions = static_cast<uint32>(index_dimensions(index));
-    embedding::hnsw::Params params = index_params(index);
-    meta.m = static_cast<uint16>(params.m);
-    meta.ef_construction = static_cast<uint16>(params.ef_construction);
-    meta.metric = static_cast<uint8>(index_metric(index));
-    meta.entry_level = -1;
-    ItemPointerSetInvalid(&meta.entry);
-    meta.insert_page = InvalidBlockNumber;
     Page page = static_cast<Page>(palloc(BLCKSZ));
-    init_page(page);
-    *reinterpret_cast<MetaPage*>(PageGetContents(page)) = meta;
-    reinterpret_cast<PageHeader>(page)->pd_lower += sizeof(MetaPage);
+    init_meta_page(page,
+                   new_meta(index_dimensions(index), index_params(index), index_metric(index)));
     PageSetChecksumInplace(page, kMetaBlock);
     smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kMetaBlock, page, true);
     log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kMetaBlock, page, true);

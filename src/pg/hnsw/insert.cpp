@@ -155,9 +155,10 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
     MemoryContext old = MemoryContextSwitchTo(
         AllocSetContextCreate(CurrentMemoryContext, "hnsw insert", ALLOCSET_SMALL_SIZES));
     MemoryContext insert_cxt = CurrentMemoryContext;
-    const embedding::hnsw::Metric metric = index_metric(index);
-    const int dims = index_dimensions(index);
-    if (prepare_vector(values[0], metric, dims, ctx.vector))
+    // The metapage knows the metric and dimensions: no catalog look-ups per row.
+    const MetaPage meta = read_meta(index);
+    if (prepare_vector(values[0], static_cast<embedding::hnsw::Metric>(meta.metric),
+                       static_cast<int>(meta.dimensions), ctx.vector))
       insert_on_disk(index, ctx.vector, heap_tid);
     MemoryContextSwitchTo(old);
     MemoryContextDelete(insert_cxt);

@@ -15,6 +15,33 @@ void init_page(Page page) {
 
 static MetaPage* meta_of(Page page) { return reinterpret_cast<MetaPage*>(PageGetContents(page)); }
 
+// Stores meta and keeps pd_lower past it, so that full-page images do not drop it as a hole.
+static void set_meta(Page page, const MetaPage& meta) {
+  *meta_of(page) = meta;
+  reinterpret_cast<PageHeader>(page)->pd_lower =
+      static_cast<LocationIndex>(reinterpret_cast<char*>(meta_of(page) + 1) - page);
+}
+
+MetaPage new_meta(int dimensions, const embedding::hnsw::Params& params,
+                  embedding::hnsw::Metric metric) {
+  MetaPage meta{};
+  meta.magic = kMagic;
+  meta.version = kVersion;
+  meta.dimensions = static_cast<uint32>(dimensions);
+  meta.m = static_cast<uint16>(params.m);
+  meta.ef_construction = static_cast<uint16>(params.ef_construction);
+  meta.metric = static_cast<uint8>(metric);
+  meta.entry_level = -1;
+  ItemPointerSetInvalid(&meta.entry);
+  meta.insert_page = InvalidBlockNumber;
+  return meta;
+}
+
+void init_meta_page(Page page, const MetaPage& meta) {
+  init_page(page);
+  set_meta(page, meta);
+}
+
 MetaPage read_meta(Relation index) {
   Buffer buf = ReadBuffer(index, kMetaBlock);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -31,10 +58,7 @@ void update_meta(Relation index, const MetaPage& meta) {
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   GenericXLogState* state = GenericXLogStart(index);
   Page page = GenericXLogRegisterBuffer(state, buf, 0);
-  *meta_of(page) = meta;
-  // Keep pd_lower past the metadata so that full-page images do not drop it as a hole.
-  reinterpret_cast<PageHeader>(page)->pd_lower =
-      static_cast<LocationIndex>(reinterpret_cast<char*>(meta_of(page) + 1) - page);
+  set_meta(page, meta);
   GenericXLogFinish(state);
   UnlockReleaseBuffer(buf);
 }

@@ -119,6 +119,11 @@ inline ItemPointerData to_tid(NodeId node) {
 }
 
 void init_page(Page page);
+// The metapage of an empty graph.
+MetaPage new_meta(int dimensions, const embedding::hnsw::Params& params,
+                  embedding::hnsw::Metric metric);
+// Initialises `page` as the metapage holding `meta`.
+void init_meta_page(Page page, const MetaPage& meta);
 // Copies block 0's MetaPage (buffer share-locked meanwhile). Throws on a page that is not ours.
 MetaPage read_meta(Relation index);
 // Writes the metapage through generic WAL (caller holds no lock on it).
