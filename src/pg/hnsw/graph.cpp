@@ -32,24 +32,22 @@ T* tuple_at(Page page, OffsetNumber offset, TupleType type) {
 
 std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
   ItemPointerData tid = to_tid(node);
-  Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  Page page = BufferGetPage(buf);
-  auto* element =
-      tuple_at<ElementTuple>(page, ItemPointerGetOffsetNumber(&tid), TupleType::kElement);
+  Buffer buf = pin_block(index_, ItemPointerGetBlockNumber(&tid));
+  // The element's link to its list never changes: read it under the pin alone (see distances()).
+  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
+                                         TupleType::kElement);
   if (element == nullptr) {
-    UnlockReleaseBuffer(buf);
+    ReleaseBuffer(buf);
     corrupt(index_, "missing element", node);
   }
   ItemPointerData ntid = element->neighbors;
   if (ItemPointerGetBlockNumber(&ntid) != BufferGetBlockNumber(buf)) {
-    UnlockReleaseBuffer(buf);
-    buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&ntid));
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-    page = BufferGetPage(buf);
+    ReleaseBuffer(buf);
+    buf = pin_block(index_, ItemPointerGetBlockNumber(&ntid));
   }
-  auto* list =
-      tuple_at<NeighborTuple>(page, ItemPointerGetOffsetNumber(&ntid), TupleType::kNeighbors);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);  // lists change under writers' exclusive locks
+  auto* list = tuple_at<NeighborTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&ntid),
+                                       TupleType::kNeighbors);
   if (list == nullptr || level > list->level) {
     UnlockReleaseBuffer(buf);
     if (list == nullptr) corrupt(index_, "missing neighbour list", node);
@@ -64,13 +62,12 @@ std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
 
 bool PageGraph::read_vector(NodeId node, float* out) const {
   ItemPointerData tid = to_tid(node);
-  Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Buffer buf = pin_block(index_, ItemPointerGetBlockNumber(&tid));
   auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
                                          TupleType::kElement);
   bool ok = element != nullptr && element->dimensions == meta_.dimensions;
   if (ok) std::memcpy(out, element->vector, sizeof(float) * meta_.dimensions);
-  UnlockReleaseBuffer(buf);
+  ReleaseBuffer(buf);
   return ok;
 }
 
@@ -96,59 +93,53 @@ float PageGraph::distance(NodeId a, NodeId b) const {
 }
 
 float PageQueryDistance::operator()(NodeId node) const {
-  ItemPointerData tid = to_tid(node);
-  Buffer buf = ReadBuffer(graph_.index(), ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
-  if (element == nullptr || element->dimensions != graph_.meta().dimensions) {
-    UnlockReleaseBuffer(buf);
-    corrupt(graph_.index(), "missing element", node);
-  }
-  float d = graph_.vector_distance()(query_, element->vector);
-  UnlockReleaseBuffer(buf);
+  float d;
+  distances(&node, 1, &d);
   return d;
 }
 
+// Element vectors never change once written, and element tuples never move or go away (nothing
+// in this access method deletes, overwrites or compacts tuples; VACUUM only edits the header's
+// heap-TID count and deleted flag). So vectors are read under a pin with no content lock, as
+// heap tuples are once known visible (storage/buffer/README). A concurrent GenericXLogFinish() or
+// full-page-image replay rewrites those bytes with identical values.
 void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) const {
-  constexpr std::size_t kBatch = 64;
-  Buffer buffers[kBatch];
-  const char* items[kBatch];
-  for (std::size_t start = 0; start < n; start += kBatch) {
-    const std::size_t count = std::min(kBatch, n - start);
-    // 1. Pin, and prefetch each line pointer.
+  // Pins held at once: PostgreSQL tracks up to 8 per backend without a hash table.
+  constexpr std::size_t kChunk = 6;
+  Buffer buffers[kChunk];
+  const ElementTuple* elements[kChunk];
+  Relation index = graph_.index();
+  const uint16 dimensions = static_cast<uint16>(graph_.meta().dimensions);
+  for (std::size_t start = 0; start < n; start += kChunk) {
+    const std::size_t count = std::min(kChunk, n - start);
+    // 1. Pin, and prefetch each line pointer and the page header (checked against pd_lower).
     for (std::size_t i = 0; i < count; ++i) {
       ItemPointerData tid = to_tid(ids[start + i]);
-      buffers[i] = ReadBuffer(graph_.index(), ItemPointerGetBlockNumber(&tid));
+      buffers[i] = pin_block(index, ItemPointerGetBlockNumber(&tid));
       Page page = BufferGetPage(buffers[i]);
-      __builtin_prefetch(page);  // the header: step 3 checks the offset against pd_lower
+      __builtin_prefetch(page);
       __builtin_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(&tid)));
     }
-    // 2. Prefetch each tuple's first lines. This unlocked read only computes an address to
-    //    prefetch (existing line pointers never move); step 3 reads under the lock.
+    // 2. Find each tuple and prefetch its first lines, so that the misses overlap.
     for (std::size_t i = 0; i < count; ++i) {
       ItemPointerData tid = to_tid(ids[start + i]);
-      Page page = BufferGetPage(buffers[i]);
-      ItemId id = PageGetItemId(page, ItemPointerGetOffsetNumber(&tid));
-      items[i] = page + std::min<unsigned>(ItemIdGetOffset(id), BLCKSZ - 128);
-      __builtin_prefetch(items[i]);
-      __builtin_prefetch(items[i] + 64);
-      __builtin_prefetch(items[i] + 128);
+      elements[i] = tuple_at<ElementTuple>(BufferGetPage(buffers[i]),
+                                           ItemPointerGetOffsetNumber(&tid), TupleType::kElement);
+      if (elements[i] == nullptr) continue;
+      const char* p = reinterpret_cast<const char*>(elements[i]);
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + 64);
+      __builtin_prefetch(p + 128);
     }
-    // 3. Read under the share lock and compute.
+    // 3. Compute, then unpin.
     for (std::size_t i = 0; i < count; ++i) {
-      ItemPointerData tid = to_tid(ids[start + i]);
-      LockBuffer(buffers[i], BUFFER_LOCK_SHARE);
-      auto* element = tuple_at<ElementTuple>(BufferGetPage(buffers[i]),
-                                             ItemPointerGetOffsetNumber(&tid), TupleType::kElement);
-      const bool ok = element != nullptr && element->dimensions == graph_.meta().dimensions;
-      if (ok) out[start + i] = graph_.vector_distance()(query_, element->vector);
-      LockBuffer(buffers[i], BUFFER_LOCK_UNLOCK);
-      if (!ok) {
-        for (std::size_t j = i; j < count; ++j) ReleaseBuffer(buffers[j]);
-        corrupt(graph_.index(), "missing element", ids[start + i]);
-      }
+      const bool ok = elements[i] != nullptr && elements[i]->dimensions == dimensions;
+      if (ok) out[start + i] = graph_.vector_distance()(query_, elements[i]->vector);
       ReleaseBuffer(buffers[i]);
+      if (!ok) {
+        for (std::size_t j = i + 1; j < count; ++j) ReleaseBuffer(buffers[j]);
+        corrupt(index, "missing element", ids[start + i]);
+      }
     }
   }
 }

@@ -2,7 +2,16 @@
 // metapage.
 #include "pg/hnsw/pages.h"
 
+#include <array>
+#include <vector>
+
 #include "core/common/error.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "pgstat.h"
+#include "utils/memutils.h"
+}
 
 namespace embedding::pg::hnsw {
 
@@ -61,6 +70,59 @@ void update_meta(Relation index, const MetaPage& meta) {
   set_meta(page, meta);
   GenericXLogFinish(state);
   UnlockReleaseBuffer(buf);
+}
+
+namespace {
+
+// Where this backend last found each block of the few indexes it used most recently. A stale
+// entry costs one failed tag check; entries are never trusted without it.
+class RecentBuffers {
+ public:
+  // A temporary index (local buffers) is told apart from a shared one by its backend.
+  Buffer* slot(const RelFileNode& node, BackendId backend, BlockNumber block) {
+    Entry* entry = nullptr;
+    for (Entry& e : entries_)
+      if (e.used && RelFileNodeEquals(e.node, node) && e.backend == backend) entry = &e;
+    if (entry == nullptr) {
+      entry = &entries_[next_victim_];
+      next_victim_ = (next_victim_ + 1) % entries_.size();
+      entry->used = true;
+      entry->node = node;
+      entry->backend = backend;
+      entry->buffers.clear();
+    }
+    if (block >= entry->buffers.size()) entry->buffers.resize(block + 1024, InvalidBuffer);
+    return &entry->buffers[block];
+  }
+
+ private:
+  struct Entry {
+    bool used = false;
+    RelFileNode node{};
+    BackendId backend = InvalidBackendId;
+    std::vector<Buffer> buffers;
+  };
+  std::array<Entry, 4> entries_;
+  std::size_t next_victim_ = 0;
+};
+
+RecentBuffers& recent_buffers() {
+  static RecentBuffers* recent = nullptr;
+  if (recent == nullptr) recent = new_owned<RecentBuffers>(TopMemoryContext);
+  return *recent;
+}
+
+}  // namespace
+
+Buffer pin_block(Relation index, BlockNumber block) {
+  Buffer* recent = recent_buffers().slot(index->rd_node, index->rd_backend, block);
+  if (*recent != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, *recent)) {
+    pgstat_count_buffer_read(index);  // counted as ReadBuffer() counts a hit (pg_statio_*)
+    pgstat_count_buffer_hit(index);
+    return *recent;
+  }
+  *recent = ReadBuffer(index, block);
+  return *recent;
 }
 
 Item page_item(Page page, OffsetNumber offset, Size* size) {

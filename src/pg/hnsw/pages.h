@@ -128,6 +128,10 @@ void init_meta_page(Page page, const MetaPage& meta);
 MetaPage read_meta(Relation index);
 // Writes the metapage through generic WAL (caller holds no lock on it).
 void update_meta(Relation index, const MetaPage& meta);
+// Pins `block` of the index like ReadBuffer(), but first tries the buffer this backend last found
+// the block in (ReadRecentBuffer() checks its tag), which skips the shared buffer table's hash
+// probe under a partition lock: the largest cost of a search's many page reads.
+Buffer pin_block(Relation index, BlockNumber block);
 // The item at `tid` on a locked page, or nullptr when the offset is out of range or unused.
 Item page_item(Page page, OffsetNumber offset, Size* size);
 
