@@ -1,12 +1,14 @@
 // ambuild for hnsw: read the heap into the core's in-memory graph (merging identical vectors),
 // link it with worker threads, write all pages, then WAL-log them in one pass. A graph that
 // outgrows maintenance_work_mem is written out early and the remaining rows are inserted on disk.
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/hnsw/layout.h"
 #include "core/hnsw/memory_graph.h"
 #include "pg/guard.h"
 #include "pg/hnsw/hnsw.h"
@@ -30,6 +32,7 @@ namespace {
 
 using embedding::hnsw::MemoryGraph;
 using embedding::hnsw::Metric;
+using embedding::hnsw::NodeId;
 
 constexpr int kPhaseLoad = PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE + 1;
 
@@ -51,26 +54,21 @@ std::size_t bytes_per_row(const BuildState& s) {
   return MemoryGraph::estimate_bytes_per_node(s.dimensions, s.params) + sizeof(ItemPointerData);
 }
 
-// The core merges identical vectors into one node (up to max_heap_tids() rows per element);
-// this walks the written nodes' heap rows in node order: a node's own row, then its duplicates'.
-struct ElementRows {
-  const BuildState& s;
-  std::size_t next = 0;  // position in graph->duplicates(), sorted by original
-
-  // Rows of `node` (called with increasing nodes); writes them to out when it is not null.
-  int collect(std::size_t node, ItemPointerData* out) {
-    const auto& dups = s.graph->duplicates();
-    int count = 0;
-    if (out) out[count] = s.tids[node];
+// The heap rows of node `node` (not a duplicate): its own row, then those of the identical rows
+// the core merged into it (up to max_heap_tids()). Writes them to out when it is not null.
+int element_rows(const BuildState& s, NodeId node, ItemPointerData* out) {
+  const auto& dups = s.graph->duplicates();  // (duplicate, original), sorted by original
+  auto it = std::lower_bound(dups.begin(), dups.end(), node,
+                             [](const auto& d, NodeId original) { return d.second < original; });
+  int count = 0;
+  if (out) out[count] = s.tids[node];
+  ++count;
+  for (; it != dups.end() && it->second == node; ++it) {
+    if (out) out[count] = s.tids[it->first];
     ++count;
-    while (next < dups.size() && dups[next].second < node) ++next;
-    for (; next < dups.size() && dups[next].second == node; ++next) {
-      if (out) out[count] = s.tids[dups[next].first];
-      ++count;
-    }
-    return count;
   }
-};
+  return count;
+}
 
 void link_graph(BuildState& s) {
   embedding::hnsw::BuildOptions options;
@@ -92,35 +90,44 @@ void write_pages(BuildState& s) {
   const MemoryGraph& g = *s.graph;
   const std::size_t n = g.size();
 
-  // Pass 1: where each tuple goes (an element and its list share a page when they fit).
+  // Pass 1: where each tuple goes. An element and its list share a page when they fit, and
+  // pages are filled with clusters of graph neighbours (core/hnsw/layout.h).
   std::vector<ItemPointerData> element_tids(n), list_tids(n);
   std::vector<uint16> row_counts(n);
-  ElementRows counter{s};
-  BlockNumber block = 1;
-  Size free_space = empty_page_free_space();
+  for (NodeId i = 0; i < n; ++i)
+    if (!g.is_duplicate(i)) row_counts[i] = static_cast<uint16>(element_rows(s, i, nullptr));
+  auto pair_size = [&](NodeId i) {
+    return item_footprint(element_size(s.dimensions, row_counts[i])) +
+           item_footprint(neighbor_size(s.params.m, g.level(i)));
+  };
+  std::vector<NodeId> order;  // nodes in block order
+  order.reserve(n);
+  BlockNumber block = kMetaBlock;
+  Size free_space = 0;
   OffsetNumber offset = FirstOffsetNumber;
-  auto place = [&](Size size) {
-    if (item_footprint(size) > free_space) {
-      ++block;
-      free_space = empty_page_free_space();
-      offset = FirstOffsetNumber;
-    }
+  auto next_page = [&] {
+    ++block;
+    free_space = empty_page_free_space();
+    offset = FirstOffsetNumber;
+  };
+  auto take = [&](Size size) {
+    if (item_footprint(size) > free_space) next_page();
     free_space -= item_footprint(size);
     ItemPointerData tid;
     ItemPointerSet(&tid, block, offset++);
     return tid;
   };
-  for (std::size_t i = 0; i < n; ++i) {
-    if (g.is_duplicate(i)) continue;
-    row_counts[i] = static_cast<uint16>(counter.collect(i, nullptr));
-    const Size esize = element_size(s.dimensions, row_counts[i]);
-    const Size nsize = neighbor_size(s.params.m, g.level(i));
-    if (item_footprint(esize) + item_footprint(nsize) > free_space &&
-        item_footprint(esize) + item_footprint(nsize) <= empty_page_free_space())
-      free_space = 0;  // start the pair on a fresh page
-    list_tids[i] = place(nsize);
-    element_tids[i] = place(esize);
-  }
+  embedding::hnsw::cluster_order(
+      g, [&](NodeId i) { return pair_size(i) <= free_space; },
+      [&](NodeId i) {
+        if (pair_size(i) > free_space && pair_size(i) <= empty_page_free_space()) next_page();
+        list_tids[i] = take(neighbor_size(s.params.m, g.level(i)));
+        element_tids[i] = take(element_size(s.dimensions, row_counts[i]));
+        order.push_back(i);
+      },
+      [&] {
+        if (block == kMetaBlock || free_space < empty_page_free_space()) next_page();
+      });
 
   // The metapage.
   MetaPage meta = new_meta(s.dimensions, s.params, s.metric);
@@ -156,10 +163,9 @@ void write_pages(BuildState& s) {
                                    size, InvalidOffsetNumber, false, false);
     if (off != ItemPointerGetOffsetNumber(&tid)) elog(ERROR, "hnsw: failed to add index tuple");
   };
-  ElementRows rows{s};
-  for (std::size_t i = 0; i < n; ++i) {
-    if ((i & 1023) == 0) CHECK_FOR_INTERRUPTS();
-    if (g.is_duplicate(i)) continue;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    if ((k & 1023) == 0) CHECK_FOR_INTERRUPTS();
+    const NodeId i = order[k];
     const int level = g.level(i);
     const Size nsize = neighbor_size(s.params.m, level);
     memset(list, 0, nsize);
@@ -181,7 +187,7 @@ void write_pages(BuildState& s) {
     element->neighbors = list_tids[i];
     element->dimensions = static_cast<uint16>(s.dimensions);
     memcpy(element->vector, g.vector(i), sizeof(float) * s.dimensions);
-    rows.collect(i, heap_tids(element));
+    element_rows(s, i, heap_tids(element));
     add(element_tids[i], element, element_size(s.dimensions, row_counts[i]));
   }
   if (BufferIsValid(buf)) {

@@ -1,7 +1,9 @@
 // PageGraph: reads and writes of elements and neighbour lists on hnsw index pages.
 #include "pg/hnsw/graph.h"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "core/common/error.h"
 
@@ -104,42 +106,65 @@ float PageQueryDistance::operator()(NodeId node) const {
 // heap tuples are once known visible (storage/buffer/README). A concurrent GenericXLogFinish() or
 // full-page-image replay rewrites those bytes with identical values.
 void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) const {
-  // Pins held at once: PostgreSQL tracks up to 8 per backend without a hash table.
-  constexpr std::size_t kChunk = 6;
-  Buffer buffers[kChunk];
-  const ElementTuple* elements[kChunk];
+  // Ids in order are in block order: the ids on one page share one pin. At most kMaxPins pages
+  // are pinned at once (PostgreSQL tracks 8 pins per backend without a hash table).
+  constexpr std::size_t kMaxPins = 6;
+  constexpr std::size_t kMaxBatch = 2 * embedding::hnsw::kMaxM;
+  struct Item {
+    uint16 at;  // position in ids
+    uint16 pin;
+    const ElementTuple* element;
+  };
+  Item items[kMaxBatch];
+  Buffer pins[kMaxPins];
   Relation index = graph_.index();
   const uint16 dimensions = static_cast<uint16>(graph_.meta().dimensions);
-  for (std::size_t start = 0; start < n; start += kChunk) {
-    const std::size_t count = std::min(kChunk, n - start);
-    // 1. Pin, and prefetch each line pointer and the page header (checked against pd_lower).
-    for (std::size_t i = 0; i < count; ++i) {
-      ItemPointerData tid = to_tid(ids[start + i]);
-      buffers[i] = pin_block(index, ItemPointerGetBlockNumber(&tid));
-      Page page = BufferGetPage(buffers[i]);
-      __builtin_prefetch(page);
-      __builtin_prefetch(PageGetItemId(page, ItemPointerGetOffsetNumber(&tid)));
-    }
-    // 2. Find each tuple and prefetch its first lines, so that the misses overlap.
-    for (std::size_t i = 0; i < count; ++i) {
-      ItemPointerData tid = to_tid(ids[start + i]);
-      elements[i] = tuple_at<ElementTuple>(BufferGetPage(buffers[i]),
-                                           ItemPointerGetOffsetNumber(&tid), TupleType::kElement);
-      if (elements[i] == nullptr) continue;
-      const char* p = reinterpret_cast<const char*>(elements[i]);
-      __builtin_prefetch(p);
-      __builtin_prefetch(p + 64);
-      __builtin_prefetch(p + 128);
-    }
-    // 3. Compute, then unpin.
-    for (std::size_t i = 0; i < count; ++i) {
-      const bool ok = elements[i] != nullptr && elements[i]->dimensions == dimensions;
-      if (ok) out[start + i] = graph_.vector_distance()(query_, elements[i]->vector);
-      ReleaseBuffer(buffers[i]);
-      if (!ok) {
-        for (std::size_t j = i + 1; j < count; ++j) ReleaseBuffer(buffers[j]);
-        corrupt(index, "missing element", ids[start + i]);
+  for (std::size_t base = 0; base < n; base += kMaxBatch) {
+    const std::size_t size = std::min(kMaxBatch, n - base);
+    for (std::size_t i = 0; i < size; ++i) items[i].at = static_cast<uint16>(base + i);
+    std::sort(items, items + size,
+              [&](const Item& a, const Item& b) { return ids[a.at] < ids[b.at]; });
+    for (std::size_t first = 0, last; first < size; first = last) {
+      // 1. Pin the pages of the next items (up to kMaxPins pages); prefetch line pointers and
+      //    page headers (the offset is checked against pd_lower).
+      std::size_t pin_count = 0;
+      BlockNumber pinned = InvalidBlockNumber;
+      for (last = first; last < size; ++last) {
+        ItemPointerData tid = to_tid(ids[items[last].at]);
+        const BlockNumber block = ItemPointerGetBlockNumber(&tid);
+        if (block != pinned) {
+          if (pin_count == kMaxPins) break;
+          pins[pin_count++] = pin_block(index, block);
+          pinned = block;
+          __builtin_prefetch(BufferGetPage(pins[pin_count - 1]));
+        }
+        items[last].pin = static_cast<uint16>(pin_count - 1);
+        __builtin_prefetch(
+            PageGetItemId(BufferGetPage(pins[pin_count - 1]), ItemPointerGetOffsetNumber(&tid)));
       }
+      // 2. Find each tuple and prefetch its first lines, so that the misses overlap.
+      for (std::size_t i = first; i < last; ++i) {
+        ItemPointerData tid = to_tid(ids[items[i].at]);
+        items[i].element =
+            tuple_at<ElementTuple>(BufferGetPage(pins[items[i].pin]),
+                                   ItemPointerGetOffsetNumber(&tid), TupleType::kElement);
+        if (items[i].element == nullptr) continue;
+        const char* p = reinterpret_cast<const char*>(items[i].element);
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+        __builtin_prefetch(p + 128);
+      }
+      // 3. Compute, then unpin.
+      std::optional<NodeId> missing;
+      for (std::size_t i = first; i < last; ++i) {
+        const ElementTuple* e = items[i].element;
+        if (e != nullptr && e->dimensions == dimensions)
+          out[items[i].at] = graph_.vector_distance()(query_, e->vector);
+        else if (!missing)
+          missing = ids[items[i].at];
+      }
+      for (std::size_t p = 0; p < pin_count; ++p) ReleaseBuffer(pins[p]);
+      if (missing) corrupt(index, "missing element", *missing);
     }
   }
 }
