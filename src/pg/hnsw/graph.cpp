@@ -122,6 +122,10 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
   for (std::size_t base = 0; base < n; base += kMaxBatch) {
     const std::size_t size = std::min(kMaxBatch, n - base);
     for (std::size_t i = 0; i < size; ++i) items[i].at = static_cast<uint16>(base + i);
+    for (std::size_t i = 0; i < size; ++i) {
+      ItemPointerData tid = to_tid(ids[base + i]);
+      prefetch_item(index, ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid));
+    }
     std::sort(items, items + size,
               [&](const Item& a, const Item& b) { return ids[a.at] < ids[b.at]; });
     for (std::size_t first = 0, last; first < size; first = last) {

@@ -64,6 +64,10 @@ class PageGraph {
     return level == 0 ? 2u * meta_.m : static_cast<std::size_t>(meta_.m);
   }
   std::size_t neighbors(NodeId node, int level, NodeId* out) const;
+  // Hint that neighbors(node, ...) comes soon (see storage.h).
+  void prefetch_neighbors(NodeId node, int level) const {
+    prefetch_item(index_, static_cast<BlockNumber>(node >> 16), static_cast<OffsetNumber>(node));
+  }
   // Copies the element's vector into out (dimensions floats). Returns false if it is not an
   // element tuple.
   bool read_vector(NodeId node, float* out) const;

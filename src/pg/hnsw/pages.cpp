@@ -10,6 +10,7 @@
 
 extern "C" {
 #include "pgstat.h"
+#include "storage/buf_internals.h"
 #include "utils/memutils.h"
 }
 
@@ -123,6 +124,16 @@ Buffer pin_block(Relation index, BlockNumber block) {
   }
   *recent = ReadBuffer(index, block);
   return *recent;
+}
+
+void prefetch_item(Relation index, BlockNumber block, OffsetNumber offset) {
+  const Buffer recent = *recent_buffers().slot(index->rd_node, index->rd_backend, block);
+  if (recent == InvalidBuffer || BufferIsLocal(recent)) return;
+  // Only addresses are computed here: a stale buffer just prefetches the wrong lines.
+  __builtin_prefetch(GetBufferDescriptor(recent - 1));
+  Page page = BufferGetPage(recent);
+  __builtin_prefetch(page);
+  __builtin_prefetch(PageGetItemId(page, offset));
 }
 
 Item page_item(Page page, OffsetNumber offset, Size* size) {

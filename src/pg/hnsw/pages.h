@@ -132,6 +132,9 @@ void update_meta(Relation index, const MetaPage& meta);
 // the block in (ReadRecentBuffer() checks its tag), which skips the shared buffer table's hash
 // probe under a partition lock: the largest cost of a search's many page reads.
 Buffer pin_block(Relation index, BlockNumber block);
+// Starts loading into the CPU cache what pin_block(block) and reading item `offset` will touch
+// (buffer descriptor, page header, line pointer), when the block's buffer is known.
+void prefetch_item(Relation index, BlockNumber block, OffsetNumber offset);
 // The item at `tid` on a locked page, or nullptr when the offset is out of range or unused.
 Item page_item(Page page, OffsetNumber offset, Size* size);
 

@@ -70,6 +70,8 @@ bool start(IndexScanDesc scan, ScanState& s) {
   if (!prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric),
                       meta.dimensions, s.query.data()))
     return false;
+  // A search visits some 15-20 nodes per unit of ef: size the set once instead of growing it.
+  s.visited = embedding::IdSet(24 * static_cast<std::size_t>(std::max(gucs.ef_search, 10)));
   s.graph.emplace(scan->indexRelation, meta);
   s.dist.emplace(*s.graph, s.query.data());
   s.layer.emplace(*s.graph, *s.dist, s.visited, s.scratch);
