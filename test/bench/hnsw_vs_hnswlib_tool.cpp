@@ -3,7 +3,8 @@
 //
 // Data: test/bench/glove_to_fvecs.js writes the flat file (int32 rows, int32 dims, float32s).
 // Usage: hnsw_vs_hnswlib_tool [--data FILE] [--rows 100000,all] [--queries 1000] [--threads 1,2]
-//          [--ef 10,20,40,80,160,320] [--repeat 3] [--seed 42] [--keep-pruned] [--wide-layer0]
+//          [--ef 10,20,40,80,160,320] [--repeat 3] [--seed 42] [--keep-pruned] [--narrow-layer0]
+//          [--all-reverse]   (tunings other than the default: see BuildTuning)
 //          [--hnswlib-kernel]   (hnswlib with our distance kernel too, to separate kernel and
 //          graph)
 #include <hnswlib/hnswlib.h>
@@ -217,8 +218,10 @@ int main(int argc, char** argv) {
       seed = std::stoull(value());
     else if (arg == "--keep-pruned")
       tuning.keep_pruned = true;
-    else if (arg == "--wide-layer0")
-      tuning.wide_layer0 = true;
+    else if (arg == "--narrow-layer0")
+      tuning.wide_layer0 = false;
+    else if (arg == "--all-reverse")
+      tuning.narrow_reverse = false;
     else if (arg == "--hnswlib-kernel")
       hnswlib_kernel = true;
     else {
@@ -258,9 +261,10 @@ int main(int argc, char** argv) {
               data.c_str(), base.rows, base.dims, queries.rows,
               static_cast<unsigned long long>(seed), g_kernels->name);
   std::printf(
-      "M %d, ef_construction %d, keep_pruned %d, wide_layer0 %d; QPS = queries per CPU-second "
+      "M %d, ef_construction %d, keep_pruned %d, wide_layer0 %d, narrow_reverse %d; QPS = queries "
+      "per CPU-second "
       "of one thread, best of %d passes; build = wall seconds\n",
-      kM, kEfConstruction, tuning.keep_pruned, tuning.wide_layer0, repeat);
+      kM, kEfConstruction, tuning.keep_pruned, tuning.wide_layer0, tuning.narrow_reverse, repeat);
 
   for (std::size_t rows : parse_list(rows_arg.c_str(), base.rows)) {
     rows = std::min(rows, base.rows);

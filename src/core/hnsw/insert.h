@@ -107,7 +107,10 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
   if (tuning.reverse_links) {
     for (int level = top; level >= 0; --level) {
       const std::size_t capacity = graph.neighbor_capacity(level);
-      for (const Candidate& neighbor : chosen[static_cast<std::size_t>(level)]) {
+      const std::vector<Candidate>& own = chosen[static_cast<std::size_t>(level)];
+      const std::size_t linked_back =
+          (level == 0 && tuning.narrow_reverse) ? std::min(own.size(), capacity / 2) : own.size();
+      for (const Candidate& neighbor : std::span<const Candidate>(own.data(), linked_back)) {
         graph.update_neighbors(
             neighbor.node, level, [&](NodeId* ids, std::size_t count) -> std::size_t {
               for (std::size_t i = 0; i < count; ++i)
