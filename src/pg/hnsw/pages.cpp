@@ -116,8 +116,12 @@ RecentBuffers& recent_buffers() {
 }  // namespace
 
 Buffer pin_block(Relation index, BlockNumber block) {
+  // ReadRecentBuffer() does not raise the buffer's usage count, which keeps it in shared buffers
+  // under pressure: one pin in eight goes through ReadBuffer(), so hot pages still earn it.
+  static uint32 pins = 0;
   Buffer* recent = recent_buffers().slot(index->rd_node, index->rd_backend, block);
-  if (*recent != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, *recent)) {
+  if ((++pins & 7) != 0 && *recent != InvalidBuffer &&
+      ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, *recent)) {
     pgstat_count_buffer_read(index);  // counted as ReadBuffer() counts a hit (pg_statio_*)
     pgstat_count_buffer_hit(index);
     return *recent;
