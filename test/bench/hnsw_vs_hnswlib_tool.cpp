@@ -1,7 +1,8 @@
 // In-process comparison of our HNSW build graph with hnswlib on GloVe 100-d (cosine): build
 // time with 1 and 2 threads, recall@10 and single-thread QPS over ef_search, QPS at equal recall.
 //
-// Data: test/bench/glove_to_fvecs.js writes the flat file (int32 rows, int32 dims, float32s).
+// Data: test/bench/glove_to_fvecs.js writes the flat file (int32 rows, int32 dims, float32s);
+// test/bench/hnsw_vs_hnswlib.sh sets everything up and runs this.
 // Usage: hnsw_vs_hnswlib_tool [--data FILE] [--rows 100000,all] [--queries 1000] [--threads 1,2]
 //          [--ef 10,20,40,80,160,320] [--repeat 3] [--seed 42] [--keep-pruned] [--narrow-layer0]
 //          [--all-reverse]   (tunings other than the default: see BuildTuning)
@@ -54,8 +55,7 @@ struct Matrix {
 Matrix read_matrix(const std::string& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "cannot open %s (make it with test/bench/glove_to_fvecs.js)\n",
-                 file.c_str());
+    std::fprintf(stderr, "cannot open %s (test/bench/hnsw_vs_hnswlib.sh makes it)\n", file.c_str());
     std::exit(1);
   }
   std::int32_t header[2];
@@ -192,7 +192,7 @@ void print_curve(const char* name, const std::vector<Point>& curve) {
 
 int main(int argc, char** argv) {
   const char* cache = std::getenv("EMBEDDING_CACHE");
-  std::string data = std::string(cache ? cache : "/work/main/tmp") + "/glove100.bin";
+  std::string data = std::string(cache ? cache : "/var/cache/embedding") + "/glove100.bin";
   std::string rows_arg = "100000", threads_arg = "1,2", ef_arg = "10,20,40,80,160,320";
   std::size_t query_count = 1000;
   int repeat = 3;

@@ -39,11 +39,12 @@ struct BuildTuning {
   // A new node links to up to 2 * m neighbours on layer 0 (as pgvector) instead of m (as the
   // paper and hnswlib; layer-0 lists still grow to 2 * m through reverse links), and with
   // narrow_reverse only the closest m of them link back to it. Together (the default) they
-  // give pgvector's recall at equal ef_search for no more work at equal recall. GloVe 100-d,
-  // 340,479 rows, M 16, ef_construction 64, SQL: recall@10 at ef 40 / 80 / 160 / 320 went
-  // 0.819 / 0.891 / 0.939 / 0.969 -> 0.834 / 0.900 / 0.945 / 0.972 (pgvector 0.831 / 0.904 /
-  // 0.944 / 0.972), build 27.0 -> 33.7 s. Wide without narrow_reverse doubles the build (48.9 s)
-  // and needs ~13% more distance evaluations at equal recall.
+  // raise recall at equal ef_search for no more work at equal recall. GloVe 100-d, 340,479
+  // rows, M 16, ef_construction 64, in-process (hnsw_vs_hnswlib_tool, 2 threads): recall@10 at
+  // ef 40 / 80 / 160 / 320 went 0.821 / 0.887 / 0.935 / 0.966 -> 0.830 / 0.892 / 0.938 / 0.966
+  // (two runs agree to 0.001), build 26.3 -> 35.4 s. SQL builds of the same settings varied by
+  // up to 0.014 at ef 40 (0.820-0.834). Wide without narrow_reverse doubled the build (48.9 s in
+  // SQL) and needed ~13% more distance evaluations at equal recall.
   bool wide_layer0 = true;
   bool narrow_reverse = true;
   // Merge a vector identical to one already in the graph into that node instead of linking a
