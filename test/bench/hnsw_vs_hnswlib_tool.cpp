@@ -4,8 +4,8 @@
 // Data: test/bench/glove_to_fvecs.js writes the flat file (int32 rows, int32 dims, float32s);
 // test/bench/hnsw_vs_hnswlib.sh sets everything up and runs this.
 // Usage: hnsw_vs_hnswlib_tool [--data FILE] [--rows 100000,all] [--queries 1000] [--threads 1,2]
-//          [--ef 10,20,40,80,160,320] [--repeat 3] [--seed 42] [--keep-pruned] [--wide-layer0]
-//          [--narrow-reverse]   (tunings other than the default: see BuildTuning)
+//          [--ef 10,20,40,80,160,320] [--repeat 3] [--seed 42] [--keep-pruned] [--narrow-layer0]
+//          [--all-reverse]   (tunings other than the default: see BuildTuning)
 //          [--hnswlib-kernel]   (hnswlib with our distance kernel too, to separate kernel and
 //          graph)
 #include <hnswlib/hnswlib.h>
@@ -218,10 +218,10 @@ int main(int argc, char** argv) {
       seed = std::stoull(value());
     else if (arg == "--keep-pruned")
       tuning.keep_pruned = true;
-    else if (arg == "--wide-layer0")
-      tuning.wide_layer0 = true;
-    else if (arg == "--narrow-reverse")
-      tuning.narrow_reverse = true;
+    else if (arg == "--narrow-layer0")
+      tuning.wide_layer0 = false;
+    else if (arg == "--all-reverse")
+      tuning.narrow_reverse = false;
     else if (arg == "--hnswlib-kernel")
       hnswlib_kernel = true;
     else {

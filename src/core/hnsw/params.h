@@ -38,15 +38,14 @@ struct BuildTuning {
   bool heuristic = true;
   // A new node links to up to 2 * m neighbours on layer 0 (as pgvector) instead of m (as the
   // paper and hnswlib; layer-0 lists still grow to 2 * m through reverse links); with
-  // narrow_reverse only the closest m of them link back to it. Both off: on GloVe 100-d
-  // (340,479 rows, M 16, ef_construction 64, 2 threads) wide + narrow_reverse gave in-process
-  // recall@10 at ef 40 / 80 / 160 / 320 of 0.830 / 0.892 / 0.938 / 0.966 against 0.821 / 0.887
-  // / 0.935 / 0.966, the same work at equal recall, and a build 35% longer (35.4 vs 26.3 s);
-  // through SQL, builds of either varied by up to 0.014 at ef 40 and neither was ahead, while
-  // the SQL build went from 26-27 s to 34-42 s. Wide alone doubled the build (48.9 s in SQL)
+  // narrow_reverse only the closest m of them link back to it. Both on: GloVe 100-d, 340,479
+  // rows in table order, M 16, ef_construction 64, through SQL: recall@10 at ef 40 / 80 / 160 /
+  // 320 of 0.830 / 0.900 / 0.944 / 0.970 against 0.822 / 0.888 / 0.940 / 0.969 with both off
+  // (pgvector: 0.831 / 0.904 / 0.944 / 0.972), about the same distance evaluations at equal
+  // recall, and a build 35% (in process) to 60% (SQL, noisy) longer. Wide alone doubled the build
   // and needed ~13% more distance evaluations at equal recall.
-  bool wide_layer0 = false;
-  bool narrow_reverse = false;
+  bool wide_layer0 = true;
+  bool narrow_reverse = true;
   // Merge a vector identical to one already in the graph into that node instead of linking a
   // copy (see insert.h), at most max_duplicates copies per node (0: no limit). Beyond the
   // limit copies become separate nodes again, and more identical nodes than a neighbour list

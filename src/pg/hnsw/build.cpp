@@ -267,7 +267,10 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
     s->tids.reserve(capacity);
 
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
-    table_index_build_scan(heap, index, info, true, true, build_callback, s, nullptr);
+    // No synchronized scan: starting where another scan of a large table happens to be would
+    // rotate the insertion order, and the graph (and its recall) would change from build to build.
+    table_index_build_scan(heap, index, info, /*allow_sync=*/false, /*progress=*/true,
+                           build_callback, s, nullptr);
     if (!s->spilled) {
       link_graph(*s);
       write_pages(*s);
