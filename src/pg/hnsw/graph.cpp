@@ -21,15 +21,6 @@ namespace {
                   std::to_string(node & 0xffff) + ")");
 }
 
-// The tuple at `tid` on the locked page, checked for its type; nullptr if absent or another type.
-template <typename T>
-T* tuple_at(Page page, OffsetNumber offset, TupleType type) {
-  Size size = 0;
-  auto* t = reinterpret_cast<T*>(page_item(page, offset, &size));
-  if (t == nullptr || size < sizeof(TupleType) || t->type != type) return nullptr;
-  return t;
-}
-
 }  // namespace
 
 std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {

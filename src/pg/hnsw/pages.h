@@ -137,5 +137,14 @@ Buffer pin_block(Relation index, BlockNumber block);
 void prefetch_item(Relation index, BlockNumber block, OffsetNumber offset);
 // The item at `tid` on a locked page, or nullptr when the offset is out of range or unused.
 Item page_item(Page page, OffsetNumber offset, Size* size);
+// The tuple at `offset`, checked for its type: tuple_at<ElementTuple>(page, off, kElement).
+// nullptr if the item is absent or of another type.
+template <typename T>
+T* tuple_at(Page page, OffsetNumber offset, TupleType type) {
+  Size size = 0;
+  auto* t = reinterpret_cast<T*>(page_item(page, offset, &size));
+  if (t == nullptr || size < sizeof(TupleType) || t->type != type) return nullptr;
+  return t;
+}
 
 }  // namespace embedding::pg::hnsw

@@ -41,8 +41,8 @@ void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumbe
   Page page = GenericXLogRegisterBuffer(state, buf, 0);
   bool changed = false;
   for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
-    auto* element = reinterpret_cast<ElementTuple*>(page_item(page, off, nullptr));
-    if (element == nullptr || element->type != TupleType::kElement) continue;
+    auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
+    if (element == nullptr) continue;
     ItemPointerData tid;
     ItemPointerSet(&tid, block, off);
     const NodeId node = to_node(tid);
@@ -115,11 +115,11 @@ void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
 
 int element_level(Relation index, NodeId node) {
   ItemPointerData tid = to_tid(node);
-  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
+  Buffer buf = pin_block(index, ItemPointerGetBlockNumber(&tid));
   LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = reinterpret_cast<ElementTuple*>(
-      page_item(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid), nullptr));
-  int level = element != nullptr && element->type == TupleType::kElement ? element->level : -1;
+  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
+                                         TupleType::kElement);
+  int level = element != nullptr ? element->level : -1;
   UnlockReleaseBuffer(buf);
   return level;
 }
@@ -185,8 +185,8 @@ extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
       LockBuffer(buf, BUFFER_LOCK_SHARE);
       Page page = BufferGetPage(buf);
       for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
-        auto* element = reinterpret_cast<ElementTuple*>(page_item(page, off, nullptr));
-        if (element != nullptr && element->type == TupleType::kElement && !element->deleted)
+        auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
+        if (element != nullptr && !element->deleted)
           stats->num_index_tuples += element->heap_tid_count;
       }
       UnlockReleaseBuffer(buf);
