@@ -5,9 +5,9 @@
 // test/bench/hnsw_vs_hnswlib.sh sets everything up and runs this.
 // Usage: hnsw_vs_hnswlib_tool [--data FILE] [--rows 100000,all] [--queries 1000] [--threads 1,2]
 //          [--ef 10,20,40,80,160,320] [--repeat 3] [--seed 42] [--keep-pruned] [--narrow-layer0]
-//          [--all-reverse]   (tunings other than the default: see BuildTuning)
+//          [--narrow-reverse]   (tunings other than the default: see BuildTuning)
 //          [--hnswlib-kernel]   (hnswlib with our distance kernel too, to separate kernel and
-//          graph)
+//          graph)   [--ours-only]   (skip hnswlib: quick comparisons of our tunings)
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
@@ -198,6 +198,7 @@ int main(int argc, char** argv) {
   int repeat = 3;
   std::uint64_t seed = 42;
   bool hnswlib_kernel = false;
+  bool ours_only = false;
   embedding::hnsw::BuildTuning tuning;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -220,10 +221,12 @@ int main(int argc, char** argv) {
       tuning.keep_pruned = true;
     else if (arg == "--narrow-layer0")
       tuning.wide_layer0 = false;
-    else if (arg == "--all-reverse")
-      tuning.narrow_reverse = false;
+    else if (arg == "--narrow-reverse")
+      tuning.narrow_reverse = true;
     else if (arg == "--hnswlib-kernel")
       hnswlib_kernel = true;
+    else if (arg == "--ours-only")
+      ours_only = true;
     else {
       std::fprintf(stderr, "unknown argument %s\n", arg.c_str());
       return 2;
@@ -300,7 +303,8 @@ int main(int argc, char** argv) {
       };
       hnswlib::InnerProductSpace space(base.dims);
       start = Clock::now();
-      auto hnsw = build_hnswlib(space);
+      std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
+      if (!ours_only) hnsw = build_hnswlib(space);
       const double hnswlib_build = seconds_since(start);
       OurInnerProductSpace our_space(base.dims);
       std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw_kernel;
@@ -310,6 +314,28 @@ int main(int argc, char** argv) {
         hnsw_kernel = build_hnswlib(our_space);
         hnswlib_kernel_build = seconds_since(start);
       }
+      // Layer-0 nodes no list points to (only the entry point may be one), and nodes a walk
+      // from the entry point over layer 0 never reaches: searches cannot return either.
+      std::size_t orphans = 0, unreached = 0;
+      {
+        std::vector<std::uint8_t> seen(graph.size(), 0);
+        for (NodeId n = 0; n < graph.size(); ++n)
+          for (std::uint32_t id : graph.neighbor_list(n, 0)) seen[id] = 1;
+        for (NodeId n = 0; n < graph.size(); ++n)
+          orphans += !seen[n] && !graph.is_duplicate(n) && n != graph.entry_point()->node;
+        std::fill(seen.begin(), seen.end(), 0);
+        std::vector<NodeId> stack{graph.entry_point()->node};
+        seen[stack[0]] = 1;
+        while (!stack.empty()) {
+          const NodeId n = stack.back();
+          stack.pop_back();
+          for (std::uint32_t id : graph.neighbor_list(n, 0))
+            if (!seen[id]) seen[id] = 1, stack.push_back(id);
+        }
+        for (NodeId n = 0; n < graph.size(); ++n) unreached += !seen[n] && !graph.is_duplicate(n);
+      }
+      std::printf("layer 0: %zu nodes without in-links, %zu unreachable from the entry point\n",
+                  orphans, unreached);
       std::printf("build, %zu thread(s): ours %.2f s (%.1f MB), hnswlib %.2f s", threads,
                   ours_build, graph.bytes_used() / 1e6, hnswlib_build);
       if (hnswlib_kernel) std::printf(", hnswlib with our kernel %.2f s", hnswlib_kernel_build);
@@ -339,12 +365,14 @@ int main(int argc, char** argv) {
                                    for (const Candidate& c : results) found.push_back(c.node);
                                  }));
         }
-        theirs.push_back(measure(ef, repeat, queries, truth, hnswlib_search(*hnsw)));
+        if (!ours_only)
+          theirs.push_back(measure(ef, repeat, queries, truth, hnswlib_search(*hnsw)));
         if (hnswlib_kernel)
           theirs_kernel.push_back(
               measure(ef, repeat, queries, truth, hnswlib_search(*hnsw_kernel)));
       }
       print_curve("ours", ours);
+      if (ours_only) continue;
       print_curve("hnswlib", theirs);
       if (hnswlib_kernel) print_curve("hnswlib (our kernel)", theirs_kernel);
       const auto ratio = [](const Point& p, const std::vector<Point>& curve) {

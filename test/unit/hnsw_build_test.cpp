@@ -2,10 +2,12 @@
 // accounting) and the small pieces: level sampling, neighbour selection, normalisation.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -188,6 +190,129 @@ TEST(HnswSelect, HeuristicPrunesNodesReachableThroughAKeptOne) {
   c = candidates();
   ASSERT_EQ(select_neighbors(c.data(), c.size(), 1, pair, true, true), 1u);
   EXPECT_EQ(c[0].node, 0u);
+  // The split between kept and filled-back members is reported.
+  c = candidates();
+  std::size_t kept = 99;
+  ASSERT_EQ(select_neighbors(c.data(), c.size(), 3, pair, true, true, &kept), 3u);
+  EXPECT_EQ(kept, 2u);
+}
+
+// Random points around an owner (point 0) for the scored-list tests: candidate i's distance
+// to the owner, and pair distances, are squared Euclidean in 8-d.
+struct ScoredFixture {
+  static constexpr std::size_t kDims = 8;
+  std::vector<float> points;
+  explicit ScoredFixture(std::size_t n, std::uint64_t seed) : points(n * kDims) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal;
+    for (float& x : points) x = normal(rng);
+  }
+  float operator()(NodeId a, NodeId b) const {
+    float sum = 0.0f;
+    for (std::size_t d = 0; d < kDims; ++d) {
+      const float diff = points[a * kDims + d] - points[b * kDims + d];
+      sum += diff * diff;
+    }
+    return sum;
+  }
+  Candidate candidate(NodeId node) const { return {(*this)(0, node), node}; }
+};
+
+// The full selection that add_scored_link() stands in for: the heuristic with keep_pruned
+// over the list's members and the added node; the member set, sorted.
+std::vector<NodeId> reselect(const ScoredFixture& f, const ScoredList& list, Candidate added,
+                             std::size_t capacity) {
+  std::vector<Candidate> c{added};
+  for (std::size_t i = 0; i < list.count; ++i) c.push_back({list.distances[i], list.ids[i]});
+  std::sort(c.begin(), c.end(), closer);
+  c.resize(select_neighbors(c.data(), c.size(), capacity, f, true, true));
+  std::vector<NodeId> ids;
+  for (const Candidate& x : c) ids.push_back(x.node);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<NodeId> members(const ScoredList& list) {
+  std::vector<NodeId> ids(list.ids, list.ids + list.count);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// A full list with a known split takes a new node as the full re-selection would, except in
+// the rare cascade the incremental update skips; its kept part always obeys the heuristic,
+// and each member keeps its own distance.
+TEST(HnswSelect, ScoredLinkFollowsTheFullSelection) {
+  constexpr std::size_t kCapacity = 8, kTrials = 2000;
+  std::size_t same = 0, pair_calls = 0;
+  for (std::size_t trial = 0; trial < kTrials; ++trial) {
+    const ScoredFixture f(32, trial);
+    const auto counted = [&](NodeId a, NodeId b) {
+      ++pair_calls;
+      return f(a, b);
+    };
+    // The list as insert() leaves it: a selection from 30 candidates.
+    std::vector<Candidate> c;
+    for (NodeId n = 1; n < 31; ++n) c.push_back(f.candidate(n));
+    std::sort(c.begin(), c.end(), closer);
+    NodeId ids[kCapacity + 1];
+    float distances[kCapacity + 1];
+    ScoredList list{ids, distances, 0, 0, true};
+    list.count = select_neighbors(c.data(), c.size(), kCapacity, f, true, true, &list.kept);
+    ASSERT_EQ(list.count, kCapacity);
+    for (std::size_t i = 0; i < list.count; ++i) {
+      ids[i] = c[i].node;
+      distances[i] = c[i].distance;
+    }
+    const Candidate added = f.candidate(31);
+    const std::vector<NodeId> expected = reselect(f, list, added, kCapacity);
+    std::vector<Candidate> scratch;
+    ASSERT_TRUE(add_scored_link(list, kCapacity, added, counted, scratch));
+    ASSERT_EQ(list.count, kCapacity);
+    ASSERT_LE(list.kept, list.count);
+    same += members(list) == expected;
+    for (std::size_t i = 0; i < list.count; ++i) {
+      EXPECT_EQ(distances[i], f(0, ids[i]));
+      for (std::size_t j = 0; j < list.kept && i < list.kept; ++j) {
+        const Candidate a{distances[i], ids[i]}, b{distances[j], ids[j]};
+        if (closer(b, a)) {
+          EXPECT_GE(f(ids[i], ids[j]), distances[i]) << "trial " << trial;
+        }
+      }
+    }
+  }
+  std::printf("same members as the full selection in %zu of %zu trials, %zu pair distances\n",
+              same, kTrials, pair_calls);
+  EXPECT_GE(same, kTrials * 97 / 100);
+  // At most `kept` pair distances per call (the full selection needs O(capacity^2)).
+  EXPECT_LE(pair_calls, kTrials * kCapacity);
+}
+
+// A list with room appends and forgets its split; once full it selects in full, exactly;
+// a node already in the list changes nothing.
+TEST(HnswSelect, ScoredLinkFillsThenSelects) {
+  constexpr std::size_t kCapacity = 6;
+  const ScoredFixture f(16, 7);
+  NodeId ids[kCapacity + 1];
+  float distances[kCapacity + 1];
+  ScoredList list{ids, distances, 0, 0, true};
+  std::vector<Candidate> scratch;
+  for (NodeId n = 1; n <= kCapacity; ++n) {
+    ASSERT_TRUE(add_scored_link(list, kCapacity, f.candidate(n), f, scratch));
+    EXPECT_EQ(list.count, n);
+    EXPECT_FALSE(list.known);
+  }
+  EXPECT_FALSE(add_scored_link(list, kCapacity, f.candidate(3), f, scratch));
+  EXPECT_EQ(list.count, kCapacity);
+  for (NodeId n = kCapacity + 1; n < 16; ++n) {
+    const std::vector<NodeId> expected = reselect(f, list, f.candidate(n), kCapacity);
+    const bool was_known = list.known;
+    ASSERT_TRUE(add_scored_link(list, kCapacity, f.candidate(n), f, scratch));
+    EXPECT_TRUE(list.known);
+    EXPECT_EQ(list.count, kCapacity);
+    if (!was_known) {
+      EXPECT_EQ(members(list), expected);  // the one full selection
+    }
+  }
 }
 
 TEST(HnswDistance, MetricsOrderLikeTheirDefinitions) {

@@ -131,6 +131,27 @@ TEST(HnswGraph, SerialBuildIsWellFormed) {
   expect_well_formed(*make_graph(values, 16, 1));
 }
 
+std::size_t orphans(const MemoryGraph& graph) {
+  std::vector<bool> linked(graph.size(), false);
+  for (NodeId n = 0; n < graph.size(); ++n)
+    for (std::uint32_t id : graph.neighbor_list(n, 0)) linked[id] = true;
+  std::size_t count = 0;
+  for (NodeId n = 0; n < graph.size(); ++n) count += !linked[n] && n != graph.entry_point()->node;
+  return count;
+}
+
+// Pruning leaves a node of these 3,000 without any in-link when they are linked one by one;
+// build() links the same nodes identically (one thread) and then connects it.
+TEST(HnswGraph, BuildConnectsOrphans) {
+  const auto values = random_vectors(3000, 16, 5);
+  MemoryGraph incremental(16, Metric::kL2, Params{8, 32}, 3);
+  MemorySearchContext context;
+  for (std::size_t i = 0; i < 3000; ++i) incremental.add(values.data() + i * 16);
+  incremental.link_pending(context);
+  ASSERT_GT(orphans(incremental), 0u) << "no orphan to connect: pick another seed";
+  EXPECT_EQ(orphans(*make_graph(values, 16, 1)), 0u);
+}
+
 TEST(HnswGraph, ParallelBuildIsWellFormed) {
   const auto values = random_vectors(3000, 16, 6);
   expect_well_formed(*make_graph(values, 16, 4));
@@ -250,10 +271,17 @@ struct MapQueryDistance {
   }
 };
 
+// MapGraph keeps no link distances, so insert() edits its lists through update_neighbors();
+// the reference is built without keep_pruned, which takes that path on MemoryGraph too, and
+// row by row (link_pending(), which does not connect orphans as build() does).
 TEST(HnswGraph, SameAlgorithmsOnPageLikeStorageBuildTheSameGraph) {
   const auto values = random_vectors(1500, 12, 8);
-  const auto built = make_graph(values, 12, 1, Metric::kCosine);
-  const MemoryGraph& reference = *built;
+  BuildTuning tuning;
+  tuning.keep_pruned = false;
+  MemoryGraph reference(12, Metric::kCosine, Params{8, 32}, 3, 0, tuning);
+  MemorySearchContext link_context;
+  for (std::size_t i = 0; i < 1500; ++i) reference.add(values.data() + i * 12);
+  reference.link_pending(link_context);
   MapGraph pages(reference);
   HashVisited visited;
   SearchScratch scratch;

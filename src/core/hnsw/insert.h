@@ -19,6 +19,45 @@ struct InsertResult {
   NodeId node;  // the node that now stands for the vector (itself, or the one merged into)
 };
 
+// insert()'s phases 2 and 3 over a storage with scored lists: the new node's own lists, then
+// a link back from each chosen neighbour through add_scored_link().
+template <ScoredGraph G, class PairDistance>
+void link_scored(G& graph, NodeId node, int top, const std::vector<std::vector<Candidate>>& chosen,
+                 const std::vector<std::size_t>& chosen_kept, const BuildTuning& tuning,
+                 PairDistance& pair_distance, std::vector<Candidate>& pruning) {
+  for (int level = top; level >= 0; --level) {
+    const std::vector<Candidate>& own = chosen[static_cast<std::size_t>(level)];
+    const std::size_t capacity = graph.neighbor_capacity(level);
+    graph.update_scored_neighbors(node, level, [&](ScoredList& list) {
+      // Normally empty (nothing links to the node yet); members of an earlier attempt are
+      // added back one by one like any other link.
+      std::vector<Candidate> earlier;
+      for (std::size_t i = 0; i < list.count; ++i)
+        earlier.push_back({list.distances[i], list.ids[i]});
+      list.count = own.size();
+      list.kept = chosen_kept[static_cast<std::size_t>(level)];
+      list.known = true;
+      for (std::size_t i = 0; i < own.size(); ++i) {
+        list.ids[i] = own[i].node;
+        list.distances[i] = own[i].distance;
+      }
+      for (const Candidate& c : earlier) add_scored_link(list, capacity, c, pair_distance, pruning);
+    });
+  }
+  for (int level = top; level >= 0; --level) {
+    const std::vector<Candidate>& own = chosen[static_cast<std::size_t>(level)];
+    const std::size_t capacity = graph.neighbor_capacity(level);
+    const std::size_t linked_back =
+        (level == 0 && tuning.narrow_reverse) ? std::min(own.size(), capacity / 2) : own.size();
+    if (!tuning.reverse_links) break;
+    for (const Candidate& neighbor : std::span<const Candidate>(own.data(), linked_back)) {
+      graph.update_scored_neighbors(neighbor.node, level, [&](ScoredList& list) {
+        add_scored_link(list, capacity, {neighbor.distance, node}, pair_distance, pruning);
+      });
+    }
+  }
+}
+
 // Links `node`, whose vector the storage already holds and whose level is `node_level`, into
 // the graph. `dist` measures from the new node's vector. Safe to run concurrently for
 // different nodes when the storage's update_neighbors() is atomic per node.
@@ -52,8 +91,11 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
   std::vector<Candidate>& entries = scratch.entries;
   std::vector<Candidate>& pruning = scratch.pruning;
   std::vector<std::vector<Candidate>>& chosen = scratch.chosen;
-  if (chosen.size() < static_cast<std::size_t>(top) + 1)
+  std::vector<std::size_t>& chosen_kept = scratch.chosen_kept;
+  if (chosen.size() < static_cast<std::size_t>(top) + 1) {
     chosen.resize(static_cast<std::size_t>(top) + 1);
+    chosen_kept.resize(static_cast<std::size_t>(top) + 1);
+  }
   entries.assign(1, current);
   const std::size_t ef = static_cast<std::size_t>(params.ef_construction);
   for (int level = top; level >= 0; --level) {
@@ -77,7 +119,18 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
     const std::size_t capacity = graph.neighbor_capacity(level);
     const std::size_t wanted = (level == 0 && !tuning.wide_layer0) ? capacity / 2 : capacity;
     selection.resize(select_neighbors(selection.data(), selection.size(), wanted, pair_distance,
-                                      tuning.heuristic, tuning.keep_pruned));
+                                      tuning.heuristic, tuning.keep_pruned,
+                                      &chosen_kept[static_cast<std::size_t>(level)]));
+  }
+
+  // A storage that keeps each link's distance and the heuristic's split (ScoredList) gets
+  // its lists maintained incrementally; this needs the default selection.
+  if constexpr (ScoredGraph<G>) {
+    if (tuning.heuristic && tuning.keep_pruned) {
+      link_scored(graph, node, top, chosen, chosen_kept, tuning, pair_distance, pruning);
+      if (node_level > entry->level) graph.offer_entry_point(node, node_level);
+      return {true, node};
+    }
   }
 
   // Phase 2: the node's own lists. Nothing links to it yet, so they are normally empty; a

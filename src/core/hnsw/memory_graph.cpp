@@ -32,10 +32,13 @@ void MemoryGraph::reserve(std::size_t capacity) {
   vectors_.reserve(capacity * dimensions_);
   levels_.reserve(capacity);
   layer0_.reserve(capacity * layer0_stride_);
+  layer0_distances_.reserve(capacity * (layer0_stride_ - 1));
   upper_start_.reserve(capacity);
   // Expected upper slots: sum over l >= 1 of P(level >= l) = 1 / (m - 1) per node, plus slack.
-  upper_.reserve((capacity / static_cast<std::size_t>(params_.m - 1) + capacity / 64 + 16) *
-                 upper_stride_);
+  const std::size_t upper_slots =
+      capacity / static_cast<std::size_t>(params_.m - 1) + capacity / 64 + 16;
+  upper_.reserve(upper_slots * upper_stride_);
+  upper_distances_.reserve(upper_slots * (upper_stride_ - 1));
 }
 
 NodeId MemoryGraph::add(const float* vector) {
@@ -53,14 +56,18 @@ NodeId MemoryGraph::add(const float* vector) {
   try {
     vectors_.insert(vectors_.end(), vector, vector + dimensions_);
     layer0_.resize(layer0_.size() + layer0_stride_, 0);  // count 0
+    layer0_distances_.resize(layer0_distances_.size() + layer0_stride_ - 1);
     upper_.resize(upper_size + static_cast<std::size_t>(level) * upper_stride_, 0);
+    upper_distances_.resize(upper_.size() / upper_stride_ * (upper_stride_ - 1));
     upper_start_.push_back(static_cast<std::uint32_t>(upper_slot));
     levels_.push_back(static_cast<std::uint8_t>(level));
   } catch (...) {
     // Out of memory part way: shrink every array back (shrinking never throws).
     vectors_.resize(id * dimensions_);
     layer0_.resize(id * layer0_stride_);
+    layer0_distances_.resize(id * (layer0_stride_ - 1));
     upper_.resize(upper_size);
+    upper_distances_.resize(upper_size / upper_stride_ * (upper_stride_ - 1));
     upper_start_.resize(id);
     levels_.resize(id);
     throw;
@@ -72,14 +79,16 @@ std::size_t MemoryGraph::bytes_used() const {
   return vectors_.capacity() * sizeof(float) + levels_.capacity() +
          layer0_.capacity() * sizeof(std::uint32_t) +
          upper_start_.capacity() * sizeof(std::uint32_t) +
-         upper_.capacity() * sizeof(std::uint32_t) + lock_count_;
+         upper_.capacity() * sizeof(std::uint32_t) +
+         (layer0_distances_.capacity() + upper_distances_.capacity()) * sizeof(float) + lock_count_;
 }
 
 std::size_t MemoryGraph::estimate_bytes_per_node(std::size_t dimensions, const Params& params) {
   const std::size_t m = static_cast<std::size_t>(params.m);
-  const std::size_t layer0 = (1 + 2 * m) * sizeof(std::uint32_t);
+  // Ids with a count, and a distance per id.
+  const std::size_t layer0 = (1 + 2 * m) * sizeof(std::uint32_t) + 2 * m * sizeof(float);
   // Upper slots average 1 / (m - 1) per node; round up.
-  const std::size_t upper = ((1 + m) * sizeof(std::uint32_t) + m - 2) / (m - 1);
+  const std::size_t upper = ((1 + m) * sizeof(std::uint32_t) + m * sizeof(float) + m - 2) / (m - 1);
   return dimensions * sizeof(float) + layer0 + upper + sizeof(std::uint32_t) /* upper start */ +
          1 /* level */ + 1 /* lock */;
 }

@@ -17,6 +17,7 @@
 #include "core/common/cancel.h"
 #include "core/hnsw/distance.h"
 #include "core/hnsw/params.h"
+#include "core/hnsw/select.h"
 #include "core/hnsw/spinlock.h"
 #include "core/hnsw/storage.h"
 #include "core/hnsw/visited.h"
@@ -55,7 +56,8 @@ class MemoryGraph {
   NodeId add(const float* vector);
   void reserve(std::size_t capacity);
   // Links every node added since the last build, with options.threads threads (workers run
-  // core code only, with all signals blocked). Throws Error(kCancelled) when cancelled; a
+  // core code only, with all signals blocked), then gives every layer-0 node without an
+  // in-link one (see connect_orphans()). Throws Error(kCancelled) when cancelled; a
   // cancelled or failed build leaves the graph unusable (only destruction is allowed).
   void build(const BuildOptions& options = {});
   // Links the pending nodes on the calling thread, reusing `context` (one node at a time as
@@ -91,7 +93,7 @@ class MemoryGraph {
   }
   std::span<const std::uint32_t> neighbor_list(NodeId node, int level) const {
     const std::uint32_t* list = list_at(node, level);
-    return {list + 1, list[0]};
+    return {list + 1, list[0] & kCountMask};
   }
   const float* vector(NodeId node) const { return vectors_.data() + node * dimensions_; }
 
@@ -124,7 +126,32 @@ class MemoryGraph {
     if (concurrent_) guard.emplace(locks_[node]);
     const std::size_t count = fn(ids, copy_list(list, ids));
     for (std::size_t i = 0; i < count; ++i) list[1 + i] = static_cast<std::uint32_t>(ids[i]);
-    list[0] = static_cast<std::uint32_t>(count);
+    list[0] = static_cast<std::uint32_t>(count);  // the stored distances are now stale
+  }
+  // The optional scored form (storage.h): `fn(ScoredList&)` edits the list with each member's
+  // distance to `node` and the heuristic's split, which are stored with it. insert() uses
+  // only this form when the tuning allows it (heuristic and keep_pruned), so that a graph's
+  // stored distances stay in step with its lists.
+  template <class Fn>
+  void update_scored_neighbors(NodeId node, int level, Fn&& fn) {
+    std::uint32_t* list = list_at(node, level);
+    float* distances = distances_at(node, level);
+    NodeId ids[2 * kMaxM + 1];
+    float scored_distances[2 * kMaxM + 1];
+    std::optional<SpinLock> guard;
+    if (concurrent_) guard.emplace(locks_[node]);
+    const std::uint32_t header = list[0];
+    ScoredList scored{ids, scored_distances, copy_list(list, ids),
+                      (header >> kKeptShift) & kCountMask, (header & kKnownFlag) != 0};
+    std::copy(distances, distances + scored.count, scored_distances);
+    fn(scored);
+    for (std::size_t i = 0; i < scored.count; ++i) {
+      list[1 + i] = static_cast<std::uint32_t>(ids[i]);
+      distances[i] = scored_distances[i];
+    }
+    list[0] = static_cast<std::uint32_t>(scored.count) |
+              static_cast<std::uint32_t>(scored.kept) << kKeptShift |
+              (scored.known ? kKnownFlag : 0u);
   }
   bool offer_entry_point(NodeId node, int level);
   bool merge_duplicate(NodeId node, NodeId existing);
@@ -156,9 +183,13 @@ class MemoryGraph {
   static constexpr std::uint64_t kNoEntry = ~std::uint64_t{0};
   static constexpr std::uint8_t kLevelMask = 0x7f;
   static constexpr std::uint8_t kDuplicateFlag = 0x80;
+  // A list's first word: count | kept << kKeptShift | kKnownFlag (ScoredList); 2 * kMaxM < 256.
+  static constexpr std::uint32_t kCountMask = 0xff;
+  static constexpr int kKeptShift = 8;
+  static constexpr std::uint32_t kKnownFlag = 1u << 16;
 
   static std::size_t copy_list(const std::uint32_t* list, NodeId* out) {
-    const std::size_t count = list[0];
+    const std::size_t count = list[0] & kCountMask;
     for (std::size_t i = 0; i < count; ++i) out[i] = list[1 + i];
     return count;
   }
@@ -170,7 +201,13 @@ class MemoryGraph {
   std::uint32_t* list_at(NodeId node, int level) {
     return const_cast<std::uint32_t*>(std::as_const(*this).list_at(node, level));
   }
+  float* distances_at(NodeId node, int level) {
+    if (level == 0) return layer0_distances_.data() + node * (layer0_stride_ - 1);
+    return upper_distances_.data() +
+           (upper_start_[node] + static_cast<std::size_t>(level) - 1) * (upper_stride_ - 1);
+  }
   void link_node(NodeId node, MemorySearchContext& context);
+  void connect_orphans();
   void prepare_context(MemorySearchContext& context) const;
   void sort_duplicates();
 
@@ -186,6 +223,8 @@ class MemoryGraph {
   std::vector<std::uint32_t> layer0_;       // per node: count, then 2 * m ids
   std::vector<std::uint32_t> upper_start_;  // per node: first upper slot (in slots)
   std::vector<std::uint32_t> upper_;        // per upper level of a node: count, then m ids
+  std::vector<float> layer0_distances_;     // per node: 2 * m distances, as layer0_'s ids
+  std::vector<float> upper_distances_;      // per upper level of a node: m distances
   std::size_t layer0_stride_;
   std::size_t upper_stride_;
 

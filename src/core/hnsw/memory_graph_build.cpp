@@ -2,9 +2,11 @@
 // code only, with signals blocked; the calling thread works too and alone reports progress.
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <exception>
+#include <limits>
 #include <thread>
 
 #include "core/common/error.h"
@@ -131,7 +133,51 @@ void MemoryGraph::build(const BuildOptions& options) {
   }
   linked_ = end;
   sort_duplicates();
+  connect_orphans();
   report(true);
+}
+
+// Pruning can drop a node from every list that held it: 5 of 340,479 GloVe 100-d nodes at
+// M 16, 1 of 3,000 random 16-d ones at M 8. Nothing leads a search there, so its rows are
+// never returned, not even for their own vector. Each such layer-0 node takes a slot in the
+// list of its closest own neighbour that has room or a member with other in-links to spare
+// (the member farthest from the list's owner is replaced). One pass over the lists.
+void MemoryGraph::connect_orphans() {
+  const std::optional<EntryPoint> entry = entry_point();
+  if (!entry) return;
+  std::vector<std::uint32_t> in_links(size(), 0);
+  for (NodeId n = 0; n < size(); ++n)
+    for (std::uint32_t id : neighbor_list(n, 0)) ++in_links[id];
+  const std::size_t capacity = neighbor_capacity(0);
+  std::vector<Candidate> hosts;
+  for (NodeId orphan = 0; orphan < size(); ++orphan) {
+    if (in_links[orphan] != 0 || orphan == entry->node || is_duplicate(orphan)) continue;
+    hosts.clear();
+    for (std::uint32_t id : neighbor_list(orphan, 0)) hosts.push_back({distance(orphan, id), id});
+    std::sort(hosts.begin(), hosts.end(), closer);
+    for (const Candidate& host : hosts) {
+      std::uint32_t* list = list_at(host.node, 0);
+      float* distances = distances_at(host.node, 0);
+      std::size_t count = list[0] & kCountMask;
+      std::size_t slot = count;
+      if (count == capacity) {
+        float farthest = -std::numeric_limits<float>::infinity();
+        for (std::size_t i = 0; i < count; ++i) {
+          const float d = orderable(distance(host.node, list[1 + i]));
+          if (in_links[list[1 + i]] >= 2 && d > farthest) farthest = d, slot = i;
+        }
+        if (slot == count) continue;  // every member would become an orphan itself
+        --in_links[list[1 + slot]];
+      } else {
+        ++count;
+      }
+      list[1 + slot] = static_cast<std::uint32_t>(orphan);
+      distances[slot] = host.distance;
+      list[0] = static_cast<std::uint32_t>(count);  // the selection split is unknown now
+      ++in_links[orphan];
+      break;
+    }
+  }
 }
 
 }  // namespace embedding::hnsw

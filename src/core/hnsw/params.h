@@ -37,15 +37,17 @@ struct BuildTuning {
   // Use the neighbour-selection heuristic; false keeps simply the closest candidates.
   bool heuristic = true;
   // A new node links to up to 2 * m neighbours on layer 0 (as pgvector) instead of m (as the
-  // paper and hnswlib; layer-0 lists still grow to 2 * m through reverse links); with
-  // narrow_reverse only the closest m of them link back to it. Both on: GloVe 100-d, 340,479
-  // rows in table order, M 16, ef_construction 64, through SQL: recall@10 at ef 40 / 80 / 160 /
-  // 320 of 0.830 / 0.900 / 0.944 / 0.970 against 0.822 / 0.888 / 0.940 / 0.969 with both off
-  // (pgvector: 0.831 / 0.904 / 0.944 / 0.972), about the same distance evaluations at equal
-  // recall, and a build 35% (in process) to 60% (SQL, noisy) longer. Wide alone doubled the build
-  // and needed ~13% more distance evaluations at equal recall.
+  // paper and hnswlib; layer-0 lists still grow to 2 * m through reverse links), and each of
+  // them links back. GloVe 100-d, 340,479 rows in table order, M 16, ef_construction 64, in
+  // process: recall@10 at ef 40 / 80 / 160 / 320 of 0.840 / 0.900 / 0.944 / 0.969, against
+  // 0.831 / 0.892 / 0.936 / 0.966 when only the closest m link back (narrow_reverse) and
+  // 0.822 / 0.888 / 0.940 / 0.969 (SQL) with m new links. With stored link distances
+  // (ScoredList) the wide build costs no more than the narrow one did.
   bool wide_layer0 = true;
-  bool narrow_reverse = true;
+  // Only the closest m of a new node's layer-0 neighbours link back to it. Page inserts set
+  // this: their storage keeps no link distances, so each full list they touch re-selects
+  // from vectors read off pages, which is the cost of an insert.
+  bool narrow_reverse = false;
   // Merge a vector identical to one already in the graph into that node instead of linking a
   // copy (see insert.h), at most max_duplicates copies per node (0: no limit). Beyond the
   // limit copies become separate nodes again, and more identical nodes than a neighbour list

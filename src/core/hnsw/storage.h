@@ -56,6 +56,11 @@ namespace embedding::hnsw {
 //       then links nothing). See insert.h.
 // A new node's own lists also go through update_neighbors(), and the storage must start them
 // empty.
+//
+//   void g.update_scored_neighbors(NodeId node, int level, Fn fn)
+//       Optional (ScoredGraph): like update_neighbors(), but runs `void fn(ScoredList&)`
+//       (select.h) on the list together with the distances and selection split the storage
+//       keeps with it, and stores all three back.
 
 template <class G>
 concept SearchableGraph = requires(G& g, NodeId node, int level, NodeId* out) {
@@ -77,6 +82,17 @@ concept InsertableGraph = SearchableGraph<G> &&
   { g.offer_entry_point(a, level) } -> std::same_as<bool>;
 };
 
+struct ScoredList;
+struct ScoredEditorArchetype {
+  void operator()(ScoredList& list) const;
+};
+
+template <class G>
+concept ScoredGraph = InsertableGraph<G> &&
+    requires(G& g, NodeId a, int level, ScoredEditorArchetype fn) {
+  g.update_scored_neighbors(a, level, fn);
+};
+
 template <class F>
 concept QueryDistance = requires(F& dist, NodeId node) {
   { dist(node) } -> std::convertible_to<float>;
@@ -96,6 +112,7 @@ struct SearchScratch {
   std::vector<Candidate> entries;              // entry points of the next layer while inserting
   std::vector<Candidate> pruning;              // re-selection of an overflowing list
   std::vector<std::vector<Candidate>> chosen;  // a new node's neighbours, per level
+  std::vector<std::size_t> chosen_kept;        // how many of them the heuristic kept
   std::vector<NodeId> neighbor_ids;            // one node's neighbours
   std::vector<NodeId> fresh_ids;               // the unvisited ones among them
   std::vector<float> fresh_distances;

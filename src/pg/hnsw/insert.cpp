@@ -137,8 +137,10 @@ void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid) {
   ctx.cache.clear();
   PageGraph graph(index, meta, &ctx.cache);
   PageQueryDistance dist(graph, vector);
-  embedding::hnsw::insert(graph, to_node(etid), level, dist, ctx.visited, params,
-                          index_tuning(meta.dimensions), ctx.scratch);
+  embedding::hnsw::BuildTuning tuning = index_tuning(meta.dimensions);
+  tuning.narrow_reverse = true;  // see BuildTuning: halves the vectors an insert reads
+  embedding::hnsw::insert(graph, to_node(etid), level, dist, ctx.visited, params, tuning,
+                          ctx.scratch);
   unlock_for_update(index);
 }
 
