@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# 8 clients insert and search one hnsw index at the same time (pgbench, 15 s): no client may
-# fail, every row must be indexed, and the index passes hnsw_verify.
+# 8 clients insert, search and delete on one hnsw index at the same time (pgbench, 15 s) while
+# VACUUM runs every 2 s: no client may fail, every row must be indexed, the index passes
+# hnsw_verify, and new rows reused the elements VACUUM freed.
 source "$(dirname "$0")/cluster.bash"
 P=5514
 work=$(mktemp -d)
@@ -19,8 +20,12 @@ SELECT id FROM items ORDER BY v <-> rv(32) LIMIT 10;
 DELETE FROM items WHERE id = (SELECT (random() * 1000)::int);
 SQL
 as_owner true
+( while sleep 2; do q $P "VACUUM items" || exit 1; done ) >"$work/vacuum.log" 2>&1 &
+vacuums=$!
 "$PGBIN/pgbench" -n -h "$PGHOST" -p $P -U "$PGOWNER" -c 8 -j 2 -T 15 -f "$work/mixed.sql" postgres >"$work/pgbench.log" 2>&1 ||
   { cat "$work/pgbench.log"; fail "pgbench reported errors"; }
+kill $vacuums 2>/dev/null || { cat "$work/vacuum.log"; fail "a concurrent VACUUM failed"; }
+wait $vacuums 2>/dev/null || true
 grep -E "number of (transactions actually processed|failed)|tps" "$work/pgbench.log"
 grep -q "aborted" "$work/pgbench.log" && { cat "$work/pgbench.log"; fail "a client aborted"; }
 q $P "VACUUM items"
@@ -29,4 +34,8 @@ echo "$verify" | grep -q '^ok:' || fail "hnsw_verify: $verify"
 rows=$(q $P "SELECT count(*) FROM items")
 indexed=$(echo "$verify" | sed -E 's/.* ([0-9]+) heap rows.*/\1/')
 [ "$rows" = "$indexed" ] || fail "$rows rows but $indexed heap rows in the index"
-echo "ok: $rows rows, $verify"
+# Every row ever inserted got an element; without reuse there would be one element per row.
+inserted=$(q $P "SELECT max(id) FROM items")
+elements=$(echo "$verify" | sed -E 's/.* ([0-9]+) elements.*/\1/')
+[ "$elements" -lt "$inserted" ] || fail "$elements elements for $inserted rows inserted: no element was reused"
+echo "ok: $rows rows, $inserted inserted in all, $verify"

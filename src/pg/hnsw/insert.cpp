@@ -1,8 +1,10 @@
 // aminsert for hnsw: one new element linked into the on-disk graph (see insert.h).
 #include "pg/hnsw/insert.h"
 
+#include <algorithm>
 #include <random>
 
+#include "core/common/error.h"
 #include "core/common/id_set.h"
 #include "core/hnsw/insert.h"
 #include "pg/guard.h"
@@ -12,8 +14,10 @@
 #include "pg/pg_call.h"
 
 extern "C" {
+#include "access/transam.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 }
 
 namespace embedding::pg::hnsw {
@@ -65,6 +69,78 @@ Buffer page_with_room(Relation index, MetaPage& meta, Size needed, GenericXLogSt
   return buf;
 }
 
+// Overwrites a free element (see ElementState) with `element` (`esize` bytes) and empties its
+// neighbour tuple for `level`, if every scan that might still read free elements has ended
+// (MetaPage::free_after). Looks from meta.free_page on and moves it past pages without free
+// elements (to 0 when none is left). Returns the element's TID, or false when none fits.
+bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, Size esize,
+                        int level, ItemPointerData* etid) {
+  if (meta.free_page == 0 ||
+      !GlobalVisCheckRemovableFullXid(nullptr, FullTransactionIdFromU64(meta.free_after)))
+    return false;
+  const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+  BlockNumber first_free = 0;  // the first page seen with a free element
+  for (BlockNumber block = meta.free_page; block < nblocks; ++block) {
+    check_for_interrupts();
+    Buffer buf = ReadBuffer(index, block);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buf);
+    // The free element of the lowest level that can take this one (its list has room for that
+    // many levels), so that the rare high-level inserts still find a slot.
+    OffsetNumber best = InvalidOffsetNumber;
+    int best_level = embedding::hnsw::kMaxLevel + 1;
+    for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+      Size size = 0;
+      auto* old = reinterpret_cast<ElementTuple*>(page_item(page, off, &size));
+      if (old == nullptr || old->type != TupleType::kElement || old->deleted != kFree) continue;
+      if (first_free == 0) first_free = block;
+      if (size >= esize && old->level >= level && old->level < best_level) {
+        best = off;
+        best_level = old->level;
+      }
+    }
+    if (best != InvalidOffsetNumber) {
+      const OffsetNumber off = best;
+      auto* old = reinterpret_cast<ElementTuple*>(PageGetItem(page, PageGetItemId(page, off)));
+      const ItemPointerData ntid = old->neighbors;
+      const BlockNumber list_block = ItemPointerGetBlockNumber(&ntid);
+      Buffer nbuf = InvalidBuffer;
+      if (list_block != block) {
+        nbuf = ReadBuffer(index, list_block);  // only writers lock two pages: no deadlock
+        LockBuffer(nbuf, BUFFER_LOCK_EXCLUSIVE);
+      }
+      auto* list =
+          tuple_at<NeighborTuple>(BufferIsValid(nbuf) ? BufferGetPage(nbuf) : page,
+                                  ItemPointerGetOffsetNumber(&ntid), TupleType::kNeighbors);
+      if (list == nullptr || list->level < level) {
+        if (BufferIsValid(nbuf)) UnlockReleaseBuffer(nbuf);
+        UnlockReleaseBuffer(buf);
+        throw Error(ErrorCode::kCorruptData,
+                    std::string("hnsw index \"") + RelationGetRelationName(index) +
+                        "\" is corrupt: a free element lacks its neighbour list");
+      }
+      GenericXLogState* state = GenericXLogStart(index);
+      Page epage = GenericXLogRegisterBuffer(state, buf, 0);
+      Page npage = BufferIsValid(nbuf) ? GenericXLogRegisterBuffer(state, nbuf, 0) : epage;
+      element->neighbors = ntid;
+      memcpy(PageGetItem(epage, PageGetItemId(epage, off)), element, esize);
+      auto* empty = reinterpret_cast<NeighborTuple*>(
+          PageGetItem(npage, PageGetItemId(npage, ItemPointerGetOffsetNumber(&ntid))));
+      empty->level = static_cast<uint8>(level);  // the tuple keeps its larger size
+      std::fill(empty->counts, empty->counts + level + 1, uint16{0});
+      GenericXLogFinish(state);
+      if (BufferIsValid(nbuf)) UnlockReleaseBuffer(nbuf);
+      UnlockReleaseBuffer(buf);
+      meta.free_page = first_free;
+      ItemPointerSet(etid, block, off);
+      return true;
+    }
+    UnlockReleaseBuffer(buf);
+  }
+  meta.free_page = first_free;
+  return false;
+}
+
 }  // namespace
 
 ItemPointerData place_element(Relation index, MetaPage& meta, const float* vector, int level,
@@ -83,6 +159,18 @@ ItemPointerData place_element(Relation index, MetaPage& meta, const float* vecto
   neighbors->level = static_cast<uint8>(level);
   neighbors->m = meta.m;
 
+  const MetaPage old_meta = meta;
+  ItemPointerData etid;
+  if (reuse_free_element(index, meta, element, esize, level, &etid)) {
+    if (meta.free_page != old_meta.free_page) {
+      MetaPage current = read_meta(index);
+      current.free_page = meta.free_page;
+      update_meta(index, current);
+    }
+    pfree(element);
+    pfree(neighbors);
+    return etid;
+  }
   const BlockNumber old_insert_page = meta.insert_page;
   const bool together = item_footprint(esize) + item_footprint(nsize) <= empty_page_free_space();
   GenericXLogState* state = GenericXLogStart(index);
@@ -109,16 +197,16 @@ ItemPointerData place_element(Relation index, MetaPage& meta, const float* vecto
   if (noff == InvalidOffsetNumber || eoff == InvalidOffsetNumber)
     elog(ERROR, "hnsw: failed to add index tuples to page");
   GenericXLogFinish(state);
-  ItemPointerData etid;
   ItemPointerSet(&etid, BufferGetBlockNumber(ebuf), eoff);
   if (BufferIsValid(nbuf)) {
     meta.insert_page = BufferGetBlockNumber(nbuf);
     UnlockReleaseBuffer(nbuf);
   }
   UnlockReleaseBuffer(ebuf);
-  if (meta.insert_page != old_insert_page) {
+  if (meta.insert_page != old_insert_page || meta.free_page != old_meta.free_page) {
     MetaPage current = read_meta(index);
     current.insert_page = meta.insert_page;
+    current.free_page = meta.free_page;
     update_meta(index, current);
   }
   pfree(element);

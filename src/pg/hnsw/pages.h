@@ -43,15 +43,25 @@ struct MetaPage {
   int16 entry_level;  // -1 when the graph is empty
   ItemPointerData entry;
   BlockNumber insert_page;  // last page, where inserts look for room first
+  // Reuse of deleted elements (see ElementTuple::deleted): the lowest page that may hold a free
+  // element (0: none), and the transaction id after which every free element may be reused.
+  // Metapages written before these fields existed read zeros: nothing to reuse.
+  BlockNumber free_page;
+  uint64 free_after;  // a FullTransactionId's value
 };
 
 enum class TupleType : uint8 { kElement = 1, kNeighbors = 2 };
+
+// What VACUUM made of an element. kDead: no heap row refers to it, and VACUUM is removing the
+// links to it. kFree: no live list links to it any more (VACUUM finished that), so once every
+// scan that began before then has ended (MetaPage::free_after) an insert may overwrite it.
+enum ElementState : uint8 { kLive = 0, kDead = 1, kFree = 2 };
 
 // Heap rows with an identical vector share one element: their TIDs follow the vector.
 struct ElementTuple {
   TupleType type;
   uint8 level;
-  uint8 deleted;  // set by VACUUM once no heap row refers to it
+  uint8 deleted;  // an ElementState other than kLive once no heap row refers to it
   uint8 unused;
   uint16 heap_tid_count;
   uint16 dimensions;

@@ -1,6 +1,7 @@
-// VACUUM for hnsw: drop dead heap TIDs from elements, mark elements without live rows deleted,
-// then repair the graph: every live element that linked to a deleted one re-selects its neighbours
-// from its remaining ones and those of the deleted element, so searches keep their recall.
+// VACUUM for hnsw: drop dead heap TIDs from elements, mark elements without live rows dead,
+// then repair the graph: every live element that linked to a dead one re-selects its neighbours
+// from its remaining ones and those of the dead element, so searches keep their recall. Last,
+// dead elements become free: inserts overwrite them once no scan can still be reading them.
 #include <algorithm>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "pg/pg_call.h"
 
 extern "C" {
+#include "access/transam.h"
 #include "commands/vacuum.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
@@ -30,6 +32,8 @@ struct VacuumState {
   // The highest live element, for a new entry point.
   NodeId top = 0;
   int top_level = -1;
+  std::vector<BlockNumber> dead_blocks;  // pages with elements in state kDead, ascending
+  BlockNumber first_deleted = 0;         // the lowest page with a dead or free element (0: none)
 };
 
 // Pass 1 on one page: removes dead heap TIDs; collects live and deleted elements.
@@ -46,8 +50,11 @@ void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumbe
     ItemPointerData tid;
     ItemPointerSet(&tid, block, off);
     const NodeId node = to_node(tid);
-    if (element->deleted) {
+    if (element->deleted != kLive) {
       v.deleted.insert(node);
+      if (v.first_deleted == 0) v.first_deleted = block;
+      if (element->deleted == kDead && (v.dead_blocks.empty() || v.dead_blocks.back() != block))
+        v.dead_blocks.push_back(block);
       continue;
     }
     int kept = 0;
@@ -63,9 +70,11 @@ void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumbe
     element->heap_tid_count = static_cast<uint16>(kept);
     stats->num_index_tuples += kept;
     if (kept == 0) {
-      element->deleted = 1;
+      element->deleted = kDead;
       changed = true;
       v.deleted.insert(node);
+      if (v.first_deleted == 0) v.first_deleted = block;
+      if (v.dead_blocks.empty() || v.dead_blocks.back() != block) v.dead_blocks.push_back(block);
     } else {
       v.live.push_back(node);
       if (element->level > v.top_level) {
@@ -113,6 +122,23 @@ void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
   }
 }
 
+// Pass 3, once no live list links to a dead element: they all become free.
+void free_dead(IndexVacuumInfo* info, const VacuumState& v) {
+  for (BlockNumber block : v.dead_blocks) {
+    vacuum_delay_point();
+    Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState* state = GenericXLogStart(info->index);
+    Page page = GenericXLogRegisterBuffer(state, buf, 0);
+    for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+      auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
+      if (element != nullptr && element->deleted == kDead) element->deleted = kFree;
+    }
+    GenericXLogFinish(state);
+    UnlockReleaseBuffer(buf);
+  }
+}
+
 int element_level(Relation index, NodeId node) {
   ItemPointerData tid = to_tid(node);
   Buffer buf = pin_block(index, ItemPointerGetBlockNumber(&tid));
@@ -155,15 +181,28 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
         vacuum_delay_point();
         repair(graph, node, element_level(index, node), *v);
       }
+      MetaPage current = read_meta(index);
       if (meta.entry_level >= 0 && v->deleted.contains(to_node(meta.entry))) {
-        MetaPage current = read_meta(index);
         current.entry_level = static_cast<int16>(v->top_level);
         if (v->top_level >= 0)
           current.entry = to_tid(v->top);
         else
           ItemPointerSetInvalid(&current.entry);
-        update_meta(index, current);
+        update_meta(index, current);  // before the old entry point can become free
       }
+      // A scan that began before this point may still hold a dead element it reached through a
+      // list repaired since; one that begins later cannot reach any. Scans hold a snapshot, so
+      // once the id read here is older than every snapshot's xmin, those scans have ended.
+      if (!v->dead_blocks.empty()) {
+        free_dead(info, *v);
+        current.free_after = U64FromFullTransactionId(ReadNextFullTransactionId());
+      }
+      current.free_page = v->first_deleted;
+      update_meta(index, current);
+    } else if (meta.free_page != 0) {
+      MetaPage current = read_meta(index);
+      current.free_page = 0;
+      update_meta(index, current);
     }
     unlock_for_update(index);
     MemoryContextDelete(cxt);

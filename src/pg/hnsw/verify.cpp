@@ -1,5 +1,6 @@
 // hnsw_verify(regclass): walks every page and every link of an hnsw index and reports the first
-// structural problem as an error (XX001), or a summary of what it checked.
+// structural problem as an error (XX001), or a summary of what it checked. It reads page by page
+// without stopping writers, so its verdict is exact only while no insert or VACUUM runs.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -34,6 +35,8 @@ struct Verifier {
   std::vector<std::pair<NodeId, NodeId>> lists;  // element -> its neighbour tuple
   std::vector<NeighborList> neighbor_lists;
   std::vector<std::pair<NodeId, int>> list_levels;
+  std::vector<NodeId> free;        // free elements (ElementState)
+  std::vector<NodeId> live_lists;  // the neighbour tuples of live elements
   long links = 0, deleted = 0, heap_tids = 0;
 };
 
@@ -95,7 +98,9 @@ EMB_FUNCTION(hnsw_verify) {
         else {
           v->elements.push_back({node, e->level});
           v->lists.push_back({node, to_node(e->neighbors)});
-          v->deleted += e->deleted;
+          v->deleted += e->deleted != kLive;
+          if (e->deleted == kFree) v->free.push_back(node);
+          if (e->deleted == kLive) v->live_lists.push_back(to_node(e->neighbors));
           v->heap_tids += e->heap_tid_count;
         }
       } else if (type == TupleType::kNeighbors) {
@@ -136,11 +141,23 @@ EMB_FUNCTION(hnsw_verify) {
       bad("element " + at(node) + " points to a missing or mismatched neighbour list " + at(list));
     top = std::max(top, level);
   }
+  // Only live elements' lists count: searches never read the lists of dead or free elements,
+  // which keep stale links (a free element may since have been reused with a lower level).
+  // Free elements may be overwritten by inserts at any time: no live list may lead to one.
+  std::sort(v->free.begin(), v->free.end());
+  std::sort(v->live_lists.begin(), v->live_lists.end());
+  const auto has = [](const std::vector<NodeId>& sorted, NodeId node) {
+    return std::binary_search(sorted.begin(), sorted.end(), node);
+  };
   for (const NeighborList& list : v->neighbor_lists) {
+    if (!has(v->live_lists, list.node)) continue;
     for (auto [level, target] : list.links) {
       if (level_of(target, v->elements) < level)
         bad("neighbour list " + at(list.node) + " links to " + at(target) +
             " which is not an element of level " + std::to_string(level));
+      if (has(v->free, target))
+        bad("neighbour list " + at(list.node) + " of a live element links to the free element " +
+            at(target));
       v->links++;
     }
   }
@@ -148,6 +165,8 @@ EMB_FUNCTION(hnsw_verify) {
     if (level_of(to_node(meta.entry), v->elements) != meta.entry_level)
       bad("the entry point " + at(to_node(meta.entry)) + " is not an element of level " +
           std::to_string(meta.entry_level));
+    if (has(v->free, to_node(meta.entry)))
+      bad("the entry point " + at(to_node(meta.entry)) + " is a free element");
   } else if (v->elements.size() > static_cast<std::size_t>(v->deleted)) {
     bad("the index has live elements but no entry point");
   }
