@@ -91,11 +91,13 @@ float PageQueryDistance::operator()(NodeId node) const {
   return d;
 }
 
-// Element vectors never change once written, and element tuples never move or go away (nothing
-// in this access method deletes, overwrites or compacts tuples; VACUUM only edits the header's
-// heap-TID count and deleted flag). So vectors are read under a pin with no content lock, as
-// heap tuples are once known visible (storage/buffer/README). A concurrent GenericXLogFinish() or
-// full-page-image replay rewrites those bytes with identical values.
+// Element tuples never move or go away (nothing in this access method deletes or compacts
+// tuples), and a vector changes only when an insert reuses a free element, which no running
+// scan can reach any more (MetaPage::free_after, vacuum.cpp; hot-standby queries aside).
+// Otherwise VACUUM edits only the header's heap-TID count and state. So vectors are read under a
+// pin with no content lock, as heap tuples are once known visible (storage/buffer/README). A
+// concurrent GenericXLogFinish() or full-page-image replay rewrites those bytes with identical
+// values.
 void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) const {
   // Ids in order are in block order: the ids on one page share one pin. At most kMaxPins pages
   // are pinned at once (PostgreSQL tracks 8 pins per backend without a hash table).

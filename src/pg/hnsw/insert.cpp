@@ -73,8 +73,14 @@ Buffer page_with_room(Relation index, MetaPage& meta, Size needed, GenericXLogSt
 // neighbour tuple for `level`, if every scan that might still read free elements has ended
 // (MetaPage::free_after). Looks from meta.free_page on and moves it past pages without free
 // elements (to 0 when none is left). Returns the element's TID, or false when none fits.
+//
+// Any free element fits a level-0 element (most inserts), so those take one from the first page
+// that has any, and the pages skipped on the way are skipped for good. A higher level needs a
+// free element of at least that level: the search for one gives up kMaxPagesForLevel pages
+// after the first page with free elements.
 bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, Size esize,
                         int level, ItemPointerData* etid) {
+  constexpr BlockNumber kMaxPagesForLevel = 8;
   if (meta.free_page == 0 ||
       !GlobalVisCheckRemovableFullXid(nullptr, FullTransactionIdFromU64(meta.free_after)))
     return false;
@@ -82,8 +88,14 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
   BlockNumber first_free = 0;  // the first page seen with a free element
   for (BlockNumber block = meta.free_page; block < nblocks; ++block) {
     check_for_interrupts();
+    if (first_free != 0 && block - first_free >= kMaxPagesForLevel) {
+      meta.free_page = first_free;
+      return false;
+    }
+    // Searches go on meanwhile: the free state changes only under lock_for_update, which this
+    // insert holds, so the page is locked exclusively only once it has a slot.
     Buffer buf = ReadBuffer(index, block);
-    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
     // The free element of the lowest level that can take this one (its list has room for that
     // many levels), so that the rare high-level inserts still find a slot.
@@ -100,6 +112,8 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
       }
     }
     if (best != InvalidOffsetNumber) {
+      LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+      LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
       const OffsetNumber off = best;
       auto* old = reinterpret_cast<ElementTuple*>(PageGetItem(page, PageGetItemId(page, off)));
       const ItemPointerData ntid = old->neighbors;

@@ -192,10 +192,16 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
       }
       // A scan that began before this point may still hold a dead element it reached through a
       // list repaired since; one that begins later cannot reach any. Scans hold a snapshot, so
-      // once the id read here is older than every snapshot's xmin, those scans have ended.
+      // once the id read here is older than every snapshot's xmin, those scans have ended. The
+      // id is stored before any element becomes free, so that a VACUUM interrupted in pass 3
+      // leaves no free element without it. (A hot standby's queries are not among the snapshots
+      // the primary sees unless hot_standby_feedback is on: generic WAL cannot carry a recovery
+      // conflict. Such a query that spans a VACUUM and later inserts may miss or misorder rows,
+      // as it may with pgvector's reuse of deleted elements; it cannot crash.)
       if (!v->dead_blocks.empty()) {
-        free_dead(info, *v);
         current.free_after = U64FromFullTransactionId(ReadNextFullTransactionId());
+        update_meta(index, current);
+        free_dead(info, *v);
       }
       current.free_page = v->first_deleted;
       update_meta(index, current);

@@ -37,6 +37,7 @@ struct Verifier {
   std::vector<std::pair<NodeId, int>> list_levels;
   std::vector<NodeId> free;        // free elements (ElementState)
   std::vector<NodeId> live_lists;  // the neighbour tuples of live elements
+  std::vector<NodeId> dead_lists;  // those of dead elements (a VACUUM was interrupted)
   long links = 0, deleted = 0, heap_tids = 0;
 };
 
@@ -101,6 +102,7 @@ EMB_FUNCTION(hnsw_verify) {
           v->deleted += e->deleted != kLive;
           if (e->deleted == kFree) v->free.push_back(node);
           if (e->deleted == kLive) v->live_lists.push_back(to_node(e->neighbors));
+          if (e->deleted == kDead) v->dead_lists.push_back(to_node(e->neighbors));
           v->heap_tids += e->heap_tid_count;
         }
       } else if (type == TupleType::kNeighbors) {
@@ -141,21 +143,25 @@ EMB_FUNCTION(hnsw_verify) {
       bad("element " + at(node) + " points to a missing or mismatched neighbour list " + at(list));
     top = std::max(top, level);
   }
-  // Only live elements' lists count: searches never read the lists of dead or free elements,
-  // which keep stale links (a free element may since have been reused with a lower level).
-  // Free elements may be overwritten by inserts at any time: no live list may lead to one.
+  // Free elements' lists are never read and keep stale links. Free elements may be overwritten
+  // by inserts at any time: no live list may lead to one. Dead elements (left by an interrupted
+  // VACUUM) are still searched through; their lists may lead to free elements only when the
+  // VACUUM stopped while freeing, so only their levels are checked.
   std::sort(v->free.begin(), v->free.end());
   std::sort(v->live_lists.begin(), v->live_lists.end());
+  std::sort(v->dead_lists.begin(), v->dead_lists.end());
   const auto has = [](const std::vector<NodeId>& sorted, NodeId node) {
     return std::binary_search(sorted.begin(), sorted.end(), node);
   };
   for (const NeighborList& list : v->neighbor_lists) {
-    if (!has(v->live_lists, list.node)) continue;
+    const bool live = has(v->live_lists, list.node);
+    if (!live && !has(v->dead_lists, list.node)) continue;
     for (auto [level, target] : list.links) {
-      if (level_of(target, v->elements) < level)
+      const bool free = has(v->free, target);
+      if (!free && level_of(target, v->elements) < level)
         bad("neighbour list " + at(list.node) + " links to " + at(target) +
             " which is not an element of level " + std::to_string(level));
-      if (has(v->free, target))
+      if (live && free)
         bad("neighbour list " + at(list.node) + " of a live element links to the free element " +
             at(target));
       v->links++;
