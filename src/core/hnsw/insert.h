@@ -92,10 +92,10 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
   std::vector<Candidate>& pruning = scratch.pruning;
   std::vector<std::vector<Candidate>>& chosen = scratch.chosen;
   std::vector<std::size_t>& chosen_kept = scratch.chosen_kept;
-  if (chosen.size() < static_cast<std::size_t>(top) + 1) {
+  if (chosen.size() < static_cast<std::size_t>(top) + 1)
     chosen.resize(static_cast<std::size_t>(top) + 1);
+  if (chosen_kept.size() < static_cast<std::size_t>(top) + 1)
     chosen_kept.resize(static_cast<std::size_t>(top) + 1);
-  }
   entries.assign(1, current);
   const std::size_t ef = static_cast<std::size_t>(params.ef_construction);
   for (int level = top; level >= 0; --level) {

@@ -187,6 +187,7 @@ class MemoryGraph {
   static constexpr std::uint32_t kCountMask = 0xff;
   static constexpr int kKeptShift = 8;
   static constexpr std::uint32_t kKnownFlag = 1u << 16;
+  static_assert(2 * kMaxM <= kCountMask, "a list's count and kept count must fit in a byte");
 
   static std::size_t copy_list(const std::uint32_t* list, NodeId* out) {
     const std::size_t count = list[0] & kCountMask;

@@ -141,7 +141,9 @@ void MemoryGraph::build(const BuildOptions& options) {
 // M 16, 1 of 3,000 random 16-d ones at M 8. Nothing leads a search there, so its rows are
 // never returned, not even for their own vector. Each such layer-0 node takes a slot in the
 // list of its closest own neighbour that has room or a member with other in-links to spare
-// (the member farthest from the list's owner is replaced). One pass over the lists.
+// (the member farthest from the list's owner is replaced). One pass over the lists, and a
+// temporary count of 4 bytes per node beyond estimate_bytes_per_node(). Groups of nodes that
+// link only to each other (none on GloVe) are not detected.
 void MemoryGraph::connect_orphans() {
   const std::optional<EntryPoint> entry = entry_point();
   if (!entry) return;
@@ -153,7 +155,8 @@ void MemoryGraph::connect_orphans() {
   for (NodeId orphan = 0; orphan < size(); ++orphan) {
     if (in_links[orphan] != 0 || orphan == entry->node || is_duplicate(orphan)) continue;
     hosts.clear();
-    for (std::uint32_t id : neighbor_list(orphan, 0)) hosts.push_back({distance(orphan, id), id});
+    for (std::uint32_t id : neighbor_list(orphan, 0))
+      hosts.push_back({orderable(distance(orphan, id)), id});
     std::sort(hosts.begin(), hosts.end(), closer);
     for (const Candidate& host : hosts) {
       std::uint32_t* list = list_at(host.node, 0);
