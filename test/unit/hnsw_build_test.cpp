@@ -280,8 +280,8 @@ TEST(HnswSelect, ScoredLinkFollowsTheFullSelection) {
       }
     }
   }
-  std::printf("same members as the full selection in %zu of %zu trials, %zu pair distances\n",
-              same, kTrials, pair_calls);
+  std::printf("same members as the full selection in %zu of %zu trials, %zu pair distances\n", same,
+              kTrials, pair_calls);
   EXPECT_GE(same, kTrials * 97 / 100);
   // At most `kept` pair distances per call (the full selection needs O(capacity^2)).
   EXPECT_LE(pair_calls, kTrials * kCapacity);

@@ -19,45 +19,6 @@ struct InsertResult {
   NodeId node;  // the node that now stands for the vector (itself, or the one merged into)
 };
 
-// insert()'s phases 2 and 3 over a storage with scored lists: the new node's own lists, then
-// a link back from each chosen neighbour through add_scored_link().
-template <ScoredGraph G, class PairDistance>
-void link_scored(G& graph, NodeId node, int top, const std::vector<std::vector<Candidate>>& chosen,
-                 const std::vector<std::size_t>& chosen_kept, const BuildTuning& tuning,
-                 PairDistance& pair_distance, std::vector<Candidate>& pruning) {
-  for (int level = top; level >= 0; --level) {
-    const std::vector<Candidate>& own = chosen[static_cast<std::size_t>(level)];
-    const std::size_t capacity = graph.neighbor_capacity(level);
-    graph.update_scored_neighbors(node, level, [&](ScoredList& list) {
-      // Normally empty (nothing links to the node yet); members of an earlier attempt are
-      // added back one by one like any other link.
-      std::vector<Candidate> earlier;
-      for (std::size_t i = 0; i < list.count; ++i)
-        earlier.push_back({list.distances[i], list.ids[i]});
-      list.count = own.size();
-      list.kept = chosen_kept[static_cast<std::size_t>(level)];
-      list.known = true;
-      for (std::size_t i = 0; i < own.size(); ++i) {
-        list.ids[i] = own[i].node;
-        list.distances[i] = own[i].distance;
-      }
-      for (const Candidate& c : earlier) add_scored_link(list, capacity, c, pair_distance, pruning);
-    });
-  }
-  for (int level = top; level >= 0; --level) {
-    const std::vector<Candidate>& own = chosen[static_cast<std::size_t>(level)];
-    const std::size_t capacity = graph.neighbor_capacity(level);
-    const std::size_t linked_back =
-        (level == 0 && tuning.narrow_reverse) ? std::min(own.size(), capacity / 2) : own.size();
-    if (!tuning.reverse_links) break;
-    for (const Candidate& neighbor : std::span<const Candidate>(own.data(), linked_back)) {
-      graph.update_scored_neighbors(neighbor.node, level, [&](ScoredList& list) {
-        add_scored_link(list, capacity, {neighbor.distance, node}, pair_distance, pruning);
-      });
-    }
-  }
-}
-
 // Links `node`, whose vector the storage already holds and whose level is `node_level`, into
 // the graph. `dist` measures from the new node's vector. Safe to run concurrently for
 // different nodes when the storage's update_neighbors() is atomic per node.
@@ -123,21 +84,35 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
                                       &chosen_kept[static_cast<std::size_t>(level)]));
   }
 
-  // A storage that keeps each link's distance and the heuristic's split (ScoredList) gets
-  // its lists maintained incrementally; this needs the default selection.
-  if constexpr (ScoredGraph<G>) {
-    if (tuning.heuristic && tuning.keep_pruned) {
-      link_scored(graph, node, top, chosen, chosen_kept, tuning, pair_distance, pruning);
-      if (node_level > entry->level) graph.offer_entry_point(node, node_level);
-      return {true, node};
-    }
-  }
+  // A storage that keeps each link's distance and the heuristic's split (ScoredList) has its
+  // lists maintained incrementally by add_scored_link(); that needs the default selection.
+  [[maybe_unused]] bool scored = false;
+  if constexpr (ScoredGraph<G>) scored = tuning.heuristic && tuning.keep_pruned;
 
   // Phase 2: the node's own lists. Nothing links to it yet, so they are normally empty; a
   // storage may still hold links from an earlier attempt, which are merged in.
   for (int level = top; level >= 0; --level) {
     const std::vector<Candidate>& selection = chosen[static_cast<std::size_t>(level)];
     const std::size_t capacity = graph.neighbor_capacity(level);
+    if constexpr (ScoredGraph<G>) {
+      if (scored) {
+        graph.update_scored_neighbors(node, level, [&](ScoredList& list) {
+          std::vector<Candidate> earlier;
+          for (std::size_t i = 0; i < list.count; ++i)
+            earlier.push_back({list.distances[i], list.ids[i]});
+          list.count = selection.size();
+          list.kept = chosen_kept[static_cast<std::size_t>(level)];
+          list.known = true;
+          for (std::size_t i = 0; i < selection.size(); ++i) {
+            list.ids[i] = selection[i].node;
+            list.distances[i] = selection[i].distance;
+          }
+          for (const Candidate& c : earlier)
+            add_scored_link(list, capacity, c, pair_distance, pruning);
+        });
+        continue;
+      }
+    }
     graph.update_neighbors(node, level, [&](NodeId* ids, std::size_t count) -> std::size_t {
       pruning.assign(selection.begin(), selection.end());
       for (std::size_t i = 0; i < count; ++i) {
@@ -156,7 +131,8 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
     });
   }
 
-  // Phase 3: reverse links; a full list re-selects among its old members and the new node.
+  // Phase 3: reverse links; a full list re-selects among its old members and the new node
+  // (incrementally with scored lists).
   if (tuning.reverse_links) {
     for (int level = top; level >= 0; --level) {
       const std::size_t capacity = graph.neighbor_capacity(level);
@@ -164,6 +140,14 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
       const std::size_t linked_back =
           (level == 0 && tuning.narrow_reverse) ? std::min(own.size(), capacity / 2) : own.size();
       for (const Candidate& neighbor : std::span<const Candidate>(own.data(), linked_back)) {
+        if constexpr (ScoredGraph<G>) {
+          if (scored) {
+            graph.update_scored_neighbors(neighbor.node, level, [&](ScoredList& list) {
+              add_scored_link(list, capacity, {neighbor.distance, node}, pair_distance, pruning);
+            });
+            continue;
+          }
+        }
         graph.update_neighbors(
             neighbor.node, level, [&](NodeId* ids, std::size_t count) -> std::size_t {
               for (std::size_t i = 0; i < count; ++i)

@@ -12,7 +12,6 @@ extern "C" {
 }
 
 namespace embedding::pg::hnsw {
-namespace {
 
 [[noreturn]] void corrupt(Relation index, const char* what, NodeId node) {
   throw Error(ErrorCode::kCorruptData,
@@ -20,8 +19,6 @@ namespace {
                   "\" is corrupt: " + what + " at (" + std::to_string(node >> 16) + "," +
                   std::to_string(node & 0xffff) + ")");
 }
-
-}  // namespace
 
 std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
   ItemPointerData tid = to_tid(node);

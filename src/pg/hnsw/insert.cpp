@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <random>
 
-#include "core/common/error.h"
 #include "core/common/id_set.h"
 #include "core/hnsw/insert.h"
 #include "pg/guard.h"
@@ -103,8 +102,8 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
     int best_level = embedding::hnsw::kMaxLevel + 1;
     for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
       Size size = 0;
-      auto* old = reinterpret_cast<ElementTuple*>(page_item(page, off, &size));
-      if (old == nullptr || old->type != TupleType::kElement || old->deleted != kFree) continue;
+      auto* old = tuple_at<ElementTuple>(page, off, TupleType::kElement, &size);
+      if (old == nullptr || old->deleted != kFree) continue;
       if (first_free == 0) first_free = block;
       if (size >= esize && old->level >= level && old->level < best_level) {
         best = off;
@@ -129,9 +128,8 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
       if (list == nullptr || list->level < level) {
         if (BufferIsValid(nbuf)) UnlockReleaseBuffer(nbuf);
         UnlockReleaseBuffer(buf);
-        throw Error(ErrorCode::kCorruptData,
-                    std::string("hnsw index \"") + RelationGetRelationName(index) +
-                        "\" is corrupt: a free element lacks its neighbour list");
+        NodeId node = (static_cast<NodeId>(block) << 16) | off;
+        corrupt(index, "a free element lacks its neighbour list", node);
       }
       GenericXLogState* state = GenericXLogStart(index);
       Page epage = GenericXLogRegisterBuffer(state, buf, 0);
@@ -155,37 +153,16 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
   return false;
 }
 
-}  // namespace
-
-ItemPointerData place_element(Relation index, MetaPage& meta, const float* vector, int level,
-                              const ItemPointerData* heap_tids, int heap_tid_count) {
-  const Size esize = element_size(meta.dimensions, heap_tid_count);
+// Adds `element` (`esize` bytes, level `level`) and an empty neighbour tuple to a page with room,
+// extending the index if needed; returns the element's TID and moves meta.insert_page along.
+ItemPointerData add_element(Relation index, MetaPage& meta, ElementTuple* element, Size esize,
+                            int level) {
   const Size nsize = neighbor_size(meta.m, level);
-  auto* element = static_cast<ElementTuple*>(palloc0(esize));
-  element->type = TupleType::kElement;
-  element->level = static_cast<uint8>(level);
-  element->heap_tid_count = static_cast<uint16>(heap_tid_count);
-  element->dimensions = static_cast<uint16>(meta.dimensions);
-  memcpy(element->vector, vector, sizeof(float) * meta.dimensions);
-  for (int i = 0; i < heap_tid_count; ++i) hnsw::heap_tids(element)[i] = heap_tids[i];
   auto* neighbors = static_cast<NeighborTuple*>(palloc0(nsize));
   neighbors->type = TupleType::kNeighbors;
   neighbors->level = static_cast<uint8>(level);
   neighbors->m = meta.m;
 
-  const MetaPage old_meta = meta;
-  ItemPointerData etid;
-  if (reuse_free_element(index, meta, element, esize, level, &etid)) {
-    if (meta.free_page != old_meta.free_page) {
-      MetaPage current = read_meta(index);
-      current.free_page = meta.free_page;
-      update_meta(index, current);
-    }
-    pfree(element);
-    pfree(neighbors);
-    return etid;
-  }
-  const BlockNumber old_insert_page = meta.insert_page;
   const bool together = item_footprint(esize) + item_footprint(nsize) <= empty_page_free_space();
   GenericXLogState* state = GenericXLogStart(index);
   Page page;
@@ -211,20 +188,41 @@ ItemPointerData place_element(Relation index, MetaPage& meta, const float* vecto
   if (noff == InvalidOffsetNumber || eoff == InvalidOffsetNumber)
     elog(ERROR, "hnsw: failed to add index tuples to page");
   GenericXLogFinish(state);
+  ItemPointerData etid;
   ItemPointerSet(&etid, BufferGetBlockNumber(ebuf), eoff);
   if (BufferIsValid(nbuf)) {
     meta.insert_page = BufferGetBlockNumber(nbuf);
     UnlockReleaseBuffer(nbuf);
   }
   UnlockReleaseBuffer(ebuf);
-  if (meta.insert_page != old_insert_page || meta.free_page != old_meta.free_page) {
+  pfree(neighbors);
+  return etid;
+}
+
+}  // namespace
+
+ItemPointerData place_element(Relation index, MetaPage& meta, const float* vector, int level,
+                              const ItemPointerData* heap_tids, int heap_tid_count) {
+  const Size esize = element_size(meta.dimensions, heap_tid_count);
+  auto* element = static_cast<ElementTuple*>(palloc0(esize));
+  element->type = TupleType::kElement;
+  element->level = static_cast<uint8>(level);
+  element->heap_tid_count = static_cast<uint16>(heap_tid_count);
+  element->dimensions = static_cast<uint16>(meta.dimensions);
+  memcpy(element->vector, vector, sizeof(float) * meta.dimensions);
+  for (int i = 0; i < heap_tid_count; ++i) hnsw::heap_tids(element)[i] = heap_tids[i];
+
+  const MetaPage old_meta = meta;
+  ItemPointerData etid;
+  if (!reuse_free_element(index, meta, element, esize, level, &etid))
+    etid = add_element(index, meta, element, esize, level);
+  if (meta.insert_page != old_meta.insert_page || meta.free_page != old_meta.free_page) {
     MetaPage current = read_meta(index);
     current.insert_page = meta.insert_page;
     current.free_page = meta.free_page;
     update_meta(index, current);
   }
   pfree(element);
-  pfree(neighbors);
   return etid;
 }
 

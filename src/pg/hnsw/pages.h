@@ -148,13 +148,16 @@ void prefetch_item(Relation index, BlockNumber block, OffsetNumber offset);
 // The item at `tid` on a locked page, or nullptr when the offset is out of range or unused.
 Item page_item(Page page, OffsetNumber offset, Size* size);
 // The tuple at `offset`, checked for its type: tuple_at<ElementTuple>(page, off, kElement).
-// nullptr if the item is absent or of another type.
+// nullptr if the item is absent or of another type; `size`, when given, receives its length.
 template <typename T>
-T* tuple_at(Page page, OffsetNumber offset, TupleType type) {
-  Size size = 0;
-  auto* t = reinterpret_cast<T*>(page_item(page, offset, &size));
-  if (t == nullptr || size < sizeof(TupleType) || t->type != type) return nullptr;
+T* tuple_at(Page page, OffsetNumber offset, TupleType type, Size* size = nullptr) {
+  Size length = 0;
+  auto* t = reinterpret_cast<T*>(page_item(page, offset, &length));
+  if (t == nullptr || length < sizeof(TupleType) || t->type != type) return nullptr;
+  if (size != nullptr) *size = length;
   return t;
 }
+// Throws Error(kCorruptData) naming the index, what is wrong, and the node's TID.
+[[noreturn]] void corrupt(Relation index, const char* what, NodeId node);
 
 }  // namespace embedding::pg::hnsw

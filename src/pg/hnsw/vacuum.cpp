@@ -50,38 +50,35 @@ void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumbe
     ItemPointerData tid;
     ItemPointerSet(&tid, block, off);
     const NodeId node = to_node(tid);
-    if (element->deleted != kLive) {
-      v.deleted.insert(node);
-      if (v.first_deleted == 0) v.first_deleted = block;
-      if (element->deleted == kDead && (v.dead_blocks.empty() || v.dead_blocks.back() != block))
-        v.dead_blocks.push_back(block);
-      continue;
-    }
-    int kept = 0;
-    ItemPointerData* tids = heap_tids(element);
-    for (int i = 0; i < element->heap_tid_count; ++i) {
-      if (callback(&tids[i], callback_state)) {
-        stats->tuples_removed += 1;
-        changed = true;
-      } else {
-        tids[kept++] = tids[i];
+    if (element->deleted == kLive) {
+      int kept = 0;
+      ItemPointerData* tids = heap_tids(element);
+      for (int i = 0; i < element->heap_tid_count; ++i) {
+        if (callback(&tids[i], callback_state)) {
+          stats->tuples_removed += 1;
+          changed = true;
+        } else {
+          tids[kept++] = tids[i];
+        }
       }
-    }
-    element->heap_tid_count = static_cast<uint16>(kept);
-    stats->num_index_tuples += kept;
-    if (kept == 0) {
+      element->heap_tid_count = static_cast<uint16>(kept);
+      stats->num_index_tuples += kept;
+      if (kept > 0) {
+        v.live.push_back(node);
+        if (element->level > v.top_level) {
+          v.top_level = element->level;
+          v.top = node;
+        }
+        continue;
+      }
       element->deleted = kDead;
       changed = true;
-      v.deleted.insert(node);
-      if (v.first_deleted == 0) v.first_deleted = block;
-      if (v.dead_blocks.empty() || v.dead_blocks.back() != block) v.dead_blocks.push_back(block);
-    } else {
-      v.live.push_back(node);
-      if (element->level > v.top_level) {
-        v.top_level = element->level;
-        v.top = node;
-      }
     }
+    // Dead now, or dead or free since an earlier VACUUM.
+    v.deleted.insert(node);
+    if (v.first_deleted == 0) v.first_deleted = block;
+    if (element->deleted == kDead && (v.dead_blocks.empty() || v.dead_blocks.back() != block))
+      v.dead_blocks.push_back(block);
   }
   if (changed)
     GenericXLogFinish(state);
@@ -181,8 +178,8 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
         vacuum_delay_point();
         repair(graph, node, element_level(index, node), *v);
       }
-      MetaPage current = read_meta(index);
       if (meta.entry_level >= 0 && v->deleted.contains(to_node(meta.entry))) {
+        MetaPage current = read_meta(index);
         current.entry_level = static_cast<int16>(v->top_level);
         if (v->top_level >= 0)
           current.entry = to_tid(v->top);
@@ -190,26 +187,24 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
           ItemPointerSetInvalid(&current.entry);
         update_meta(index, current);  // before the old entry point can become free
       }
-      // A scan that began before this point may still hold a dead element it reached through a
-      // list repaired since; one that begins later cannot reach any. Scans hold a snapshot, so
-      // once the id read here is older than every snapshot's xmin, those scans have ended. The
-      // id is stored before any element becomes free, so that a VACUUM interrupted in pass 3
-      // leaves no free element without it. (A hot standby's queries are not among the snapshots
-      // the primary sees unless hot_standby_feedback is on: generic WAL cannot carry a recovery
-      // conflict. Such a query that spans a VACUUM and later inserts may miss or misorder rows,
-      // as it may with pgvector's reuse of deleted elements; it cannot crash.)
-      if (!v->dead_blocks.empty()) {
-        current.free_after = U64FromFullTransactionId(ReadNextFullTransactionId());
-        update_meta(index, current);
-        free_dead(info, *v);
-      }
-      current.free_page = v->first_deleted;
-      update_meta(index, current);
-    } else if (meta.free_page != 0) {
-      MetaPage current = read_meta(index);
-      current.free_page = 0;
-      update_meta(index, current);
     }
+    // A scan that began before this point may still hold a dead element it reached through a
+    // list repaired since; one that begins later cannot reach any. Scans hold a snapshot, so
+    // once the id read here is older than every snapshot's xmin, those scans have ended. The
+    // id is stored before any element becomes free, so that a VACUUM interrupted in pass 3
+    // leaves no free element without it (free_page may point at dead ones: inserts skip them).
+    // (A hot standby's queries are not among the snapshots the primary sees unless
+    // hot_standby_feedback is on: generic WAL cannot carry a recovery conflict. Such a query
+    // that spans a VACUUM and later inserts may miss or misorder rows, as it may with
+    // pgvector's reuse of deleted elements; it cannot crash.)
+    MetaPage current = read_meta(index);
+    const MetaPage before = current;
+    if (!v->dead_blocks.empty())
+      current.free_after = U64FromFullTransactionId(ReadNextFullTransactionId());
+    current.free_page = v->first_deleted;
+    if (current.free_after != before.free_after || current.free_page != before.free_page)
+      update_meta(index, current);
+    free_dead(info, *v);
     unlock_for_update(index);
     MemoryContextDelete(cxt);
     stats->num_pages = nblocks;
