@@ -1,16 +1,18 @@
 # Builds and installs the extension with PGXS (PostgreSQL 15). The pure core is also built, with its
 # unit tests and benchmarks, by CMakeLists.txt; scripts/test.sh runs everything.
 EXTENSION = embedding
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 MODULE_big = embedding
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
 GLUE_SRCS := $(sort $(wildcard src/pg/*.cpp src/pg/hnsw/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
-# The install script is assembled from its parts in sql/ext (one per area).
+# The install script is assembled from its parts in sql/ext (one per area). Earlier versions'
+# install scripts and the upgrade scripts between versions are kept, unchanged, in sql/versions.
 EXT_PARTS := $(sort $(wildcard sql/ext/*.sql))
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(sort $(wildcard sql/versions/*.sql))
 
 # Every sql/<name>.sql is a pg_regress test with expected/<name>.out.
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))

@@ -15,3 +15,39 @@ SELECT load_model('m', '/nonexistent/vectors.txt', 'glove');
 SELECT drop_model('glove-6b-100d');
 SELECT drop_model('never-loaded');
 SELECT count(*) FROM embedding_models WHERE NOT is_default;
+SELECT load_model('m', '/tmp/x.txt', 'wink');
+-- k is bounded, and a larger k is an error rather than silently fewer rows.
+SELECT count(*) FROM most_similar('king', 10001);
+SELECT count(*) FROM most_similar('king', 0);
+-- The store is changed only by load_model() and drop_model(): a plain role may not touch it, and
+-- even a superuser's direct UPDATE, DELETE or TRUNCATE is refused (also in replica mode).
+CREATE ROLE regress_embed_user;
+SET ROLE regress_embed_user;
+SELECT count(*) >= 0 AS readable FROM "#embedding".model_store;
+UPDATE "#embedding".model_store SET dropped = false;
+DELETE FROM "#embedding".model_store;
+INSERT INTO "#embedding".model_store VALUES ('x', 's', 'glove', 1, 1, 'x', false, '\x00');
+RESET ROLE;
+DROP ROLE regress_embed_user;
+-- A dropped model's row, as a restore writes it, is accepted; it gives the checks below a row.
+INSERT INTO "#embedding".model_store VALUES ('reserved', 's', 'glove', 1, 1, repeat('a', 64), true, '');
+UPDATE "#embedding".model_store SET dropped = false;
+UPDATE "#embedding".model_store SET checksum = '../../../../tmp/x';
+DELETE FROM "#embedding".model_store;
+TRUNCATE "#embedding".model_store;
+SET session_replication_role = replica;
+UPDATE "#embedding".model_store SET dropped = false;
+RESET session_replication_role;
+-- A direct INSERT (what a restore does) must be a valid model whose checksum is its SHA-256.
+INSERT INTO "#embedding".model_store VALUES ('x', 's', 'glove', 1, 1, '../../../tmp/x', false, '\x00');
+INSERT INTO "#embedding".model_store
+  VALUES ('x', 's', 'glove', 1, 1, encode(sha256('\x00'::bytea), 'hex'), false, '\x00');
+INSERT INTO "#embedding".model_store VALUES ('x', 's', 'glove', 1, 1, 'abc', true, '');
+INSERT INTO "#embedding".model_store VALUES ('x', 's', 'glove', 1, 1, repeat('a', 64), true, '\x01');
+SELECT name, dropped FROM "#embedding".model_store;
+SELECT embed('reserved', 'text');
+SELECT drop_model('reserved');
+-- The extension cannot be moved to another schema (its store lives in "#embedding").
+CREATE SCHEMA regress_elsewhere;
+ALTER EXTENSION embedding SET SCHEMA regress_elsewhere;
+DROP SCHEMA regress_elsewhere;

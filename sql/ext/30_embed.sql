@@ -1,7 +1,15 @@
 -- embedding: embed(text) and word-vector functions over models. The default model ships with the
--- extension; loaded models are rows of embedding_model_store, dumped with the database.
+-- extension; loaded models are rows of "#embedding".model_store, dumped with the database.
 
-CREATE TABLE embedding_model_store (
+-- The store lives in a schema of its own whose name sorts before ordinary schema names: pg_dump
+-- writes table data in schema-then-name order, so a restore loads the models before any table
+-- whose generated columns or CHECK constraints call embed() on them. Only load_model() and
+-- drop_model() change it (they write as the table's owner); the guard trigger refuses every
+-- other UPDATE, DELETE and TRUNCATE, even a superuser's, and accepts a direct INSERT (a
+-- restore) only for a row that is a valid model whose checksum is the SHA-256 of its data.
+CREATE SCHEMA "#embedding";
+GRANT USAGE ON SCHEMA "#embedding" TO PUBLIC;
+CREATE TABLE "#embedding".model_store (
 	name text PRIMARY KEY,
 	source text NOT NULL,
 	format text NOT NULL,
@@ -11,13 +19,19 @@ CREATE TABLE embedding_model_store (
 	dropped boolean NOT NULL DEFAULT false,
 	data bytea NOT NULL
 );
-ALTER TABLE embedding_model_store ALTER COLUMN data SET STORAGE EXTERNAL;
-SELECT pg_catalog.pg_extension_config_dump('embedding_model_store', '');
--- Everyone may read models (embed() does); loading and dropping is for superusers and members
--- of pg_read_server_files (checked by the functions, which run as the caller).
-REVOKE ALL ON embedding_model_store FROM PUBLIC;
-GRANT SELECT ON embedding_model_store TO PUBLIC;
-GRANT INSERT, UPDATE, DELETE ON embedding_model_store TO pg_read_server_files;
+ALTER TABLE "#embedding".model_store ALTER COLUMN data SET STORAGE EXTERNAL;
+SELECT pg_catalog.pg_extension_config_dump('"#embedding".model_store', '');
+REVOKE ALL ON "#embedding".model_store FROM PUBLIC;
+GRANT SELECT ON "#embedding".model_store TO PUBLIC;
+CREATE FUNCTION "#embedding".model_store_guard() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'model_store_guard' LANGUAGE C;
+REVOKE ALL ON FUNCTION "#embedding".model_store_guard() FROM PUBLIC;
+CREATE TRIGGER model_store_guard BEFORE INSERT OR UPDATE OR DELETE ON "#embedding".model_store
+	FOR EACH ROW EXECUTE FUNCTION "#embedding".model_store_guard();
+CREATE TRIGGER model_store_guard_truncate BEFORE TRUNCATE ON "#embedding".model_store
+	FOR EACH STATEMENT EXECUTE FUNCTION "#embedding".model_store_guard();
+ALTER TABLE "#embedding".model_store ENABLE ALWAYS TRIGGER model_store_guard;
+ALTER TABLE "#embedding".model_store ENABLE ALWAYS TRIGGER model_store_guard_truncate;
 
 -- embed(text): the default model. IMMUTABLE by contract: the default model is fixed per
 -- extension version, and a loaded model's name always means the same vectors.
@@ -53,5 +67,5 @@ CREATE VIEW embedding_models AS
 	  FROM embedding_default_model() d
 	UNION ALL
 	SELECT s.name, s.dims, s.vocab_size, s.source, pg_column_size(s.data)::bigint, false
-	  FROM embedding_model_store s WHERE NOT s.dropped;
+	  FROM "#embedding".model_store s WHERE NOT s.dropped;
 GRANT SELECT ON embedding_models TO PUBLIC;

@@ -72,10 +72,16 @@ void emit(FunctionCallInfo fcinfo, const models::Model& model, Neighbours neighb
   }
 }
 
+// Results are sorted in memory, so k is bounded; a larger k is an error, never silently cut.
+constexpr int32 kMaxNeighbours = 10000;
+
 std::size_t k_arg(FunctionCallInfo fcinfo, int n) {
   int32 k = PG_GETARG_INT32(n);
-  if (k < 1) throw Error(ErrorCode::kInvalidParameter, "k must be at least 1");
-  return static_cast<std::size_t>(std::min(k, 10000));
+  if (k < 1 || k > kMaxNeighbours)
+    throw Error(
+        ErrorCode::kInvalidParameter,
+        "k must be between 1 and " + std::to_string(kMaxNeighbours) + ", not " + std::to_string(k));
+  return static_cast<std::size_t>(k);
 }
 
 }  // namespace

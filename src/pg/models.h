@@ -14,8 +14,10 @@ inline constexpr const char* kDefaultModelName = "glove-6b-100d";
 // checked against the table once per command (so a dropped model stops working at once).
 const embedding::models::Model& find_model(const char* name);
 
-// The schema-qualified name of the model table (inside an SPI connection; PostgreSQL calls only).
-const char* model_store_table();
+// Removes this database's cache files that no live model refers to (after drop_model() and
+// load_model()). Safe at any time: a backend that maps a removed file keeps its pages, and one
+// that needs the model later writes the file again.
+void sweep_cache();
 
 // Where the default model file is installed.
 std::string default_model_path();

@@ -3,6 +3,7 @@
 // always means the same vectors, which is what makes embed(model, text) IMMUTABLE.
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include "core/models/loaders.h"
 #include "core/models/model_builder.h"
 #include "pg/guard.h"
+#include "pg/model_store.h"
 #include "pg/models.h"
 #include "pg/pg_call.h"
 
@@ -28,6 +30,7 @@ extern "C" {
 }
 
 namespace models = embedding::models;
+namespace store = embedding::pg::store;
 using embedding::Error;
 using embedding::ErrorCode;
 
@@ -40,12 +43,6 @@ struct Converted {
   std::uint32_t vocab = 0;
 };
 
-std::string hex(std::uint64_t v) {
-  char buf[17];
-  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 void check_model_admin(const char* action) {
   if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
     throw Error(
@@ -55,6 +52,13 @@ void check_model_admin(const char* action) {
 }
 
 }  // namespace
+
+// The formats load_model() accepts (the converter also reads the npm package's JSON).
+static std::optional<models::SourceFormat> load_format(const char* name) {
+  auto format = models::parse_source_format(name);
+  if (format == models::SourceFormat::kWinkJson) return std::nullopt;
+  return format;
+}
 
 // load_model(name, path, format): reads a word-vector file on the server, converts it to our
 // format and stores it. Superusers and members of pg_read_server_files only.
@@ -67,7 +71,7 @@ EMB_FUNCTION(load_model) {
   if (std::strcmp(name, embedding::pg::kDefaultModelName) == 0)
     throw Error(ErrorCode::kDuplicateObject, std::string("model \"") + name + "\" already exists",
                 "It is the default model that ships with the extension.");
-  auto format = models::parse_source_format(format_name);
+  auto format = load_format(format_name);
   if (!format)
     throw Error(ErrorCode::kInvalidParameter,
                 std::string("unknown model format \"") + format_name + "\"",
@@ -83,27 +87,27 @@ EMB_FUNCTION(load_model) {
     converted->dims = source.dims;
     converted->vocab = static_cast<std::uint32_t>(source.words.size());
   }
-  models::Model model = models::Model::view_bytes(converted->bytes);
-  model.verify();
-  const std::string checksum = hex(model.header().header_checksum);
+  models::Model::view_bytes(converted->bytes).verify();
   const std::size_t size = converted->bytes.size();
-  char checksum_text[32];
-  strlcpy(checksum_text, checksum.c_str(), sizeof checksum_text);
   const char* source_text = psprintf("%s (%s)", path, models::source_format_name(*format));
 
   // From here on only PostgreSQL calls: run them under pg_call so errors unwind C++ frames.
   embedding::pg::pg_call([&] {
+    char hash[store::kHashHexSize];
+    store::sha256_hex(converted->bytes.data(), size, hash);
     bytea* data = static_cast<bytea*>(palloc(VARHDRSZ + size));
     SET_VARSIZE(data, VARHDRSZ + size);
     memcpy(VARDATA(data), converted->bytes.data(), size);
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-    const char* table = embedding::pg::model_store_table();
     Oid types[1] = {TEXTOID};
     Datum key[1] = {CStringGetTextDatum(name)};
-    SPI_execute_with_args(
-        psprintf("SELECT checksum, dropped FROM %s WHERE name = $1 FOR UPDATE", table), 1, types,
-        key, nullptr, false, 1);
-    if (SPI_processed == 1) {
+    // FOR UPDATE needs the owner's privileges; it serialises loads of the same name.
+    const uint64 found = store::execute_as_owner(
+        psprintf("SELECT checksum, dropped FROM %s WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+                 store::kTable),
+        1, types, key);
+    bool revive = false;
+    if (found == 1) {
       bool isnull;
       char* old = TextDatumGetCString(
           SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -113,7 +117,7 @@ EMB_FUNCTION(load_model) {
         ereport(ERROR,
                 (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("model \"%s\" already exists", name),
                  errhint("Drop it first, or load under another name.")));
-      if (strcmp(old, checksum_text) != 0)
+      if (strcmp(old, hash) != 0)
         ereport(
             ERROR,
             (errcode(ERRCODE_DUPLICATE_OBJECT),
@@ -121,8 +125,7 @@ EMB_FUNCTION(load_model) {
              errdetail(
                  "A model name always means the same vectors, so that embed() stays immutable."),
              errhint("Load the model under a new name.")));
-      SPI_execute_with_args(psprintf("DELETE FROM %s WHERE name = $1", table), 1, types, key,
-                            nullptr, false, 0);
+      revive = true;
     }
     Oid itypes[7] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID};
     Datum values[7] = {CStringGetTextDatum(name),
@@ -130,18 +133,21 @@ EMB_FUNCTION(load_model) {
                        CStringGetTextDatum(format_name),
                        Int32GetDatum(converted->dims),
                        Int32GetDatum(converted->vocab),
-                       CStringGetTextDatum(checksum_text),
+                       CStringGetTextDatum(hash),
                        PointerGetDatum(data)};
-    if (SPI_execute_with_args(
-            psprintf("INSERT INTO %s (name, source, format, dims, vocab_size, checksum, "
-                     "data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                     table),
-            7, itypes, values, nullptr, false, 0) != SPI_OK_INSERT)
+    const char* sql =
+        revive ? "UPDATE %s SET source = $2, format = $3, dims = $4, vocab_size = $5, data = $7, "
+                 "dropped = false WHERE name OPERATOR(pg_catalog.=) $1 AND checksum "
+                 "OPERATOR(pg_catalog.=) $6"
+               : "INSERT INTO %s (name, source, format, dims, vocab_size, checksum, data) "
+                 "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    if (store::execute_as_owner(psprintf(sql, store::kTable), 7, itypes, values) != 1)
       elog(ERROR, "could not store model \"%s\"", name);
     SPI_finish();
   });
   const int32 vocab = static_cast<int32>(converted->vocab);
   MemoryContextDelete(cxt);
+  embedding::pg::sweep_cache();
   PG_RETURN_INT32(vocab);
 }
 
@@ -157,15 +163,16 @@ EMB_FUNCTION(drop_model) {
     if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     Oid types[1] = {TEXTOID};
     Datum key[1] = {CStringGetTextDatum(name)};
-    SPI_execute_with_args(
-        psprintf("UPDATE %s SET dropped = true, data = ''::bytea WHERE name = $1 AND NOT dropped",
-                 embedding::pg::model_store_table()),
-        1, types, key, nullptr, false, 0);
-    dropped = SPI_processed;
+    dropped = store::execute_as_owner(
+        psprintf("UPDATE %s SET dropped = true, data = ''::pg_catalog.bytea "
+                 "WHERE name OPERATOR(pg_catalog.=) $1 AND NOT dropped",
+                 store::kTable),
+        1, types, key);
     SPI_finish();
   });
   if (dropped == 0)
     throw Error(ErrorCode::kUndefinedObject, std::string("model \"") + name + "\" does not exist");
+  embedding::pg::sweep_cache();
   PG_RETURN_VOID();
 }
 

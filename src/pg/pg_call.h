@@ -28,16 +28,26 @@ class PgError : public std::exception {
 // Saves the current error (inside PG_CATCH), clears PostgreSQL's error state, and throws it.
 [[noreturn]] void throw_current_pg_error(MemoryContext context);
 
-// Runs fn(), a PostgreSQL call that may ereport, and converts an error into PgError.
+// Runs fn(), a PostgreSQL call that may ereport, and converts an error into PgError. A C++
+// exception thrown by fn() is caught inside the PG_TRY block, so PG_END_TRY restores
+// PostgreSQL's exception and error-context stacks before it is rethrown.
 template <typename Fn>
 void pg_call(Fn&& fn) {
   MemoryContext context = CurrentMemoryContext;
   bool failed = false;
+  std::exception_ptr thrown;  // in this frame, which a longjmp lands in rather than skips
   PG_TRY();
-  { fn(); }
+  {
+    try {
+      fn();
+    } catch (...) {
+      thrown = std::current_exception();
+    }
+  }
   PG_CATCH();
   { failed = true; }
   PG_END_TRY();
+  if (thrown) std::rethrow_exception(thrown);
   if (failed) throw_current_pg_error(context);
 }
 

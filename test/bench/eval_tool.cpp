@@ -1,7 +1,7 @@
 // eval_tool: prints the intrinsic evaluation figures of a model file (WordSim-353 and
 // SimLex-999 Spearman, Google analogy accuracy over the 30,000 most frequent words,
 // king-man+woman). usage: eval_tool [MODEL_FILE]   (default $EMBEDDING_MODEL_FILE); data from
-// $EMBEDDING_EVAL_DATA or /work/shared/data.
+// $EMBEDDING_EVAL_DATA, else ../shared/data beside the source tree.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   const char* model_env = std::getenv("EMBEDDING_MODEL_FILE");
   const std::string model_path = argc > 1 ? argv[1] : (model_env ? model_env : "");
   const char* data_env = std::getenv("EMBEDDING_EVAL_DATA");
-  const std::string data_dir = data_env ? data_env : "/work/shared/data";
+  const std::string data_dir = data_env ? data_env : EMB_SOURCE_DIR "/../shared/data";
   if (model_path.empty()) {
     std::fprintf(stderr, "usage: eval_tool MODEL_FILE (or set EMBEDDING_MODEL_FILE)\n");
     return 2;

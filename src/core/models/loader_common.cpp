@@ -16,9 +16,9 @@
 
 namespace embedding::models::detail {
 
-void corrupt_input(SourceFormat format, const std::string& message) {
+void corrupt_input(SourceFormat format, const std::string& message, const std::string& hint) {
   throw Error(ErrorCode::kCorruptData,
-              std::string("invalid ") + source_format_name(format) + " input: " + message);
+              std::string("invalid ") + source_format_name(format) + " input: " + message, hint);
 }
 
 bool parse_float(std::string_view field, float* value) {

@@ -11,7 +11,8 @@
 
 namespace embedding::models::detail {
 
-[[noreturn]] void corrupt_input(SourceFormat format, const std::string& message);
+[[noreturn]] void corrupt_input(SourceFormat format, const std::string& message,
+                                const std::string& hint = {});
 
 // Parses a whole field as a finite float; false when it is not one.
 bool parse_float(std::string_view field, float* value);

@@ -23,8 +23,10 @@ namespace {
 
 }  // namespace
 
-MappedFile::MappedFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+MappedFile::MappedFile(const std::string& path, Symlinks symlinks) {
+  const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+                    (symlinks == Symlinks::kRefuse ? O_NOFOLLOW : 0);
+  const int fd = ::open(path.c_str(), flags);
   if (fd < 0) io_error("could not open file", path, errno);
   struct stat info;
   if (::fstat(fd, &info) != 0) {

@@ -8,11 +8,15 @@
 
 namespace embedding::models {
 
+enum class Symlinks { kFollow, kRefuse };
+
 class MappedFile {
  public:
-  // Maps path read-only and shared, so every backend uses the same page-cache pages.
-  // Throws Error(kIoError) when the file cannot be opened or mapped.
-  explicit MappedFile(const std::string& path);
+  // Maps path read-only and shared, so every backend uses the same page-cache pages. Opening
+  // never blocks (a FIFO or device is refused by fstat before any read) and, with
+  // Symlinks::kRefuse, a symbolic link as the last path component is refused.
+  // Throws Error(kIoError) when the file cannot be opened or mapped or is not a regular file.
+  explicit MappedFile(const std::string& path, Symlinks symlinks = Symlinks::kFollow);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

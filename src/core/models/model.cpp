@@ -40,8 +40,12 @@ Model::Model(std::shared_ptr<const void> owner, std::span<const std::byte> bytes
   }
 }
 
-Model Model::open_file(const std::string& path) {
-  auto mapped = std::make_shared<const MappedFile>(path);
+Model Model::open_file(const std::string& path) { return open_mapped(path, Symlinks::kFollow); }
+
+Model Model::open_own_file(const std::string& path) { return open_mapped(path, Symlinks::kRefuse); }
+
+Model Model::open_mapped(const std::string& path, Symlinks symlinks) {
+  auto mapped = std::make_shared<const MappedFile>(path, symlinks);
   const std::span<const std::byte> bytes = mapped->bytes();
   try {
     return Model(std::move(mapped), bytes);

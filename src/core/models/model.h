@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/models/mapped_file.h"
 #include "core/models/model_format.h"
 
 namespace embedding::models {
@@ -20,6 +21,8 @@ class Model {
   // Maps the file and validates its header (O(1) apart from the mmap itself); the pages are
   // shared through the OS page cache. Throws kIoError, kCorruptData or kFeature.
   static Model open_file(const std::string& path);
+  // The same for a file that must not be a symbolic link (the server's own cache files).
+  static Model open_own_file(const std::string& path);
   // Takes ownership of an in-memory file image (tests, fuzzing, freshly built models).
   static Model from_bytes(std::vector<std::byte> bytes);
   // Uses bytes in place when they are 4-byte aligned (the caller keeps them alive as long as
@@ -30,6 +33,9 @@ class Model {
   // consistency (every word found at its own id, no duplicates), finite values, unit rows.
   // Run it when a file is created or first loaded; open() checks only the header.
   void verify() const;
+  // The section checksums alone (O(size), a single pass): what a cache file the server wrote
+  // after verify() needs before it is served again.
+  void verify_checksums() const;
 
   std::uint32_t dims() const { return header_.dims; }
   std::uint32_t vocab_size() const { return header_.vocab_size; }
@@ -53,6 +59,7 @@ class Model {
 
  private:
   Model(std::shared_ptr<const void> owner, std::span<const std::byte> bytes);
+  static Model open_mapped(const std::string& path, Symlinks symlinks);
   template <typename T>
   const T* section_data(Section section) const;
 

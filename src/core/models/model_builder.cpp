@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/common/interrupt.h"
 #include "core/models/fnv1a.h"
 #include "core/models/model_format.h"
 #include "core/text/utf8.h"
@@ -41,8 +42,9 @@ void check_source(const WordVectors& source) {
                   "offending word has " + std::to_string(word.size()) + " bytes");
     }
   }
-  for (float value : source.values) {
-    if (!std::isfinite(value)) {
+  for (std::size_t i = 0; i < source.values.size(); ++i) {
+    poll_interrupts_every<16>(i);
+    if (!std::isfinite(source.values[i])) {
       throw Error(ErrorCode::kDataException, "word vectors contain NaN or infinity");
     }
   }
@@ -77,6 +79,7 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
   std::fill(index, index + hash_slots, kEmptySlot);
   const std::uint32_t mask = hash_slots - 1;
   for (std::uint32_t id = 0; id < vocab; ++id) {
+    poll_interrupts_every(id);
     const std::string& word = source.words[id];
     std::uint32_t slot = static_cast<std::uint32_t>(fnv1a64(word)) & mask;
     while (index[slot] != kEmptySlot) {
@@ -92,6 +95,7 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
   auto* matrix = section_pointer<float>(file, header, Section::kMatrix);
   auto* norms = section_pointer<float>(file, header, Section::kNorms);
   for (std::uint32_t id = 0; id < vocab; ++id) {
+    poll_interrupts_every(id);
     const float* raw = source.values.data() + std::size_t{id} * dims;
     double sum = 0.0;
     for (std::uint32_t i = 0; i < dims; ++i) sum += static_cast<double>(raw[i]) * raw[i];
@@ -128,7 +132,13 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
 
 void write_file_atomically(const std::string& path, std::span<const std::byte> bytes) {
   const std::string temporary = path + ".tmp." + std::to_string(::getpid());
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // O_EXCL with O_NOFOLLOW: never writes through a file or link someone planted at that name.
+  constexpr int kFlags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(temporary.c_str(), kFlags, 0600);
+  if (fd < 0 && errno == EEXIST) {  // left by a crashed process with our pid: ours to replace
+    ::unlink(temporary.c_str());
+    fd = ::open(temporary.c_str(), kFlags, 0600);
+  }
   if (fd < 0) {
     throw Error(ErrorCode::kIoError,
                 "could not create file \"" + temporary + "\": " + std::strerror(errno));
@@ -140,9 +150,18 @@ void write_file_atomically(const std::string& path, std::span<const std::byte> b
     throw Error(ErrorCode::kIoError,
                 std::string(what) + " \"" + temporary + "\": " + std::strerror(error_number));
   };
+  constexpr std::size_t kStep = std::size_t{32} << 20;  // polls for interrupts between steps
   std::size_t written = 0;
   while (written < bytes.size()) {
-    const ssize_t result = ::write(fd, bytes.data() + written, bytes.size() - written);
+    try {
+      poll_interrupts();
+    } catch (...) {
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      throw;
+    }
+    const ssize_t result =
+        ::write(fd, bytes.data() + written, std::min(kStep, bytes.size() - written));
     if (result < 0) {
       if (errno == EINTR) continue;
       fail("could not write file");

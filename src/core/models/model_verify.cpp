@@ -1,10 +1,12 @@
 // Model::verify(): the O(size) check run when a model file is created or first loaded, so that
 // everything open() trusts lazily (offsets, hash slots, values) is known to be sound.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/common/interrupt.h"
 #include "core/models/fnv1a.h"
 #include "core/models/model.h"
 #include "core/text/utf8.h"
@@ -25,18 +27,34 @@ bool is_unit_or_zero(const float* values, std::size_t n) {
   return sum == 0.0 || std::fabs(sum - 1.0) < 1e-3;
 }
 
+// FNV-1a of a section in 16 MiB steps, polling for interrupts between them.
+std::uint64_t section_checksum(const std::byte* data, std::uint64_t length) {
+  constexpr std::uint64_t kStep = std::uint64_t{16} << 20;
+  std::uint64_t hash = kFnvOffsetBasis;
+  for (std::uint64_t done = 0; done < length; done += kStep) {
+    poll_interrupts();
+    hash = fnv1a64(data + done, std::min(kStep, length - done), hash);
+  }
+  return hash;
+}
+
 }  // namespace
 
-void Model::verify() const {
+void Model::verify_checksums() const {
   for (std::size_t i = 0; i < kSectionCount; ++i) {
     const SectionEntry& entry = header_.sections[i];
-    if (fnv1a64(bytes_.data() + entry.offset, entry.length) != entry.checksum) {
+    if (section_checksum(bytes_.data() + entry.offset, entry.length) != entry.checksum) {
       corrupt(std::string(section_name(static_cast<Section>(i))) + " section checksum mismatch");
     }
   }
+}
+
+void Model::verify() const {
+  verify_checksums();
   const std::uint32_t vocab = header_.vocab_size;
   const std::uint32_t dims = header_.dims;
   for (std::uint32_t id = 0; id < vocab; ++id) {
+    poll_interrupts_every(id);
     if (string_offsets_[id] >= string_offsets_[id + 1]) {
       corrupt("string offsets are not strictly increasing at word " + std::to_string(id));
     }
@@ -55,11 +73,13 @@ void Model::verify() const {
   }
   if (used_slots != vocab) corrupt("hash index does not hold every word");
   for (std::uint32_t id = 0; id < vocab; ++id) {
+    poll_interrupts_every(id);
     if (find(word(id)) != id) {
       corrupt("hash index does not find word " + std::to_string(id) + " (or it is duplicated)");
     }
   }
   for (std::uint32_t id = 0; id < vocab; ++id) {
+    poll_interrupts_every(id);
     const float* row = unit_vector(id);
     if (!is_unit_or_zero(row, dims)) corrupt("row " + std::to_string(id) + " is not unit length");
     bool zero_row = true;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/common/error.h"
+#include "core/common/interrupt.h"
 #include "core/text/tokenizer.h"
 
 namespace embedding::models {
@@ -24,17 +25,30 @@ bool embed_text(const Model& model, std::string_view text, std::span<float> out,
     ++counts.known_tokens;
   };
 
+  // A word is looked up as written, then lower-cased: a lower-case vocabulary (GloVe) finds
+  // the lower-cased form, a case-sensitive one the exact form first.
+  const auto find = [&](std::string_view original, std::string_view folded) {
+    if (original != folded) {
+      if (const auto id = model.find(original)) return id;
+    }
+    return model.find(folded);
+  };
   text::Tokenizer tokenizer(text);
   text::Token token;
   while (tokenizer.next(&token)) {
+    poll_interrupts_every(counts.tokens);
     ++counts.tokens;
-    if (const auto id = model.find(token.text)) {
+    if (const auto id = find(token.original, token.text)) {
       add(*id);
     } else if (token.kind == text::TokenKind::kHyphenated) {
+      // Hyphens and the characters around them map one to one, so the parts line up.
       std::size_t pos = 0;
+      std::size_t original_pos = 0;
       std::string_view part;
-      while (text::next_hyphen_part(token.text, &pos, &part)) {
-        if (const auto part_id = model.find(part)) add(*part_id);
+      std::string_view original_part;
+      while (text::next_hyphen_part(token.text, &pos, &part) &&
+             text::next_hyphen_part(token.original, &original_pos, &original_part)) {
+        if (const auto part_id = find(original_part, part)) add(*part_id);
       }
     }
   }

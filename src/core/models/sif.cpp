@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "core/common/interrupt.h"
+
 namespace embedding::models {
 
 double harmonic_number(std::uint64_t n) {
@@ -35,6 +37,7 @@ std::vector<float> common_component(const float* unit_rows, const float* norms,
   std::vector<double> coefficient(vocab_size);
   std::vector<double> mean(dims, 0.0);
   for (std::uint32_t id = 0; id < vocab_size; ++id) {
+    poll_interrupts_every(id);
     const double p = zipf_probability(id + 1ull, harmonic);
     const double scale = static_cast<double>(weights[id]) * static_cast<double>(norms[id]);
     coefficient[id] = p * scale * scale / n;
@@ -46,6 +49,7 @@ std::vector<float> common_component(const float* unit_rows, const float* norms,
     for (std::uint32_t i = 0; i < dims; ++i) mean_dot += mean[i] * v[i];
     for (std::uint32_t i = 0; i < dims; ++i) out[i] = (1.0 - 1.0 / n) * mean[i] * mean_dot;
     for (std::uint32_t id = 0; id < vocab_size; ++id) {
+      poll_interrupts_every(id);
       if (coefficient[id] == 0.0) continue;
       const float* row = unit_rows + std::size_t{id} * dims;
       double row_dot = 0.0;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/common/interrupt.h"
 #include "core/vector/kernels.h"
 
 namespace embedding::models {
@@ -54,6 +55,7 @@ std::vector<Neighbour> most_similar(const Model& model, std::span<const float> q
   const float* matrix = model.matrix();
   float threshold = -INFINITY;  // similarity of the heap's worst entry once it is full
   for (std::uint32_t id = 0; id < rows; ++id) {
+    poll_interrupts_every<14>(id);
     const float similarity = dot(unit.data(), matrix + std::size_t{id} * dims, dims);
     // Equal similarities keep the earlier (more frequent) word, so '>' suffices once full.
     if (!(similarity > threshold) && heap.size() == k) continue;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/common/interrupt.h"
 #include "core/models/loader_common.h"
 
 namespace embedding::models::detail {
@@ -51,7 +52,11 @@ WordVectors load_text_vectors(std::string_view bytes, SourceFormat format) {
     std::uint64_t dims = 0;
     if (fields.size() != 2 || !parse_unsigned(fields[0], &claimed_words) ||
         !parse_unsigned(fields[1], &dims)) {
-      corrupt_input(format, "line 1 is not a \"<words> <dimensions>\" header");
+      corrupt_input(format, "line 1 is not a \"<words> <dimensions>\" header",
+                    fields.size() > 2
+                        ? "A file without that header is GloVe text: load it with format "
+                          "'glove'."
+                        : "");
     }
     // Each line needs a word, and a separator and a digit per value.
     check_claimed_size(format, claimed_words, dims, 2 * dims + 2, bytes.size());
@@ -63,8 +68,17 @@ WordVectors load_text_vectors(std::string_view bytes, SourceFormat format) {
   while (next_line(&line)) {
     split_fields(line, &fields);
     if (fields.empty()) continue;
+    poll_interrupts_every<10>(line_number);
     if (out.dims == 0) {
       if (fields.size() < 2) corrupt_input(format, at_line(line_number) + "no vector values");
+      std::uint64_t claimed = 0;
+      if (fields.size() == 2 && parse_unsigned(fields[0], &claimed) &&
+          parse_unsigned(fields[1], &claimed)) {
+        corrupt_input(format,
+                      "line 1 is a \"<words> <dimensions>\" header, which GloVe text has not",
+                      "This is word2vec or fastText text: load it with format 'fasttext' or "
+                      "'word2vec'.");
+      }
       check_claimed_size(format, 0, fields.size() - 1, 0, bytes.size());
       out.dims = static_cast<std::uint32_t>(fields.size() - 1);
     }

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "core/common/interrupt.h"
 #include "core/models/loader_common.h"
 
 namespace embedding::models::detail {
@@ -30,6 +31,7 @@ WordVectors load_word2vec_binary(std::string_view bytes) {
   const std::size_t row_bytes = 4 * dims;
   std::size_t pos = header_end + 1;
   for (std::uint64_t i = 0; i < claimed_words; ++i) {
+    poll_interrupts_every<10>(i);
     while (pos < bytes.size() && bytes[pos] == '\n') ++pos;  // the newline after each vector
     const std::size_t word_end = bytes.find(' ', pos);
     if (word_end == std::string_view::npos) {

@@ -118,6 +118,7 @@ bool Tokenizer::try_clitic(std::size_t apostrophe_pos, std::size_t apostrophe_le
     pending_.assign("'").append(clitic);
   } else if (clitic == "t" && after_word && !buffer_.empty() && buffer_.back() == 'n') {
     buffer_.pop_back();
+    original_.pop_back();
     pending_.assign("n't");
   } else {
     return false;
@@ -128,6 +129,7 @@ bool Tokenizer::try_clitic(std::size_t apostrophe_pos, std::size_t apostrophe_le
 
 bool Tokenizer::scan_word(Token* token) {
   buffer_.clear();
+  original_.clear();
   bool hyphenated = false;
   bool numeric = is_ascii_digit(text_[pos_]);
   while (pos_ < text_.size()) {
@@ -135,6 +137,7 @@ bool Tokenizer::scan_word(Token* token) {
     if (is_word_class(info.cls)) {
       numeric = numeric && info.cls == CharClass::kDigit;
       append_folded(text_, pos_, info, buffer_);
+      original_.append(text_.substr(pos_, info.length));
       pos_ += info.length;
       continue;
     }
@@ -142,6 +145,7 @@ bool Tokenizer::scan_word(Token* token) {
     if (info.cls == CharClass::kHyphen) {
       if (next < text_.size() && is_word_class(char_at(text_, next).cls)) {
         buffer_.push_back('-');
+        original_.push_back('-');
         hyphenated = true;
         numeric = false;
         pos_ = next;
@@ -152,6 +156,7 @@ bool Tokenizer::scan_word(Token* token) {
     if ((text_[pos_] == '.' || text_[pos_] == ',') && !buffer_.empty() &&
         is_ascii_digit(buffer_.back()) && next < text_.size() && is_ascii_digit(text_[next])) {
       buffer_.push_back(text_[pos_]);
+      original_.push_back(text_[pos_]);
       pos_ = next;
       continue;
     }
@@ -159,6 +164,7 @@ bool Tokenizer::scan_word(Token* token) {
       if (try_clitic(pos_, info.length, true)) break;
       if (next < text_.size() && is_word_class(char_at(text_, next).cls)) {
         buffer_.push_back('\'');
+        original_.push_back('\'');
         numeric = false;
         pos_ = next;
         continue;
@@ -169,7 +175,7 @@ bool Tokenizer::scan_word(Token* token) {
   if (buffer_.empty()) {  // "n't" with nothing before it
     buffer_.swap(pending_);
     pending_.clear();
-    *token = {buffer_, TokenKind::kClitic};
+    *token = {buffer_, TokenKind::kClitic, buffer_};
     return true;
   }
   TokenKind kind = TokenKind::kWord;
@@ -178,7 +184,7 @@ bool Tokenizer::scan_word(Token* token) {
   } else if (numeric) {
     kind = TokenKind::kNumber;
   }
-  *token = {buffer_, kind};
+  *token = {buffer_, kind, original_};
   return true;
 }
 
@@ -186,7 +192,7 @@ bool Tokenizer::next(Token* token) {
   if (!pending_.empty()) {
     buffer_.swap(pending_);
     pending_.clear();
-    *token = {buffer_, TokenKind::kClitic};
+    *token = {buffer_, TokenKind::kClitic, buffer_};
     return true;
   }
   while (pos_ < text_.size()) {
@@ -202,7 +208,7 @@ bool Tokenizer::next(Token* token) {
         if (try_clitic(pos_, info.length, false)) {
           buffer_.swap(pending_);
           pending_.clear();
-          *token = {buffer_, TokenKind::kClitic};
+          *token = {buffer_, TokenKind::kClitic, buffer_};
           return true;
         }
         [[fallthrough]];
@@ -210,7 +216,7 @@ bool Tokenizer::next(Token* token) {
       case CharClass::kHyphen:
         buffer_.assign(text_.substr(pos_, info.length));
         pos_ += info.length;
-        *token = {buffer_, TokenKind::kPunctuation};
+        *token = {buffer_, TokenKind::kPunctuation, buffer_};
         return true;
     }
   }

@@ -20,6 +20,9 @@ enum class TokenKind {
 struct Token {
   std::string_view text;  // lower-cased; valid until the next call of Tokenizer::next()
   TokenKind kind;
+  // The same token with the case it was written in (equal to text for clitics and
+  // punctuation), for models whose vocabulary is case-sensitive.
+  std::string_view original = {};
 };
 
 // Rules (each has a unit test):
@@ -49,7 +52,8 @@ class Tokenizer {
   std::string_view text_;
   std::size_t pos_ = 0;
   std::string buffer_;
-  std::string pending_;  // clitic split off the previous word, emitted next
+  std::string original_;  // buffer_ before lower-casing
+  std::string pending_;   // clitic split off the previous word, emitted next
 };
 
 // Iterates over the parts of a hyphenated token: *pos starts at 0; returns false when done.
