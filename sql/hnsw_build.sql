@@ -23,7 +23,8 @@ DROP INDEX t_ip;
 -- cosine: the zero vector is not indexed (its distance is NaN)
 CREATE INDEX t_cos ON t USING hnsw (v vector_cosine_ops);
 SELECT id FROM t ORDER BY v <=> '[1,1,1]' LIMIT 10;
-SELECT id FROM t ORDER BY v <=> '[0,0,0]' LIMIT 10;
+-- a zero query has no direction: the indexed rows, in no particular order (as pgvector)
+SELECT count(*) FROM (SELECT id FROM t ORDER BY v <=> '[0,0,0]' LIMIT 10) s;
 DROP INDEX t_cos;
 CREATE INDEX t_l1 ON t USING hnsw (v vector_l1_ops);
 SELECT id FROM t ORDER BY v <+> '[1,1,1]' LIMIT 10;

@@ -45,7 +45,6 @@ struct BuildState {
   std::unique_ptr<MemoryGraph> graph;
   std::vector<ItemPointerData> tids;  // the heap row of each graph node
   bool spilled = false;               // pages written; rows now go to disk
-  double rows = 0;
   double index_tuples = 0;
   std::vector<float> vector;
 };
@@ -233,7 +232,6 @@ void add_row(BuildState& s, ItemPointer tid, Datum value) {
 void build_callback(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive,
                     void* state) {
   auto& s = *static_cast<BuildState*>(state);
-  s.rows += 1;
   if (isnull[0]) return;
   // The callback runs inside the table scan's C frames: no exception may leave it.
   embedding::pg::guarded([&]() { add_row(s, tid, values[0]); });
@@ -269,14 +267,16 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
     // No synchronized scan: starting where another scan of a large table happens to be would
     // rotate the insertion order, and the graph (and its recall) would change from build to build.
-    table_index_build_scan(heap, index, info, /*allow_sync=*/false, /*progress=*/true,
-                           build_callback, s, nullptr);
+    // The scan's count is every live heap row, also those a partial index's predicate leaves
+    // out: PostgreSQL stores it as the table's row count.
+    const double heap_tuples = table_index_build_scan(
+        heap, index, info, /*allow_sync=*/false, /*progress=*/true, build_callback, s, nullptr);
     if (!s->spilled) {
       link_graph(*s);
       write_pages(*s);
     }
     auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
-    result->heap_tuples = s->rows;
+    result->heap_tuples = heap_tuples;
     result->index_tuples = s->index_tuples;
     MemoryContextDelete(build_cxt);
     return result;

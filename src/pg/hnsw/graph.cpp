@@ -8,6 +8,7 @@
 #include "core/common/error.h"
 
 extern "C" {
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 }
 
@@ -59,6 +60,72 @@ bool PageGraph::read_vector(NodeId node, float* out) const {
   if (ok) std::memcpy(out, element->vector, sizeof(float) * meta_.dimensions);
   ReleaseBuffer(buf);
   return ok;
+}
+
+bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
+  const int dims = meta_.dimensions;
+  const ItemPointerData new_tid = to_tid(node);
+  const ItemPointerData old_tid = to_tid(existing);
+  const BlockNumber new_block = ItemPointerGetBlockNumber(&new_tid);
+  const BlockNumber old_block = ItemPointerGetBlockNumber(&old_tid);
+  // Scans read element vectors under a pin alone, so a tuple may only grow in place (into its
+  // alignment padding) unless no one else has the page pinned: then the page's other tuples may
+  // move. The cleanup lock is only tried, never waited for. Writers that lock two pages take
+  // them in ascending block order (see the lock order in graph.h).
+  Buffer old_buf = ReadBuffer(index_, old_block);
+  Buffer new_buf = new_block == old_block ? old_buf : ReadBuffer(index_, new_block);
+  if (new_buf != old_buf && new_block < old_block) LockBuffer(new_buf, BUFFER_LOCK_EXCLUSIVE);
+  const bool sole_pin = ConditionalLockBufferForCleanup(old_buf);
+  if (!sole_pin) LockBuffer(old_buf, BUFFER_LOCK_EXCLUSIVE);
+  if (new_buf != old_buf && new_block > old_block) LockBuffer(new_buf, BUFFER_LOCK_EXCLUSIVE);
+  const auto release = [&] {
+    if (new_buf != old_buf) UnlockReleaseBuffer(new_buf);
+    UnlockReleaseBuffer(old_buf);
+  };
+  Page old_page = BufferGetPage(old_buf);
+  Size old_size = 0;
+  auto* old_element = tuple_at<ElementTuple>(old_page, ItemPointerGetOffsetNumber(&old_tid),
+                                             TupleType::kElement, &old_size);
+  auto* new_element = tuple_at<ElementTuple>(
+      BufferGetPage(new_buf), ItemPointerGetOffsetNumber(&new_tid), TupleType::kElement);
+  const int count = old_element ? old_element->heap_tid_count : 0;
+  const Size grown = element_size(dims, count + 1);
+  const bool mergeable =
+      old_element != nullptr && new_element != nullptr && old_element->deleted == kLive &&
+      new_element->heap_tid_count == 1 && count < max_heap_tids(dims) &&
+      std::memcmp(old_element->vector, new_element->vector, sizeof(float) * dims) == 0 &&
+      (MAXALIGN(grown) <= MAXALIGN(old_size) ||
+       (sole_pin && PageGetExactFreeSpace(old_page) >= MAXALIGN(grown) - MAXALIGN(old_size)));
+  if (!mergeable) {
+    release();
+    return false;
+  }
+  auto* merged = static_cast<ElementTuple*>(palloc0(std::max(grown, old_size)));
+  std::memcpy(merged, old_element, old_size);
+  heap_tids(merged)[count] = heap_tids(new_element)[0];
+  merged->heap_tid_count = static_cast<uint16>(count + 1);
+  GenericXLogState* state = GenericXLogStart(index_);
+  Page opage = GenericXLogRegisterBuffer(state, old_buf, 0);
+  Page npage = new_buf == old_buf ? opage : GenericXLogRegisterBuffer(state, new_buf, 0);
+  if (!PageIndexTupleOverwrite(opage, ItemPointerGetOffsetNumber(&old_tid),
+                               reinterpret_cast<Item>(merged), std::max(grown, old_size)))
+    elog(ERROR, "hnsw: could not grow an element tuple");
+  auto* freed = reinterpret_cast<ElementTuple*>(
+      PageGetItem(npage, PageGetItemId(npage, ItemPointerGetOffsetNumber(&new_tid))));
+  freed->deleted = kFree;
+  freed->heap_tid_count = 0;
+  GenericXLogFinish(state);
+  release();
+  pfree(merged);
+  // Let inserts reuse the freed element. Nothing can read it (no list links to it), so when no
+  // other element is waiting to be freed it is reusable at once (free_after 0).
+  modify_meta(index_, [&](MetaPage& meta) {
+    if (meta.free_page != 0 && meta.free_page <= new_block) return false;
+    if (meta.free_page == 0) meta.free_after = 0;
+    meta.free_page = new_block;
+    return true;
+  });
+  return true;
 }
 
 float PageGraph::distance(NodeId a, NodeId b) const {
@@ -163,7 +230,8 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
   }
 }
 
-void PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count) {
+bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count,
+                                const NodeId* expected, std::size_t expected_count) {
   ItemPointerData tid = to_tid(node);
   Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
   LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -178,40 +246,57 @@ void PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::
 
   buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  auto* current = tuple_at<NeighborTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&ntid),
+                                          TupleType::kNeighbors);
+  if (current == nullptr || level > current->level) {
+    UnlockReleaseBuffer(buf);
+    corrupt(index_, "missing neighbour list", node);
+  }
+  if (expected != nullptr) {
+    // Another writer may have changed the list since the caller read it.
+    bool same = current->counts[level] == expected_count;
+    const ItemPointerData* now = neighbor_ids(current, level);
+    for (std::size_t i = 0; same && i < expected_count; ++i) same = to_node(now[i]) == expected[i];
+    if (!same) {
+      UnlockReleaseBuffer(buf);
+      return false;
+    }
+  }
   GenericXLogState* state = GenericXLogStart(index_);
   Page page = GenericXLogRegisterBuffer(state, buf, 0);
   auto* list =
       tuple_at<NeighborTuple>(page, ItemPointerGetOffsetNumber(&ntid), TupleType::kNeighbors);
-  if (list == nullptr || level > list->level) {
-    GenericXLogAbort(state);
-    UnlockReleaseBuffer(buf);
-    corrupt(index_, "missing neighbour list", node);
-  }
   count = std::min(count, neighbor_capacity(level));
   ItemPointerData* out = neighbor_ids(list, level);
   for (std::size_t i = 0; i < count; ++i) out[i] = to_tid(ids[i]);
   list->counts[level] = static_cast<uint16>(count);
   GenericXLogFinish(state);
   UnlockReleaseBuffer(buf);
-}
-
-bool PageGraph::offer_entry_point(NodeId node, int level) {
-  MetaPage meta = read_meta(index_);
-  if (meta.entry_level >= level) {
-    meta_.entry = meta.entry;
-    meta_.entry_level = meta.entry_level;
-    return false;
-  }
-  meta.entry = to_tid(node);
-  meta.entry_level = static_cast<int16>(level);
-  update_meta(index_, meta);
-  meta_.entry = meta.entry;
-  meta_.entry_level = meta.entry_level;
   return true;
 }
 
+bool PageGraph::offer_entry_point(NodeId node, int level) {
+  bool taken = false;
+  modify_meta(index_, [&](MetaPage& meta) {
+    taken = meta.entry_level < level;
+    if (taken) {
+      meta.entry = to_tid(node);
+      meta.entry_level = static_cast<int16>(level);
+    }
+    meta_.entry = meta.entry;
+    meta_.entry_level = meta.entry_level;
+    return taken;
+  });
+  return taken;
+}
+
 // A page-level heavyweight lock on the metapage block: it only conflicts with itself.
-void lock_for_update(Relation index) { LockPage(index, kMetaBlock, ExclusiveLock); }
-void unlock_for_update(Relation index) { UnlockPage(index, kMetaBlock, ExclusiveLock); }
+static LOCKMODE lock_mode(GraphLock mode) {
+  return mode == GraphLock::kShared ? ShareLock : ExclusiveLock;
+}
+void lock_graph(Relation index, GraphLock mode) { LockPage(index, kMetaBlock, lock_mode(mode)); }
+void unlock_graph(Relation index, GraphLock mode) {
+  UnlockPage(index, kMetaBlock, lock_mode(mode));
+}
 
 }  // namespace embedding::pg::hnsw

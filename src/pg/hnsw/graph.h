@@ -2,6 +2,7 @@
 // so that the same search and insert algorithms run on the in-memory build graph and on disk.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -40,9 +41,14 @@ class VectorCache {
   std::vector<float> arena_;
 };
 
-// Reads take a share lock on one buffer at a time and copy what they need; writes (inserts,
-// VACUUM) are serialised by the caller with the index's update lock (lock_for_update()), so a
-// read-modify-write of one neighbour list cannot interleave with another writer.
+// Reads take a share lock on one buffer at a time and copy what they need. Writers run side by
+// side (see GraphLock): a neighbour list is read, changed in memory (which may read other
+// pages), then written under its page's exclusive lock only if no one changed it meanwhile,
+// else the change is made again on the newer list. Lock order, which makes writers deadlock
+// free: the graph lock (a heavyweight lock) before any buffer lock; at most one buffer lock at a
+// time, except for writers that hold two pages, which take them in ascending block order; no
+// lock is waited for while a buffer lock is held, except a second buffer lock in that order, the
+// relation extension lock, and the metapage's buffer lock (block 0, always last).
 class PageGraph {
  public:
   // `cache`, when given, keeps the vectors distance(a, b) reads (writers: inserts, VACUUM).
@@ -75,14 +81,28 @@ class PageGraph {
 
   template <class Fn>
   void update_neighbors(NodeId node, int level, Fn&& fn) {
+    constexpr int kAttempts = 8;  // then the last change wins: a lost link, never a bad one
+    NodeId before[2 * embedding::hnsw::kMaxM];
     NodeId ids[2 * embedding::hnsw::kMaxM];
-    const std::size_t count = fn(ids, neighbors(node, level, ids));
-    write_neighbors(node, level, ids, count);
+    for (int attempt = 1;; ++attempt) {
+      const std::size_t count = neighbors(node, level, before);
+      std::copy(before, before + count, ids);
+      const std::size_t updated = fn(ids, count);
+      if (write_neighbors(node, level, ids, updated, attempt < kAttempts ? before : nullptr, count))
+        return;
+    }
   }
   bool offer_entry_point(NodeId node, int level);
+  // The core insert's hook (see core/hnsw/insert.h): when the new, still unlinked element `node`
+  // holds exactly the vector of the live element `existing` and existing's tuple can grow by one
+  // heap TID on its page, moves node's heap row into existing and frees node's element (nothing
+  // links to it yet). Identical rows then share one element however they arrived, as in a build.
+  bool merge_duplicate(NodeId node, NodeId existing);
 
-  // Replaces the list of `node` at `level` (generic WAL).
-  void write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count);
+  // Replaces the list of `node` at `level` (generic WAL). With `expected`, only if the list still
+  // holds exactly those `expected_count` ids; returns whether it wrote.
+  bool write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count,
+                       const NodeId* expected = nullptr, std::size_t expected_count = 0);
 
  private:
   Relation index_;
@@ -105,8 +125,12 @@ class PageQueryDistance {
   const float* query_;
 };
 
-// Heavyweight lock that serialises writers of one index (inserts, VACUUM's repair pass).
-void lock_for_update(Relation index);
-void unlock_for_update(Relation index);
+// The graph lock, a heavyweight lock on the index's metapage block. Inserts hold it shared and
+// run side by side; an insert that may change the entry point (an empty graph, or a new
+// element above the top level) holds it exclusively, as do VACUUM's repair and freeing passes.
+// Searches never take it.
+enum class GraphLock { kShared, kExclusive };
+void lock_graph(Relation index, GraphLock mode);
+void unlock_graph(Relation index, GraphLock mode);
 
 }  // namespace embedding::pg::hnsw

@@ -91,8 +91,8 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
       meta.free_page = first_free;
       return false;
     }
-    // Searches go on meanwhile: the free state changes only under lock_for_update, which this
-    // insert holds, so the page is locked exclusively only once it has a slot.
+    // The page is locked exclusively only once it has a slot; another insert may take that
+    // slot meanwhile, so it is checked again under the exclusive lock.
     Buffer buf = ReadBuffer(index, block);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
@@ -114,7 +114,13 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
       LockBuffer(buf, BUFFER_LOCK_UNLOCK);
       LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
       const OffsetNumber off = best;
-      auto* old = reinterpret_cast<ElementTuple*>(PageGetItem(page, PageGetItemId(page, off)));
+      Size size = 0;
+      auto* old = tuple_at<ElementTuple>(page, off, TupleType::kElement, &size);
+      if (old == nullptr || old->deleted != kFree || size < esize || old->level < level) {
+        UnlockReleaseBuffer(buf);  // taken by another insert: look at this page again
+        --block;
+        continue;
+      }
       const ItemPointerData ntid = old->neighbors;
       const BlockNumber list_block = ItemPointerGetBlockNumber(&ntid);
       Buffer nbuf = InvalidBuffer;
@@ -217,10 +223,19 @@ ItemPointerData place_element(Relation index, MetaPage& meta, const float* vecto
   if (!reuse_free_element(index, meta, element, esize, level, &etid))
     etid = add_element(index, meta, element, esize, level);
   if (meta.insert_page != old_meta.insert_page || meta.free_page != old_meta.free_page) {
-    MetaPage current = read_meta(index);
-    current.insert_page = meta.insert_page;
-    current.free_page = meta.free_page;
-    update_meta(index, current);
+    // Only what this insert learnt: a VACUUM or another insert may have moved them since.
+    modify_meta(index, [&](MetaPage& current) {
+      bool changed = false;
+      if (meta.insert_page != old_meta.insert_page && current.insert_page == old_meta.insert_page) {
+        current.insert_page = meta.insert_page;
+        changed = true;
+      }
+      if (meta.free_page != old_meta.free_page && current.free_page == old_meta.free_page) {
+        current.free_page = meta.free_page;
+        changed = true;
+      }
+      return changed;
+    });
   }
   pfree(element);
   return etid;
@@ -228,11 +243,20 @@ ItemPointerData place_element(Relation index, MetaPage& meta, const float* vecto
 
 void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid) {
   InsertContext& ctx = insert_context();
-  lock_for_update(index);
   MetaPage meta = read_meta(index);
-  const embedding::hnsw::Params params{meta.m, meta.ef_construction};
   const int level =
       embedding::hnsw::sample_level(ctx.rng, embedding::hnsw::level_multiplier(meta.m));
+  // Shared, unless this insert may become the entry point (checked again under the lock).
+  GraphLock mode = level > meta.entry_level ? GraphLock::kExclusive : GraphLock::kShared;
+  lock_graph(index, mode);
+  meta = read_meta(index);
+  if (mode == GraphLock::kShared && level > meta.entry_level) {
+    unlock_graph(index, mode);
+    mode = GraphLock::kExclusive;
+    lock_graph(index, mode);
+    meta = read_meta(index);
+  }
+  const embedding::hnsw::Params params{meta.m, meta.ef_construction};
   ItemPointerData etid = place_element(index, meta, vector, level, heap_tid, 1);
   ctx.cache.clear();
   PageGraph graph(index, meta, &ctx.cache);
@@ -241,7 +265,7 @@ void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid) {
   tuning.narrow_reverse = true;  // see BuildTuning: halves the vectors an insert reads
   embedding::hnsw::insert(graph, to_node(etid), level, dist, ctx.visited, params, tuning,
                           ctx.scratch);
-  unlock_for_update(index);
+  unlock_graph(index, mode);
 }
 
 }  // namespace embedding::pg::hnsw

@@ -6,8 +6,8 @@
 
 namespace embedding::pg::hnsw {
 
-// Adds `vector` (prepared: normalised for cosine) for heap row `heap_tid`. Takes the index's
-// update lock for the duration.
+// Adds `vector` (prepared: normalised for cosine) for heap row `heap_tid`. Holds the graph lock
+// (graph.h) shared, or exclusively when the new element may become the entry point.
 void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid);
 
 // Places an element tuple and its empty neighbour tuple on a page with room (extending the

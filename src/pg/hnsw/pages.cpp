@@ -63,13 +63,20 @@ MetaPage read_meta(Relation index) {
   return meta;
 }
 
-void update_meta(Relation index, const MetaPage& meta) {
+Buffer lock_meta(Relation index, MetaPage* meta) {
   Buffer buf = ReadBuffer(index, kMetaBlock);
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-  GenericXLogState* state = GenericXLogStart(index);
-  Page page = GenericXLogRegisterBuffer(state, buf, 0);
-  set_meta(page, meta);
-  GenericXLogFinish(state);
+  *meta = *meta_of(BufferGetPage(buf));
+  return buf;
+}
+
+void write_meta_and_unlock(Relation index, Buffer buf, const MetaPage& meta, bool changed) {
+  if (changed) {
+    GenericXLogState* state = GenericXLogStart(index);
+    Page page = GenericXLogRegisterBuffer(state, buf, 0);
+    set_meta(page, meta);
+    GenericXLogFinish(state);
+  }
   UnlockReleaseBuffer(buf);
 }
 

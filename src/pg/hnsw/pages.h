@@ -136,8 +136,20 @@ MetaPage new_meta(int dimensions, const embedding::hnsw::Params& params,
 void init_meta_page(Page page, const MetaPage& meta);
 // Copies block 0's MetaPage (buffer share-locked meanwhile). Throws on a page that is not ours.
 MetaPage read_meta(Relation index);
-// Writes the metapage through generic WAL (caller holds no lock on it).
-void update_meta(Relation index, const MetaPage& meta);
+// Changes the metapage: fn(MetaPage&) edits a copy read under the page's exclusive buffer lock
+// and returns whether it changed anything; a change is written through generic WAL before the
+// lock is released. Concurrent writers change different fields (inserts the insert and free
+// pages, VACUUM the free fields and the entry point), so none of their changes is lost. fn must
+// not call PostgreSQL.
+Buffer lock_meta(Relation index, MetaPage* meta);
+void write_meta_and_unlock(Relation index, Buffer buf, const MetaPage& meta, bool changed);
+template <class Fn>
+void modify_meta(Relation index, Fn&& fn) {
+  MetaPage meta;
+  Buffer buf = lock_meta(index, &meta);
+  const bool changed = fn(meta);
+  write_meta_and_unlock(index, buf, meta, changed);
+}
 // Pins `block` of the index like ReadBuffer(), but first tries the buffer this backend last found
 // the block in (ReadRecentBuffer() checks its tag), which skips the shared buffer table's hash
 // probe under a partition lock: the largest cost of a search's many page reads.

@@ -1,6 +1,7 @@
 // Index scans of hnsw: ORDER BY embedding <op> $1 walks the on-disk graph with the core's resumable
 // layer-0 scan; with hnsw.iterative_scan it fetches further batches when a filter consumed the
 // first.
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -64,12 +65,16 @@ bool start(IndexScanDesc scan, ScanState& s) {
   if (scan->numberOfOrderBys == 0 || scan->orderByData == nullptr)
     throw Error(ErrorCode::kFeature, "cannot scan hnsw index without order");
   ScanKey key = &scan->orderByData[0];
-  if (key->sk_flags & SK_ISNULL) return false;
   MetaPage meta = read_meta(scan->indexRelation);
-  s.query.resize(meta.dimensions);
-  if (!prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric),
+  pgstat_count_index_scan(scan->indexRelation);
+  s.query.assign(meta.dimensions, 0.0f);
+  // A NULL query, or a zero one under cosine (which has no direction), orders nothing: as in
+  // pgvector the scan still returns the indexed rows, in the order of a search from the zero
+  // vector (every cosine distance is then the same).
+  if (!(key->sk_flags & SK_ISNULL) &&
+      !prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric),
                       meta.dimensions, s.query.data()))
-    return false;
+    std::fill(s.query.begin(), s.query.end(), 0.0f);
   // A search visits some 15-20 nodes per unit of ef: size the set once instead of growing it.
   s.visited = embedding::IdSet(24 * static_cast<std::size_t>(std::max(gucs.ef_search, 10)));
   s.graph.emplace(scan->indexRelation, meta);

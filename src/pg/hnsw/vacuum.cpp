@@ -36,9 +36,11 @@ struct VacuumState {
   BlockNumber first_deleted = 0;         // the lowest page with a dead or free element (0: none)
 };
 
-// Pass 1 on one page: removes dead heap TIDs; collects live and deleted elements.
-void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
-                 IndexBulkDeleteCallback callback, void* callback_state, VacuumState& v) {
+// Pass 1 on one page: removes dead heap TIDs and marks elements left without any dead. Runs
+// beside inserts (they may merge a row into an element only while it is live, under the same
+// buffer lock).
+void remove_dead_rows(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
+                      IndexBulkDeleteCallback callback, void* callback_state) {
   Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   GenericXLogState* state = GenericXLogStart(info->index);
@@ -46,33 +48,47 @@ void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumbe
   bool changed = false;
   for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
     auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
+    if (element == nullptr || element->deleted != kLive) continue;
+    int kept = 0;
+    ItemPointerData* tids = heap_tids(element);
+    for (int i = 0; i < element->heap_tid_count; ++i) {
+      if (callback(&tids[i], callback_state)) {
+        stats->tuples_removed += 1;
+        changed = true;
+      } else {
+        tids[kept++] = tids[i];
+      }
+    }
+    element->heap_tid_count = static_cast<uint16>(kept);
+    stats->num_index_tuples += kept;
+    if (kept == 0) element->deleted = kDead;
+  }
+  if (changed)
+    GenericXLogFinish(state);
+  else
+    GenericXLogAbort(state);
+  UnlockReleaseBuffer(buf);
+}
+
+// Pass 2's census of one page, under the exclusive graph lock (so it includes what inserts
+// added during pass 1): live elements to repair, deleted ones to unlink, the highest live one.
+void collect(IndexVacuumInfo* info, BlockNumber block, VacuumState& v) {
+  Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+    auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
     if (element == nullptr) continue;
     ItemPointerData tid;
     ItemPointerSet(&tid, block, off);
     const NodeId node = to_node(tid);
     if (element->deleted == kLive) {
-      int kept = 0;
-      ItemPointerData* tids = heap_tids(element);
-      for (int i = 0; i < element->heap_tid_count; ++i) {
-        if (callback(&tids[i], callback_state)) {
-          stats->tuples_removed += 1;
-          changed = true;
-        } else {
-          tids[kept++] = tids[i];
-        }
+      v.live.push_back(node);
+      if (element->level > v.top_level) {
+        v.top_level = element->level;
+        v.top = node;
       }
-      element->heap_tid_count = static_cast<uint16>(kept);
-      stats->num_index_tuples += kept;
-      if (kept > 0) {
-        v.live.push_back(node);
-        if (element->level > v.top_level) {
-          v.top_level = element->level;
-          v.top = node;
-        }
-        continue;
-      }
-      element->deleted = kDead;
-      changed = true;
+      continue;
     }
     // Dead now, or dead or free since an earlier VACUUM.
     v.deleted.insert(node);
@@ -80,10 +96,6 @@ void vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumbe
     if (element->deleted == kDead && (v.dead_blocks.empty() || v.dead_blocks.back() != block))
       v.dead_blocks.push_back(block);
   }
-  if (changed)
-    GenericXLogFinish(state);
-  else
-    GenericXLogAbort(state);
   UnlockReleaseBuffer(buf);
 }
 
@@ -163,14 +175,19 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
     MemoryContext cxt =
         AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
     VacuumState* v = embedding::pg::new_owned<VacuumState>(cxt);
-    // Writers wait while the graph is repaired; searches go on.
-    lock_for_update(index);
+    // Pass 1 beside inserts and searches; then inserts wait while the graph is repaired and
+    // dead elements are freed (searches go on).
+    stats->num_index_tuples = 0;
+    for (BlockNumber block = 1; block < RelationGetNumberOfBlocks(index); ++block) {
+      vacuum_delay_point();
+      remove_dead_rows(info, stats, block, callback, callback_state);
+    }
+    lock_graph(index, GraphLock::kExclusive);
     MetaPage meta = read_meta(index);
     const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-    stats->num_index_tuples = 0;
     for (BlockNumber block = 1; block < nblocks; ++block) {
       vacuum_delay_point();
-      vacuum_page(info, stats, block, callback, callback_state, *v);
+      collect(info, block, *v);
     }
     if (v->deleted.size() > 0) {
       PageGraph graph(index, meta, &v->cache);
@@ -179,13 +196,14 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
         repair(graph, node, element_level(index, node), *v);
       }
       if (meta.entry_level >= 0 && v->deleted.contains(to_node(meta.entry))) {
-        MetaPage current = read_meta(index);
-        current.entry_level = static_cast<int16>(v->top_level);
-        if (v->top_level >= 0)
-          current.entry = to_tid(v->top);
-        else
-          ItemPointerSetInvalid(&current.entry);
-        update_meta(index, current);  // before the old entry point can become free
+        modify_meta(index, [&](MetaPage& current) {  // before the old entry point is freed
+          current.entry_level = static_cast<int16>(v->top_level);
+          if (v->top_level >= 0)
+            current.entry = to_tid(v->top);
+          else
+            ItemPointerSetInvalid(&current.entry);
+          return true;
+        });
       }
     }
     // A scan that began before this point may still hold a dead element it reached through a
@@ -197,15 +215,15 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
     // hot_standby_feedback is on: generic WAL cannot carry a recovery conflict. Such a query
     // that spans a VACUUM and later inserts may miss or misorder rows, as it may with
     // pgvector's reuse of deleted elements; it cannot crash.)
-    MetaPage current = read_meta(index);
-    const MetaPage before = current;
-    if (!v->dead_blocks.empty())
-      current.free_after = U64FromFullTransactionId(ReadNextFullTransactionId());
-    current.free_page = v->first_deleted;
-    if (current.free_after != before.free_after || current.free_page != before.free_page)
-      update_meta(index, current);
+    const uint64 next_xid = U64FromFullTransactionId(ReadNextFullTransactionId());
+    modify_meta(index, [&](MetaPage& current) {
+      const MetaPage before = current;
+      if (!v->dead_blocks.empty()) current.free_after = next_xid;
+      current.free_page = v->first_deleted;
+      return current.free_after != before.free_after || current.free_page != before.free_page;
+    });
     free_dead(info, *v);
-    unlock_for_update(index);
+    unlock_graph(index, GraphLock::kExclusive);
     MemoryContextDelete(cxt);
     stats->num_pages = nblocks;
     return stats;

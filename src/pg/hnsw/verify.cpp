@@ -1,6 +1,8 @@
 // hnsw_verify(regclass): walks every page and every link of an hnsw index and reports the first
-// structural problem as an error (XX001), or a summary of what it checked. It reads page by page
-// without stopping writers, so its verdict is exact only while no insert or VACUUM runs.
+// structural problem as an error (XX001), or a summary of what it checked. For roles that may
+// read the table; it holds a SHARE lock on the table, so writers (INSERT, UPDATE, DELETE, VACUUM)
+// wait and the verdict is exact. An invalid index (a cancelled CREATE INDEX CONCURRENTLY) is
+// reported as such.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -13,11 +15,16 @@
 
 extern "C" {
 #include "access/relation.h"
+#include "access/table.h"
+#include "access/xlog.h"
+#include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "commands/defrem.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
 
@@ -56,11 +63,30 @@ using namespace embedding::pg::hnsw;
 
 EMB_FUNCTION(hnsw_verify) {
   Oid relid = PG_GETARG_OID(0);
+  const Oid heap_oid = IndexGetRelation(relid, true);
+  if (!OidIsValid(heap_oid))
+    throw embedding::Error(embedding::ErrorCode::kInvalidParameter,
+                           std::string("\"") + get_rel_name(relid) + "\" is not an index");
+  if (pg_class_aclcheck(heap_oid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+    throw embedding::Error(embedding::ErrorCode::kPermission,
+                           std::string("permission denied for table ") + get_rel_name(heap_oid),
+                           "hnsw_verify() needs SELECT on the table of the index.");
+  // SHARE on the table stops writers (they take ROW EXCLUSIVE, VACUUM SHARE UPDATE EXCLUSIVE)
+  // for the duration, and lets queries go on. A hot standby allows no more than ACCESS SHARE;
+  // there, WAL replayed meanwhile may change pages under the walk.
+  const LOCKMODE heap_lock = RecoveryInProgress() ? AccessShareLock : ShareLock;
+  Relation heap = table_open(heap_oid, heap_lock);
   Relation index = index_open(relid, AccessShareLock);
   if (index->rd_rel->relam != get_index_am_oid("hnsw", false))
     throw embedding::Error(
         embedding::ErrorCode::kInvalidParameter,
         std::string("\"") + RelationGetRelationName(index) + "\" is not an hnsw index");
+  if (!index->rd_index->indisvalid)
+    throw embedding::Error(
+        embedding::ErrorCode::kCorruptData,
+        std::string("index \"") + RelationGetRelationName(index) + "\" is not valid",
+        "A CREATE INDEX CONCURRENTLY or REINDEX CONCURRENTLY did not finish: "
+        "DROP or REINDEX it.");
   MemoryContext cxt =
       AllocSetContextCreate(CurrentMemoryContext, "hnsw verify", ALLOCSET_DEFAULT_SIZES);
   Verifier* v = embedding::pg::new_owned<Verifier>(cxt);
@@ -68,9 +94,13 @@ EMB_FUNCTION(hnsw_verify) {
   const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
   // Pass 1: every page and tuple, recording elements and their levels.
   for (BlockNumber block = 1; block < nblocks; ++block) {
-    CHECK_FOR_INTERRUPTS();
-    Buffer buf = ReadBuffer(index, block);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Buffer buf = InvalidBuffer;
+    // C++ objects are alive here: PostgreSQL calls that may raise an error go through pg_call.
+    embedding::pg::pg_call([&] {
+      CHECK_FOR_INTERRUPTS();
+      buf = ReadBuffer(index, block);
+      LockBuffer(buf, BUFFER_LOCK_SHARE);
+    });
     Page page = BufferGetPage(buf);
     bool ours = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(PageOpaque)) &&
                 reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->page_id == kPageId;
@@ -123,7 +153,7 @@ EMB_FUNCTION(hnsw_verify) {
         problem = "unknown tuple type at " + at(node);
       }
     }
-    UnlockReleaseBuffer(buf);
+    embedding::pg::pg_call([&] { UnlockReleaseBuffer(buf); });
     if (!problem.empty()) bad(problem);
   }
   // Pass 2: links. Each element's list exists with its level; every id is an element of at
@@ -176,13 +206,17 @@ EMB_FUNCTION(hnsw_verify) {
   } else if (v->elements.size() > static_cast<std::size_t>(v->deleted)) {
     bad("the index has live elements but no entry point");
   }
-  std::string summary = "ok: " + std::to_string(nblocks) + " pages, " +
-                        std::to_string(v->elements.size()) + " elements (" +
-                        std::to_string(v->deleted) + " deleted), " + std::to_string(v->heap_tids) +
-                        " heap rows, " + std::to_string(v->links) + " links, top level " +
-                        std::to_string(meta.entry_level);
+  text* result = nullptr;
+  {
+    const std::string summary =
+        "ok: " + std::to_string(nblocks) + " pages, " + std::to_string(v->elements.size()) +
+        " elements (" + std::to_string(v->deleted) + " deleted), " + std::to_string(v->heap_tids) +
+        " heap rows, " + std::to_string(v->links) + " links, top level " +
+        std::to_string(meta.entry_level);
+    embedding::pg::pg_call([&] { result = cstring_to_text(summary.c_str()); });
+  }
   index_close(index, AccessShareLock);
-  text* result = cstring_to_text(summary.c_str());
+  table_close(heap, heap_lock);
   MemoryContextDelete(cxt);
   PG_RETURN_TEXT_P(result);
 }
