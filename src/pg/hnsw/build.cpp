@@ -69,11 +69,16 @@ int element_rows(const BuildState& s, NodeId node, ItemPointerData* out) {
   return count;
 }
 
+// Threads that link the in-memory graph: the backend and one per parallel maintenance worker
+// allowed, at most one per core.
+int build_threads() {
+  return std::max(1, std::min<int>(max_parallel_maintenance_workers + 1,
+                                   static_cast<int>(std::thread::hardware_concurrency())));
+}
+
 void link_graph(BuildState& s) {
   embedding::hnsw::BuildOptions options;
-  options.threads =
-      std::max(1, std::min<int>(max_parallel_maintenance_workers + 1,
-                                static_cast<int>(std::thread::hardware_concurrency())));
+  options.threads = build_threads();
   options.progress = [](std::size_t done, std::size_t total) {
     check_for_interrupts();  // throws PgError: build() stops its workers, then rethrows
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(done));
@@ -264,6 +269,11 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
                                                               index_tuning(s->dimensions));
     s->tids.reserve(capacity);
 
+    // The message pgvector's parallel builds log (its tests and users look for it); ours are
+    // threads of this backend rather than background workers.
+    if (build_threads() > 1)
+      ereport(DEBUG1, (errmsg("using %d parallel workers", build_threads() - 1),
+                       errdetail("The hnsw graph is linked by threads of this backend.")));
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
     // No synchronized scan: starting where another scan of a large table happens to be would
     // rotate the insertion order, and the graph (and its recall) would change from build to build.
