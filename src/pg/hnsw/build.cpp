@@ -34,8 +34,6 @@ using embedding::hnsw::MemoryGraph;
 using embedding::hnsw::Metric;
 using embedding::hnsw::NodeId;
 
-constexpr int kPhaseLoad = PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE + 1;
-
 struct BuildState {
   Relation index;
   Metric metric;
@@ -47,6 +45,13 @@ struct BuildState {
   bool spilled = false;               // pages written; rows now go to disk
   double index_tuples = 0;
   std::vector<float> vector;
+  // write_pages()'s plan: where each node's tuples go, and the nodes in block order. Kept here,
+  // in memory the build's context owns, because page writing may raise a PostgreSQL error
+  // (cancel, full disk) that would skip a local's destructor.
+  std::vector<ItemPointerData> element_tids;
+  std::vector<ItemPointerData> list_tids;
+  std::vector<uint16> row_counts;
+  std::vector<NodeId> order;
 };
 
 std::size_t bytes_per_row(const BuildState& s) {
@@ -83,6 +88,7 @@ void link_graph(BuildState& s) {
     check_for_interrupts();  // throws PgError: build() stops its workers, then rethrows
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, static_cast<int64>(done));
   };
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLink);
   pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL,
                                static_cast<int64>(s.graph->size()));
   s.graph->build(options);
@@ -91,20 +97,26 @@ void link_graph(BuildState& s) {
 // Writes the metapage and every element and neighbour tuple of the in-memory graph, then
 // WAL-logs all pages at once.
 void write_pages(BuildState& s) {
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
   const MemoryGraph& g = *s.graph;
   const std::size_t n = g.size();
 
   // Pass 1: where each tuple goes. An element and its list share a page when they fit, and
   // pages are filled with clusters of graph neighbours (core/hnsw/layout.h).
-  std::vector<ItemPointerData> element_tids(n), list_tids(n);
-  std::vector<uint16> row_counts(n);
+  std::vector<ItemPointerData>& element_tids = s.element_tids;
+  std::vector<ItemPointerData>& list_tids = s.list_tids;
+  std::vector<uint16>& row_counts = s.row_counts;
+  std::vector<NodeId>& order = s.order;  // nodes in block order
+  element_tids.assign(n, ItemPointerData{});
+  list_tids.assign(n, ItemPointerData{});
+  row_counts.assign(n, 0);
+  order.clear();
   for (NodeId i = 0; i < n; ++i)
     if (!g.is_duplicate(i)) row_counts[i] = static_cast<uint16>(element_rows(s, i, nullptr));
   auto pair_size = [&](NodeId i) {
     return item_footprint(element_size(s.dimensions, row_counts[i])) +
            item_footprint(neighbor_size(s.params.m, g.level(i)));
   };
-  std::vector<NodeId> order;  // nodes in block order
   order.reserve(n);
   BlockNumber block = kMetaBlock;
   Size free_space = 0;
@@ -201,6 +213,10 @@ void write_pages(BuildState& s) {
   pfree(element);
   pfree(list);
 
+  s.element_tids = {};
+  s.list_tids = {};
+  s.row_counts = {};
+  s.order = {};
   if (RelationNeedsWAL(s.index))
     log_newpage_range(s.index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(s.index), true);
 }

@@ -75,8 +75,12 @@ char* hnsw_buildphasename(int64 phase) {
   switch (phase) {
     case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
       return const_cast<char*>("initializing");
-    case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE + 1:
+    case embedding::pg::hnsw::kPhaseLoad:
       return const_cast<char*>("loading tuples");
+    case embedding::pg::hnsw::kPhaseLink:
+      return const_cast<char*>("linking the graph");
+    case embedding::pg::hnsw::kPhaseWrite:
+      return const_cast<char*>("writing pages");
     default:
       return nullptr;
   }

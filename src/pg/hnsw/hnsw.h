@@ -7,6 +7,7 @@ extern "C" {
 
 #include "access/amapi.h"
 #include "access/genam.h"
+#include "commands/progress.h"
 #include "nodes/pathnodes.h"
 #include "utils/rel.h"
 }
@@ -14,6 +15,14 @@ extern "C" {
 #include "core/hnsw/params.h"
 
 namespace embedding::pg::hnsw {
+
+// The phases of a build after "initializing", as pg_stat_progress_create_index names them
+// (hnsw_buildphasename): reading the table, linking the in-memory graph, writing the pages.
+enum BuildPhase : int64 {
+  kPhaseLoad = PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE + 1,
+  kPhaseLink,
+  kPhaseWrite,
+};
 
 constexpr int kMaxIndexDimensions = 2000;
 
