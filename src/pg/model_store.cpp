@@ -9,6 +9,7 @@
 #include "core/common/error.h"
 #include "core/models/model.h"
 #include "pg/guard.h"
+#include "pg/pg_call.h"
 
 extern "C" {
 #include "catalog/namespace.h"
@@ -58,7 +59,7 @@ void sha256_hex(const void* bytes, std::size_t length, char out[kHashHexSize]) {
     elog(ERROR, "could not initialize a SHA-256 context");
   const auto* data = static_cast<const uint8*>(bytes);
   for (std::size_t done = 0; done < length; done += kStep) {
-    CHECK_FOR_INTERRUPTS();
+    check_for_interrupts();
     if (pg_cryptohash_update(context, data + done, Min(kStep, length - done)) < 0)
       elog(ERROR, "could not update a SHA-256 hash: %s", pg_cryptohash_error(context));
   }

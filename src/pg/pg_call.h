@@ -51,7 +51,9 @@ void pg_call(Fn&& fn) {
   if (failed) throw_current_pg_error(context);
 }
 
-// CHECK_FOR_INTERRUPTS() for code that has C++ objects on the stack (threads to stop).
+// The one interrupt check of the glue: CHECK_FOR_INTERRUPTS() turned into a C++ exception
+// (PgError), so it is safe with C++ objects on the stack. The core's poll_interrupts() calls it on
+// the backend's thread (module.cpp).
 void check_for_interrupts();
 
 // Allocates a T with new and deletes it when `context` is reset or deleted, so an error that

@@ -152,6 +152,38 @@ TEST(HnswGraph, BuildConnectsOrphans) {
   EXPECT_EQ(orphans(*make_graph(values, 16, 1)), 0u);
 }
 
+// Maximum inner product on pgvector's test data (10,000 rows of random() * random() in 3-d):
+// most nodes have no in-link by nature, and linking them in (as for the other metrics) would
+// push the links among the large vectors out of the lists. pgvector reaches 0.999 here; it
+// asks for 0.97 at its default ef_search of 40.
+TEST(HnswGraph, InnerProductRecallAt20) {
+  constexpr std::size_t kRows = 10000, kQueries = 100, kK = 20;
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  std::vector<float> base(kRows * 3), queries(kQueries * 3);
+  for (float& v : base) v = unit(rng) * unit(rng);
+  for (float& v : queries) v = unit(rng);
+  MemoryGraph graph(3, Metric::kInnerProduct, Params{16, 64}, 7, kRows);
+  for (std::size_t i = 0; i < kRows; ++i) graph.add(base.data() + i * 3);
+  graph.build();
+  MemorySearchContext context;
+  std::vector<Candidate> found;
+  std::size_t hits = 0;
+  for (std::size_t q = 0; q < kQueries; ++q) {
+    const float* query = queries.data() + q * 3;
+    std::vector<std::pair<float, NodeId>> exact;
+    for (NodeId i = 0; i < kRows; ++i) {
+      const float* row = base.data() + i * 3;
+      exact.push_back({-(query[0] * row[0] + query[1] * row[1] + query[2] * row[2]), i});
+    }
+    std::partial_sort(exact.begin(), exact.begin() + kK, exact.end());
+    graph.search(query, kK, 40, context, found);
+    for (const Candidate& c : found)
+      for (std::size_t i = 0; i < kK; ++i) hits += exact[i].second == c.node;
+  }
+  EXPECT_GE(static_cast<double>(hits) / (kQueries * kK), 0.97);
+}
+
 TEST(HnswGraph, ParallelBuildIsWellFormed) {
   const auto values = random_vectors(3000, 16, 6);
   expect_well_formed(*make_graph(values, 16, 4));

@@ -144,9 +144,15 @@ void MemoryGraph::build(const BuildOptions& options) {
 // (the member farthest from the list's owner is replaced). One pass over the lists, and a
 // temporary count of 4 bytes per node beyond estimate_bytes_per_node(). Groups of nodes that
 // link only to each other (none on GloVe) are not detected.
+//
+// Not for inner product: there a node without in-links is the normal case, not an accident
+// (85% of 10,000 random 3-d nodes: a small vector is never the largest inner product of its
+// neighbours, and no query's best match either), and giving each one a slot pushes the links
+// among large vectors, which every search follows, out of their lists: recall@20 at ef_search
+// 40 fell from 0.999 to 0.93 on pgvector's test data.
 void MemoryGraph::connect_orphans() {
   const std::optional<EntryPoint> entry = entry_point();
-  if (!entry) return;
+  if (!entry || metric() == Metric::kInnerProduct) return;
   std::vector<std::uint32_t> in_links(size(), 0);
   for (NodeId n = 0; n < size(); ++n)
     for (std::uint32_t id : neighbor_list(n, 0)) ++in_links[id];

@@ -1,5 +1,13 @@
 // What a graph storage must provide for the HNSW algorithms (search.h, insert.h), written
 // once as templates: the in-memory build graph and the PostgreSQL page storage both model it.
+//
+// The error boundary, for whoever edits these algorithms: the page storage's calls (neighbors,
+// distance, update_neighbors, ...) read PostgreSQL buffers and may raise a PostgreSQL error,
+// which longjmps over every frame between it and the glue's guard without running destructors.
+// So code here that a page storage instantiates keeps only trivially destructible locals
+// (references to caller-owned scratch such as SearchScratch, spans, PODs, lambdas capturing by
+// reference): no std::vector, std::string, std::function or smart pointer may live in such a
+// frame. Long loops call embedding::poll_interrupts() (core/common/interrupt.h), which throws.
 #pragma once
 
 #include <concepts>
@@ -44,8 +52,10 @@ namespace embedding::hnsw {
 //   void g.update_neighbors(NodeId node, int level, Fn fn)
 //       Runs `std::size_t fn(NodeId* ids, std::size_t count)` on the current list of `node`
 //       at `level` (room for neighbor_capacity(level) ids), and stores the first `returned`
-//       ids as the new list. The storage makes read-modify-write atomic per node (a node lock,
-//       an exclusive buffer lock). `fn` calls only g.distance(), never update_neighbors().
+//       ids as the new list. The storage makes read-modify-write atomic per node: a node lock
+//       (memory), or writing only if the list is unchanged since it was read and otherwise
+//       running `fn` again on the newer list (pages). So `fn` may run more than once, must
+//       depend only on its arguments, and calls only g.distance(), never update_neighbors().
 //   bool g.offer_entry_point(NodeId node, int level)
 //       Makes `node` the entry point if the graph is empty or `level` is above the current
 //       entry point's level, atomically; returns whether it did. (An insert that found the

@@ -169,6 +169,8 @@ void write_pages(BuildState& s) {
         MarkBufferDirty(buf);
         UnlockReleaseBuffer(buf);
       }
+      // Between pages, with no buffer lock held (interrupts are held off under one).
+      check_for_interrupts();
       buf = ReadBuffer(s.index, P_NEW);
       LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
       init_page(BufferGetPage(buf));
@@ -180,7 +182,6 @@ void write_pages(BuildState& s) {
     if (off != ItemPointerGetOffsetNumber(&tid)) elog(ERROR, "hnsw: failed to add index tuple");
   };
   for (std::size_t k = 0; k < order.size(); ++k) {
-    if ((k & 1023) == 0) CHECK_FOR_INTERRUPTS();
     const NodeId i = order[k];
     const int level = g.level(i);
     const Size nsize = neighbor_size(s.params.m, level);

@@ -130,7 +130,7 @@ bool get_tuple(IndexScanDesc scan, ScanState& s) {
       load_tids(scan->indexRelation, c.node, s);
       continue;
     }
-    CHECK_FOR_INTERRUPTS();
+    check_for_interrupts();
     if (!next_batch(s)) s.exhausted = true;
   }
   return false;

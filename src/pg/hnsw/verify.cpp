@@ -96,8 +96,8 @@ EMB_FUNCTION(hnsw_verify) {
   for (BlockNumber block = 1; block < nblocks; ++block) {
     Buffer buf = InvalidBuffer;
     // C++ objects are alive here: PostgreSQL calls that may raise an error go through pg_call.
+    embedding::pg::check_for_interrupts();
     embedding::pg::pg_call([&] {
-      CHECK_FOR_INTERRUPTS();
       buf = ReadBuffer(index, block);
       LockBuffer(buf, BUFFER_LOCK_SHARE);
     });
