@@ -179,10 +179,13 @@ const Model& find_model(const char* name) {
   // missing or unusable.
   const std::string path = cache_path(hash);
   std::optional<Model> model = open_cached(path);
-  if (!model) {
+  // A sweep in another backend that cannot see this model yet (its load is not committed)
+  // may remove the file between writing and opening it: write it again, once.
+  for (int attempt = 0; !model && attempt < 2; ++attempt) {
     materialise(name, hash, path);
-    model = Model::open_own_file(path);
+    model = open_cached(path);
   }
+  if (!model) model = Model::open_own_file(path);  // reports why it cannot be opened
   if (it != r.models.end()) r.models.erase(it);
   it = r.models.emplace(name, OpenModel{std::move(*model), hash, stamp}).first;
   return it->second.model;
