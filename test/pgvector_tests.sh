@@ -45,8 +45,10 @@ for sql in "$work"/test/sql/*.sql; do
     result "sql/$name" ok
   else
     result "sql/$name" FAILED
-    grep -E "^[-+][^-+]" "$work/regress-$name/regression.diffs" 2>/dev/null | head -${DIFF_LINES:-8} | sed 's/^/    /'
-    [ -s "$work/regress-$name/regression.diffs" ] || tail -3 "$work/$name.log" | sed 's/^/    /' 
+    { grep -E "^[-+][^-+]" "$work/regress-$name/regression.diffs" 2>/dev/null || true; } |
+      head -"${DIFF_LINES:-8}" | sed 's/^/    /'
+    [ -s "$work/regress-$name/regression.diffs" ] || tail -3 "$work/$name.log" | sed 's/^/    /'
+
   fi
 done
 
@@ -58,7 +60,7 @@ for tap in "$work"/test/t/*.pl; do
     result "t/$name" ok
   else
     result "t/$name" FAILED
-    grep -E "^\s*#|not ok" "$work/$name.log" | head -8 | sed 's/^/    /'
+    { grep -E "^\s*#|not ok" "$work/$name.log" || true; } | head -8 | sed 's/^/    /'
   fi
 done
 

@@ -21,10 +21,11 @@ using embedding::pg::PgVector;
 namespace {
 
 // Validates a state array and returns its elements; *n receives the vector dimension (0 = empty).
-double* state_values(ArrayType* state, int* n) {
+// The message names the function, as pgvector's does.
+double* state_values(ArrayType* state, int* n, const char* function) {
   if (ARR_NDIM(state) != 1 || ARR_HASNULL(state) || ARR_ELEMTYPE(state) != FLOAT8OID ||
       ARR_DIMS(state)[0] < 1)
-    throw Error(ErrorCode::kDataException, "expected a float8 array as aggregate state");
+    throw Error(ErrorCode::kDataException, std::string(function) + ": expected state array");
   *n = ARR_DIMS(state)[0] - 1;
   return reinterpret_cast<double*>(ARR_DATA_PTR(state));
 }
@@ -41,7 +42,7 @@ EMB_FUNCTION(vector_accum) {
   ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
   PgVector* v = EMB_GETARG_VECTOR(1);
   int n;
-  double* values = state_values(state, &n);
+  double* values = state_values(state, &n, "vector_accum");
   // The initial state '{0}' has no sums yet: the first row fixes the dimension.
   if (n != 0) vec::check_expected_dim(n, v->dim);
   ArrayType* result = n == 0 ? new_state(v->dim, nullptr) : new_state(n, values);
@@ -53,10 +54,18 @@ EMB_FUNCTION(vector_combine) {
   ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
   ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
   int na, nb;
-  double* va = state_values(a, &na);
-  double* vb = state_values(b, &nb);
-  if (va[0] == 0) PG_RETURN_ARRAYTYPE_P(new_state(nb, vb));
-  if (vb[0] == 0) PG_RETURN_ARRAYTYPE_P(new_state(na, va));
+  double* va = state_values(a, &na, "vector_combine");
+  double* vb = state_values(b, &nb, "vector_combine");
+  // A side without rows contributes nothing; the other must be a valid vector's state.
+  if (va[0] == 0) {
+    vec::check_dim(nb);
+    PG_RETURN_ARRAYTYPE_P(new_state(nb, vb));
+  }
+  if (vb[0] == 0) {
+    vec::check_dim(na);
+    PG_RETURN_ARRAYTYPE_P(new_state(na, va));
+  }
+  vec::check_dim(na);
   vec::check_expected_dim(na, nb);
   ArrayType* result = new_state(na, va);
   vec::combine(reinterpret_cast<double*>(ARR_DATA_PTR(result)), vb, na);
@@ -66,8 +75,8 @@ EMB_FUNCTION(vector_combine) {
 EMB_FUNCTION(vector_avg) {
   ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
   int n;
-  double* values = state_values(state, &n);
-  if (values[0] == 0 || n == 0) PG_RETURN_NULL();
+  double* values = state_values(state, &n, "vector_avg");
+  if (values[0] == 0) PG_RETURN_NULL();
   vec::check_dim(n);
   PgVector* result = embedding::pg::new_vector(n);
   vec::average(values, n, result->x);
