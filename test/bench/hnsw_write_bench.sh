@@ -11,7 +11,10 @@
 # databases bench_ours (CREATE EXTENSION embedding) and bench_pgvector (CREATE EXTENSION vector), used as
 # templates: every measurement starts from a fresh file copy of them. pgvector must already be installed
 # (it is not in Debian 12); without it only our columns are measured. Not part of scripts/test.sh.
-# Usage: test/bench/hnsw_write_bench.sh [--seconds 25] [--passes 2] [--only 1,2,3,4,5] [--search] [--help]
+# Usage: test/bench/hnsw_write_bench.sh [--seconds 25] [--passes 2] [--only 1,2,3,4,5] [--search]
+#          [--synchronous-commit off] [--results out.json] [--help]   (about 40 minutes with --search;
+#          pgvector's VACUUMs take most of it). Port and data directory: EMB_WRITE_BENCH_PORT,
+#          EMB_WRITE_BENCH_PGDATA; remove the data directory to start from scratch.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
