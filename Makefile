@@ -1,7 +1,7 @@
 # Builds and installs the extension with PGXS (PostgreSQL 15). The pure core is also built, with its
 # unit tests and benchmarks, by CMakeLists.txt; scripts/test.sh runs everything.
 EXTENSION = embedding
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 MODULE_big = embedding
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
@@ -31,7 +31,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # Instruction-set files are built for their instruction set only; dispatch picks them at run time.
-%_avx2.o: override CXXFLAGS += -mavx2 -mfma
+%_avx2.o: override CXXFLAGS += -mavx2 -mfma -mf16c -mpopcnt
 
 $(OBJS): $(wildcard src/core/*/*.h src/pg/*.h src/pg/hnsw/*.h)
 

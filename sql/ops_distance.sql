@@ -1,15 +1,15 @@
 -- Distance operators and functions, compared with exact arithmetic on small inputs.
 SELECT '[1,2,3]'::vector <-> '[3,2,1]' AS l2;
-SELECT l2_distance('[0,0]', '[3,4]');
+SELECT l2_distance('[0,0]'::vector, '[3,4]');
 SELECT '[1,2,3]'::vector <#> '[3,2,1]' AS neg_ip;
-SELECT inner_product('[1,2,3]', '[3,2,1]');
+SELECT inner_product('[1,2,3]'::vector, '[3,2,1]');
 SELECT '[1,2]'::vector <=> '[2,4]' AS cos_same_direction;
 SELECT '[1,0]'::vector <=> '[0,1]' AS cos_orthogonal;
 SELECT '[1,1]'::vector <=> '[-1,-1]' AS cos_opposite;
-SELECT cosine_distance('[1,2,3]', '[3,2,1]');
+SELECT cosine_distance('[1,2,3]'::vector, '[3,2,1]');
 SELECT '[0,0]'::vector <=> '[1,1]' AS cos_zero_is_nan;
 SELECT '[1,2,3]'::vector <+> '[3,2,1]' AS l1;
-SELECT l1_distance('[1,-2]', '[-1,2]');
+SELECT l1_distance('[1,-2]'::vector, '[-1,2]');
 SELECT vector_l2_squared_distance('[1,2,3]', '[3,2,1]');
 SELECT vector_negative_inner_product('[1,2,3]', '[3,2,1]');
 SELECT round(vector_spherical_distance('[1,0]', '[0,1]')::numeric, 6);
@@ -17,7 +17,7 @@ SELECT round(vector_spherical_distance('[1,0]', '[0,1]')::numeric, 6);
 SELECT '[1e38,-1e38]'::vector <-> '[-1e38,1e38]' AS huge_l2;
 SELECT '[3e-30,4e-30]'::vector <-> '[0,0]' AS tiny_l2;
 SELECT '[1e30,1e30]'::vector <=> '[1e30,1e30]' AS huge_cos;
-SELECT inner_product('[1e30]', '[1e30]') AS huge_ip;
+SELECT inner_product('[1e30]'::vector, '[1e30]') AS huge_ip;
 -- longer vectors agree with a float8 computation in SQL
 WITH v AS (
   SELECT array_agg(sin(i)::real ORDER BY i) AS a, array_agg(cos(i * 0.7)::real ORDER BY i) AS b

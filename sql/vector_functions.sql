@@ -1,11 +1,11 @@
 -- Functions and element-wise operators on vectors.
-SELECT vector_dims('[1,2,3]');
+SELECT vector_dims('[1,2,3]'::vector);
 SELECT vector_norm('[3,4]');
 SELECT vector_norm('[0,0]');
 SELECT vector_norm('[1e30,1e30]');
-SELECT l2_normalize('[3,4]');
-SELECT l2_normalize('[0,0]');
-SELECT l2_normalize('[3e-30,4e-30]');
+SELECT l2_normalize('[3,4]'::vector);
+SELECT l2_normalize('[0,0]'::vector);
+SELECT l2_normalize('[3e-30,4e-30]'::vector);
 SELECT '[1,2,3]'::vector + '[4,5,6]';
 SELECT '[1,2,3]'::vector - '[4,5,6]';
 SELECT '[1,2,3]'::vector * '[4,5,6]';
@@ -16,15 +16,15 @@ SELECT '[1e38]'::vector * '[1e38]';
 SELECT '[1e-38]'::vector * '[1e-38]';
 SELECT '[1,2]'::vector + '[3]';
 SELECT ('[' || array_to_string(array_fill(1, ARRAY[16000]), ',') || ']')::vector || '[1]';
-SELECT subvector('[1,2,3,4,5]', 1, 3);
-SELECT subvector('[1,2,3,4,5]', 3, 2);
-SELECT subvector('[1,2,3,4,5]', -1, 3);
-SELECT subvector('[1,2,3,4,5]', 3, 9);
-SELECT subvector('[1,2,3,4,5]', 5, 2147483647);
-SELECT subvector('[1,2,3,4,5]', 1, 0);
-SELECT subvector('[1,2,3,4,5]', 6, 1);
-SELECT subvector('[1,2,3,4,5]', -5, 2);
-SELECT binary_quantize('[1,0,-1,2.5,-0.1,3,0,0,7]');
+SELECT subvector('[1,2,3,4,5]'::vector, 1, 3);
+SELECT subvector('[1,2,3,4,5]'::vector, 3, 2);
+SELECT subvector('[1,2,3,4,5]'::vector, -1, 3);
+SELECT subvector('[1,2,3,4,5]'::vector, 3, 9);
+SELECT subvector('[1,2,3,4,5]'::vector, 5, 2147483647);
+SELECT subvector('[1,2,3,4,5]'::vector, 1, 0);
+SELECT subvector('[1,2,3,4,5]'::vector, 6, 1);
+SELECT subvector('[1,2,3,4,5]'::vector, -5, 2);
+SELECT binary_quantize('[1,0,-1,2.5,-0.1,3,0,0,7]'::vector);
 -- comparisons and the btree opclass
 SELECT '[1,2,3]'::vector < '[1,2,4]', '[1,2,3]'::vector <= '[1,2,3]', '[1,2,3]'::vector = '[1,2,3]',
        '[1,2,3]'::vector <> '[1,2]', '[1,3]'::vector >= '[1,2,3]', '[1,2,3]'::vector > '[1,2]';

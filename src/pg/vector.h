@@ -6,7 +6,10 @@ extern "C" {
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/array.h"
 }
+
+#include "core/vector/codec.h"
 
 namespace embedding::pg {
 
@@ -30,5 +33,11 @@ inline PgVector* detoast_vector(Datum d) {
 
 // Throws unless both have the same dimension (pgvector's message).
 void check_same_dims(const PgVector* a, const PgVector* b);
+
+// The elements of a 1-D int4/float4/float8/numeric array (the casts to vector and halfvec), as
+// palloc'd floats checked for `element`'s type (halfvec: rounded to halfs); *count receives n.
+float* array_elements(ArrayType* array, int32 typmod, vec::Element element, int* count);
+// A float4[] of x[0..n).
+ArrayType* float4_array(const float* x, int n);
 
 }  // namespace embedding::pg

@@ -1,11 +1,13 @@
-// The avg(vector) aggregate's transition, combine and final functions. State is a float8[] of
-// [count, sum_1 .. sum_n], so partial aggregates combine in parallel plans.
+// The transition, combine and final functions of avg(vector) and avg(halfvec). State is a
+// float8[] of [count, sum_1 .. sum_n], so partial aggregates combine in parallel plans.
 #include <string>
 
 #include "core/common/error.h"
 #include "core/vector/arith.h"
 #include "core/vector/codec.h"
+#include "core/vector/kernels.h"
 #include "pg/guard.h"
+#include "pg/halfvec.h"
 #include "pg/vector.h"
 
 extern "C" {
@@ -16,6 +18,7 @@ extern "C" {
 namespace vec = embedding::vec;
 using embedding::Error;
 using embedding::ErrorCode;
+using embedding::pg::PgHalfVector;
 using embedding::pg::PgVector;
 
 namespace {
@@ -36,49 +39,81 @@ ArrayType* new_state(int n, const double* from) {
   return construct_array(elems, n + 1, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
 
-}  // namespace
-
-EMB_FUNCTION(vector_accum) {
+// The transition function: adds one row's elements x[0..dim) to the state.
+Datum accum(FunctionCallInfo fcinfo, const float* x, int dim, const char* function) {
   ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
-  PgVector* v = EMB_GETARG_VECTOR(1);
   int n;
-  double* values = state_values(state, &n, "vector_accum");
+  double* values = state_values(state, &n, function);
   // The initial state '{0}' has no sums yet: the first row fixes the dimension.
-  if (n != 0) vec::check_expected_dim(n, v->dim);
-  ArrayType* result = n == 0 ? new_state(v->dim, nullptr) : new_state(n, values);
-  vec::accumulate(reinterpret_cast<double*>(ARR_DATA_PTR(result)), v->dim, v->x);
+  if (n != 0) vec::check_expected_dim(n, dim);
+  ArrayType* result = n == 0 ? new_state(dim, nullptr) : new_state(n, values);
+  vec::accumulate(reinterpret_cast<double*>(ARR_DATA_PTR(result)), dim, x);
   PG_RETURN_ARRAYTYPE_P(result);
 }
 
-EMB_FUNCTION(vector_combine) {
+// Also avg(halfvec)'s combine function (its SQL function halfvec_combine is this C function, as
+// in pgvector).
+Datum combine(FunctionCallInfo fcinfo, vec::Element element, const char* function) {
   ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
   ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
   int na, nb;
-  double* va = state_values(a, &na, "vector_combine");
-  double* vb = state_values(b, &nb, "vector_combine");
+  double* va = state_values(a, &na, function);
+  double* vb = state_values(b, &nb, function);
   // A side without rows contributes nothing; the other must be a valid vector's state.
   if (va[0] == 0) {
-    vec::check_dim(nb);
+    vec::check_dim(nb, element);
     PG_RETURN_ARRAYTYPE_P(new_state(nb, vb));
   }
   if (vb[0] == 0) {
-    vec::check_dim(na);
+    vec::check_dim(na, element);
     PG_RETURN_ARRAYTYPE_P(new_state(na, va));
   }
-  vec::check_dim(na);
+  vec::check_dim(na, element);
   vec::check_expected_dim(na, nb);
   ArrayType* result = new_state(na, va);
   vec::combine(reinterpret_cast<double*>(ARR_DATA_PTR(result)), vb, na);
   PG_RETURN_ARRAYTYPE_P(result);
 }
 
-EMB_FUNCTION(vector_avg) {
+// The final function's means as checked elements of `element`'s type, or nullptr for no rows.
+float* means(FunctionCallInfo fcinfo, vec::Element element, const char* function, int* n) {
   ArrayType* state = PG_GETARG_ARRAYTYPE_P(0);
+  double* values = state_values(state, n, function);
+  if (values[0] == 0) return nullptr;
+  vec::check_dim(*n, element);
+  auto* out = static_cast<float*>(palloc(sizeof(float) * *n));
+  vec::average(values, *n, out, element);
+  return out;
+}
+
+}  // namespace
+
+EMB_FUNCTION(vector_accum) {
+  PgVector* v = EMB_GETARG_VECTOR(1);
+  return accum(fcinfo, v->x, v->dim, "vector_accum");
+}
+
+EMB_FUNCTION(vector_combine) { return combine(fcinfo, vec::Element::kFloat32, "vector_combine"); }
+
+EMB_FUNCTION(vector_avg) {
   int n;
-  double* values = state_values(state, &n, "vector_avg");
-  if (values[0] == 0) PG_RETURN_NULL();
-  vec::check_dim(n);
+  float* x = means(fcinfo, vec::Element::kFloat32, "vector_avg", &n);
+  if (x == nullptr) PG_RETURN_NULL();
   PgVector* result = embedding::pg::new_vector(n);
-  vec::average(values, n, result->x);
+  memcpy(result->x, x, sizeof(float) * n);
   PG_RETURN_POINTER(result);
+}
+
+EMB_FUNCTION(halfvec_accum) {
+  PgHalfVector* v = EMB_GETARG_HALFVEC(1);
+  auto* x = static_cast<float*>(palloc(sizeof(float) * v->dim));
+  embedding::kernels::active().half_to_float(v->x, x, v->dim);
+  return accum(fcinfo, x, v->dim, "halfvec_accum");
+}
+
+EMB_FUNCTION(halfvec_avg) {
+  int n;
+  float* x = means(fcinfo, vec::Element::kFloat16, "halfvec_avg", &n);
+  if (x == nullptr) PG_RETURN_NULL();
+  PG_RETURN_POINTER(embedding::pg::halfvec_from_floats(x, n));
 }

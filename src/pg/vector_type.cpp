@@ -3,6 +3,7 @@
 
 #include "core/common/error.h"
 #include "core/vector/codec.h"
+#include "core/vector/half.h"
 #include "pg/guard.h"
 #include "pg/vector.h"
 
@@ -34,6 +35,54 @@ void check_same_dims(const PgVector* a, const PgVector* b) {
   if (a->dim != b->dim)
     throw Error(ErrorCode::kDataException, "different vector dimensions " + std::to_string(a->dim) +
                                                " and " + std::to_string(b->dim));
+}
+
+float* array_elements(ArrayType* array, int32 typmod, vec::Element element, int* count) {
+  if (ARR_NDIM(array) > 1) throw Error(ErrorCode::kDataException, "array must be 1-D");
+  if (ARR_HASNULL(array) && array_contains_nulls(array))
+    throw Error(ErrorCode::kNullValue, "array must not contain nulls");
+  Oid elem_type = ARR_ELEMTYPE(array);
+  if (elem_type != INT4OID && elem_type != FLOAT4OID && elem_type != FLOAT8OID &&
+      elem_type != NUMERICOID)
+    throw Error(ErrorCode::kDataException, "unsupported array type");
+  int16 typlen;
+  bool typbyval;
+  char typalign;
+  get_typlenbyvalalign(elem_type, &typlen, &typbyval, &typalign);
+  Datum* elems;
+  int n;
+  deconstruct_array(array, elem_type, typlen, typbyval, typalign, &elems, nullptr, &n);
+  vec::check_dim(n, element);
+  vec::check_expected_dim(typmod, n);
+  auto* out = static_cast<float*>(palloc(sizeof(float) * n));
+  for (int i = 0; i < n; ++i) {
+    float value;
+    switch (elem_type) {
+      case INT4OID:
+        value = static_cast<float>(DatumGetInt32(elems[i]));
+        break;
+      case FLOAT4OID:
+        value = DatumGetFloat4(elems[i]);
+        break;
+      case FLOAT8OID:
+        value = static_cast<float>(DatumGetFloat8(elems[i]));
+        break;
+      default:
+        value = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
+        break;
+    }
+    if (element == vec::Element::kFloat16) value = vec::half_to_float(vec::to_half(value));
+    vec::check_element(value, element);
+    out[i] = value;
+  }
+  *count = n;
+  return out;
+}
+
+ArrayType* float4_array(const float* x, int n) {
+  Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * n));
+  for (int i = 0; i < n; ++i) elems[i] = Float4GetDatum(x[i]);
+  return construct_array(elems, n, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT);
 }
 
 }  // namespace embedding::pg
@@ -100,48 +149,15 @@ EMB_FUNCTION(vector_typmod_cast) {
 }
 
 EMB_FUNCTION(array_to_vector) {
-  ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
-  int32 typmod = PG_GETARG_INT32(1);
-  if (ARR_NDIM(array) > 1) throw Error(ErrorCode::kDataException, "array must be 1-D");
-  if (ARR_HASNULL(array) && array_contains_nulls(array))
-    throw Error(ErrorCode::kNullValue, "array must not contain nulls");
-  Oid elem_type = ARR_ELEMTYPE(array);
-  if (elem_type != INT4OID && elem_type != FLOAT4OID && elem_type != FLOAT8OID &&
-      elem_type != NUMERICOID)
-    throw Error(ErrorCode::kDataException, "unsupported array type");
-  int16 typlen;
-  bool typbyval;
-  char typalign;
-  get_typlenbyvalalign(elem_type, &typlen, &typbyval, &typalign);
-  Datum* elems;
   int n;
-  deconstruct_array(array, elem_type, typlen, typbyval, typalign, &elems, nullptr, &n);
-  vec::check_dim(n);
-  vec::check_expected_dim(typmod, n);
+  float* x = embedding::pg::array_elements(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT32(1),
+                                           vec::Element::kFloat32, &n);
   PgVector* result = embedding::pg::new_vector(n);
-  for (int i = 0; i < n; ++i) {
-    switch (elem_type) {
-      case INT4OID:
-        result->x[i] = static_cast<float>(DatumGetInt32(elems[i]));
-        break;
-      case FLOAT4OID:
-        result->x[i] = DatumGetFloat4(elems[i]);
-        break;
-      case FLOAT8OID:
-        result->x[i] = static_cast<float>(DatumGetFloat8(elems[i]));
-        break;
-      default:
-        result->x[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-        break;
-    }
-    vec::check_element(result->x[i]);
-  }
+  memcpy(result->x, x, sizeof(float) * n);
   PG_RETURN_POINTER(result);
 }
 
 EMB_FUNCTION(vector_to_float4) {
   PgVector* v = EMB_GETARG_VECTOR(0);
-  Datum* elems = static_cast<Datum*>(palloc(sizeof(Datum) * v->dim));
-  for (int i = 0; i < v->dim; ++i) elems[i] = Float4GetDatum(v->x[i]);
-  PG_RETURN_POINTER(construct_array(elems, v->dim, FLOAT4OID, sizeof(float4), true, TYPALIGN_INT));
+  PG_RETURN_POINTER(embedding::pg::float4_array(v->x, v->dim));
 }

@@ -1,5 +1,9 @@
 // Benchmarks of the float32 distance kernels (scalar, AVX2+FMA, the dispatched table, the SQL-level
-// wrappers and Eigen side by side) on vectors that stay in L1: ns per distance and GFLOP/s.
+// wrappers and Eigen side by side) on vectors that stay in L1: ns per distance and GFLOP/s. Then
+// the same for halfvec (half_*: scalar and AVX2+F16C tables, SQL level; flops counted as for
+// float32, the conversions not counted) and for bit strings (hamming, jaccard: scalar and
+// AVX2+POPCNT tables, SQL level; d is the number of bits, the strings are binary-quantised float
+// vectors of dimension d, and Gbit/s counts bits of each string compared per second).
 //
 // Peak for these kernels = 2 FMA units x 8 floats (one 256-bit vector) x 2 flops (FMA) x clock.
 // On the development machine (AMD EPYC, family 26 / Zen 5, 2 vCPUs) /proc/cpuinfo "cpu MHz" says
@@ -11,62 +15,103 @@
 #include <benchmark/benchmark.h>
 
 #include <Eigen/Core>
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "core/vector/half.h"
 #include "core/vector/kernels.h"
 
 namespace {
 
-using embedding::kernels::KernelTable;
-// A distance under test; ctx is the KernelTable for the table variants.
-using Fn = float (*)(const float* a, const float* b, std::size_t n, const void* ctx);
+namespace k = embedding::kernels;
+using k::Half;
+using k::KernelTable;
+// A distance under test over elements of type T (float, Half, or bytes of a bit string); ctx is
+// the KernelTable for the table variants.
+template <typename T>
+using DistanceFn = float (*)(const T* a, const T* b, std::size_t n, const void* ctx);
+using Fn = DistanceFn<float>;
 
-// A handful of vectors, reused: 4 x 1536 floats = 24 KiB, inside any L1 data cache.
-constexpr std::size_t kVectors = 4;
+// A handful of vectors, reused: up to 4, as many as fit in 24 KiB (4 x 1536 floats; 2 x 3072
+// floats), inside any L1 data cache.
+constexpr std::size_t kMaxVectors = 4;
+constexpr std::size_t kDataBytes = 24 * 1024;
 
 struct Metric {
   const char* name;
-  double flops_per_element;
+  double per_element;   // flops per element, or bits per bit
+  const char* counter;  // what per_element counts, per second
 };
-constexpr Metric kL2{"l2_squared", 3}, kDot{"dot", 2}, kL1{"l1", 3}, kCosine{"dot_norms", 6};
+constexpr Metric kL2{"l2_squared", 3, "GFLOP/s"}, kDot{"dot", 2, "GFLOP/s"},
+    kL1{"l1", 3, "GFLOP/s"}, kCosine{"dot_norms", 6, "GFLOP/s"};
+constexpr Metric kHalfL2{"half_l2_squared", 3, "GFLOP/s"}, kHalfDot{"half_dot", 2, "GFLOP/s"},
+    kHalfL1{"half_l1", 3, "GFLOP/s"}, kHalfCosine{"half_dot_norms", 6, "GFLOP/s"};
+constexpr Metric kHamming{"hamming", 1, "Gbit/s"}, kJaccard{"jaccard", 1, "Gbit/s"};
 
-void run(benchmark::State& state, std::size_t d, double flops_per_element, Fn distance,
-         const void* ctx) {
-  std::mt19937 rng(1);
+// `count` vectors of dimension d, one after the other: d floats or halfs, or d bits.
+template <typename T>
+std::vector<T> make_vectors(std::size_t count, std::size_t d, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  std::vector<float> data(kVectors * d);
-  for (float& x : data) x = dist(rng);
+  std::vector<T> data;
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    data.assign(count * d / 8, 0);  // sign bits of random floats, as binary quantisation stores
+    for (std::size_t bit = 0; bit < count * d; ++bit)
+      if (dist(rng) > 0) data[bit / 8] |= static_cast<std::uint8_t>(0x80u >> (bit % 8));
+  } else {
+    data.resize(count * d);
+    for (T& x : data) {
+      if constexpr (std::is_same_v<T, Half>) {
+        x = embedding::vec::float_to_half(dist(rng));
+      } else {
+        x = dist(rng);
+      }
+    }
+  }
+  return data;
+}
+
+template <typename T>
+void run(benchmark::State& state, std::size_t d, const Metric& metric, DistanceFn<T> distance,
+         const void* ctx) {
+  const std::size_t n = std::is_same_v<T, std::uint8_t> ? d / 8 : d;  // elements per vector
+  const std::size_t vectors = std::clamp<std::size_t>(kDataBytes / (n * sizeof(T)), 2, kMaxVectors);
+  std::mt19937 rng(1);
+  const std::vector<T> data = make_vectors<T>(vectors, d, rng);
   std::size_t k = 0;
   for (auto _ : state) {
-    const float* a = data.data() + (k % kVectors) * d;
-    const float* b = data.data() + ((k + 1) % kVectors) * d;
+    const T* a = data.data() + (k % vectors) * n;
+    const T* b = data.data() + ((k + 1) % vectors) * n;
     ++k;
-    benchmark::DoNotOptimize(distance(a, b, d, ctx));
+    benchmark::DoNotOptimize(distance(a, b, n, ctx));
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * flops_per_element * static_cast<double>(d) * 1e-9,
+  state.counters[metric.counter] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * metric.per_element * static_cast<double>(d) * 1e-9,
       benchmark::Counter::kIsRate);
 }
 
 // ---- Table kernels (through the function pointer, as callers use them) ----
-float table_l2(const float* a, const float* b, std::size_t n, const void* t) {
-  return static_cast<const KernelTable*>(t)->l2_squared(a, b, n);
+// Member is the table's function pointer for one sum (&KernelTable::dot, ::half_l1, ...).
+template <typename T, auto Member>
+float table_sum(const T* a, const T* b, std::size_t n, const void* t) {
+  return static_cast<float>((static_cast<const KernelTable*>(t)->*Member)(a, b, n));
 }
-float table_dot(const float* a, const float* b, std::size_t n, const void* t) {
-  return static_cast<const KernelTable*>(t)->dot(a, b, n);
-}
-float table_l1(const float* a, const float* b, std::size_t n, const void* t) {
-  return static_cast<const KernelTable*>(t)->l1(a, b, n);
-}
-float table_dot_norms(const float* a, const float* b, std::size_t n, const void* t) {
+template <typename T, auto Member>
+float table_dot_norms(const T* a, const T* b, std::size_t n, const void* t) {
   float dot, norm_a, norm_b;
-  static_cast<const KernelTable*>(t)->dot_norms(a, b, n, &dot, &norm_a, &norm_b);
+  (static_cast<const KernelTable*>(t)->*Member)(a, b, n, &dot, &norm_a, &norm_b);
   return dot + norm_a + norm_b;
+}
+float table_jaccard(const std::uint8_t* a, const std::uint8_t* b, std::size_t n, const void* t) {
+  std::uint64_t both, count_a, count_b;
+  static_cast<const KernelTable*>(t)->bit_jaccard_counts(a, b, n, &both, &count_a, &count_b);
+  return static_cast<float>(both + count_a + count_b);
 }
 
 // ---- Eigen ----
@@ -90,24 +135,35 @@ float eigen_dot_norms(const float* a, const float* b, std::size_t n, const void*
 }
 
 // ---- SQL-level wrappers (active table, fallback checks, double conversion) ----
-float sql_l2(const float* a, const float* b, std::size_t n, const void*) {
-  return static_cast<float>(embedding::kernels::l2_distance(a, b, n));
-}
-float sql_dot(const float* a, const float* b, std::size_t n, const void*) {
-  return static_cast<float>(embedding::kernels::inner_product(a, b, n));
-}
-float sql_l1(const float* a, const float* b, std::size_t n, const void*) {
-  return static_cast<float>(embedding::kernels::l1_distance(a, b, n));
-}
-float sql_cosine(const float* a, const float* b, std::size_t n, const void*) {
-  return static_cast<float>(embedding::kernels::cosine_distance(a, b, n));
+template <typename T, double (*Distance)(const T*, const T*, std::size_t)>
+float sql(const T* a, const T* b, std::size_t n, const void*) {
+  return static_cast<float>(Distance(a, b, n));
 }
 
-void add(const Metric& metric, std::size_t d, const std::string& variant, Fn fn, const void* ctx) {
+template <typename T>
+void add(const Metric& metric, std::size_t d, const std::string& variant, DistanceFn<T> fn,
+         const void* ctx) {
   const std::string name = std::string(metric.name) + "/" + std::to_string(d) + "/" + variant;
-  const double flops = metric.flops_per_element;
   benchmark::RegisterBenchmark(name.c_str(),
-                               [=](benchmark::State& state) { run(state, d, flops, fn, ctx); });
+                               [=](benchmark::State& state) { run(state, d, metric, fn, ctx); });
+}
+
+template <typename T>
+struct TypedRow {
+  const Metric& metric;
+  DistanceFn<T> table_fn, sql_fn;
+};
+
+template <typename T, std::size_t N>
+void add_typed_rows(const TypedRow<T> (&rows)[N], const KernelTable& scalar,
+                    const KernelTable* avx2) {
+  for (const TypedRow<T>& row : rows) {
+    for (const std::size_t d : {384, 1536, 3072}) {
+      add(row.metric, d, "scalar", row.table_fn, &scalar);
+      if (avx2 != nullptr) add(row.metric, d, "avx2", row.table_fn, avx2);
+      add(row.metric, d, "sql", row.sql_fn, nullptr);
+    }
+  }
 }
 
 double cpu_mhz() {  // first "cpu MHz" line of /proc/cpuinfo; 0 when absent
@@ -136,20 +192,37 @@ int main(int argc, char** argv) {
     const Metric& metric;
     Fn table_fn, eigen_fn, sql_fn;
   };
-  const Row rows[] = {{kL2, table_l2, eigen_l2, sql_l2},
-                      {kDot, table_dot, eigen_dot, sql_dot},
-                      {kL1, table_l1, eigen_l1, sql_l1},
-                      {kCosine, table_dot_norms, eigen_dot_norms, sql_cosine}};
+  const Row rows[] = {
+      {kL2, table_sum<float, &KernelTable::l2_squared>, eigen_l2, sql<float, k::l2_distance>},
+      {kDot, table_sum<float, &KernelTable::dot>, eigen_dot, sql<float, k::inner_product>},
+      {kL1, table_sum<float, &KernelTable::l1>, eigen_l1, sql<float, k::l1_distance>},
+      // For dot_norms the SQL row is the whole cosine distance (same flops, plus a sqrt/divide).
+      {kCosine, table_dot_norms<float, &KernelTable::dot_norms>, eigen_dot_norms,
+       sql<float, k::cosine_distance>}};
   for (const Row& row : rows) {
-    for (const std::size_t d : {100, 384, 768, 1536}) {
+    for (const std::size_t d : {100, 384, 768, 1536, 3072}) {
       add(row.metric, d, "scalar", row.table_fn, &scalar);
       if (avx2 != nullptr) add(row.metric, d, "avx2", row.table_fn, avx2);
       add(row.metric, d, std::string("active:") + active.name, row.table_fn, &active);
       add(row.metric, d, "eigen", row.eigen_fn, nullptr);
-      // For dot_norms the SQL row is the whole cosine distance (same flops, plus a sqrt/divide).
       add(row.metric, d, "sql", row.sql_fn, nullptr);
     }
   }
+
+  // halfvec and bit strings: both tables and the SQL level (active table), at the dimensions of
+  // common embedding models; the float32 rows above have the same d for comparison.
+  const TypedRow<Half> half_rows[] = {
+      {kHalfL2, table_sum<Half, &KernelTable::half_l2_squared>, sql<Half, k::half_l2_distance>},
+      {kHalfDot, table_sum<Half, &KernelTable::half_dot>, sql<Half, k::half_inner_product>},
+      {kHalfL1, table_sum<Half, &KernelTable::half_l1>, sql<Half, k::half_l1_distance>},
+      {kHalfCosine, table_dot_norms<Half, &KernelTable::half_dot_norms>,
+       sql<Half, k::half_cosine_distance>}};
+  const TypedRow<std::uint8_t> bit_rows[] = {
+      {kHamming, table_sum<std::uint8_t, &KernelTable::bit_hamming>,
+       sql<std::uint8_t, k::bit_hamming_distance>},
+      {kJaccard, table_jaccard, sql<std::uint8_t, k::bit_jaccard_distance>}};
+  add_typed_rows(half_rows, scalar, avx2);
+  add_typed_rows(bit_rows, scalar, avx2);
 
   const double mhz = cpu_mhz();
   benchmark::AddCustomContext("cpu_mhz (/proc/cpuinfo)", std::to_string(mhz));

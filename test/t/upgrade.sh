@@ -18,6 +18,8 @@ psql_db fresh -c "CREATE EXTENSION embedding"
 psql_db fresh -c "SELECT load_model('m', '$work/models_toy.glove.txt', 'glove')" >/dev/null
 expected=$(psql_db fresh -c "SELECT embed('m', 'king queen')::text")
 model_base64=$(psql_db fresh -c "SELECT encode(data, 'base64') FROM \"#embedding\".model_store WHERE name = 'm'")
+# Its SHA-256: from 0.2.0 on, the store accepts a direct INSERT (as a restore does) only with it.
+model_sha=$(psql_db fresh -c "SELECT checksum FROM \"#embedding\".model_store WHERE name = 'm'")
 
 # Only the objects, without the OIDs that binary-upgrade mode pins.
 objects() {
@@ -36,7 +38,7 @@ for script in "$ROOT"/sql/versions/embedding--*--*.sql; do
                           WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'embedding')
                             AND c.relname LIKE '%model_store'")
   psql_db $db -c "INSERT INTO $table (name, source, format, dims, vocab_size, checksum, data)
-                  SELECT 'm', 'toy', 'glove', 4, 14, 'old', decode('$model_base64', 'base64')"
+                  SELECT 'm', 'toy', 'glove', 4, 14, '$model_sha', decode('$model_base64', 'base64')"
   psql_db $db -c "ALTER EXTENSION embedding UPDATE"
   [ "$(psql_db $db -c "SELECT extversion FROM pg_extension WHERE extname = 'embedding'")" = "$current" ] ||
     fail "$db did not reach $current"

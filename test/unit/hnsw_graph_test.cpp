@@ -297,7 +297,7 @@ struct HashVisited {
 
 struct MapQueryDistance {
   const MemoryGraph& graph;
-  const float* query;
+  const void* query;
   float operator()(NodeId id) const {
     return MemoryGraph::QueryDistanceFn(graph, query)(MapGraph::dense_of(id));
   }

@@ -8,21 +8,50 @@
 
 namespace embedding::hnsw {
 
-VectorDistance::VectorDistance(Metric metric, std::size_t dimensions)
-    : metric_(metric), dimensions_(dimensions) {
+namespace {
+
+float hamming(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  return static_cast<float>(kernels::active().bit_hamming(a, b, bytes));
+}
+
+float jaccard(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  std::uint64_t both = 0, count_a = 0, count_b = 0;
+  kernels::active().bit_jaccard_counts(a, b, bytes, &both, &count_a, &count_b);
+  if (both == 0) return 1.0f;
+  return static_cast<float>(1.0 - static_cast<double>(both) /
+                                      static_cast<double>(count_a + count_b - both));
+}
+
+}  // namespace
+
+bool supports(Format format, Metric metric) {
+  const bool bit_metric = metric == Metric::kHamming || metric == Metric::kJaccard;
+  return (format == Format::kBit) == bit_metric;
+}
+
+VectorDistance::VectorDistance(Metric metric, std::size_t dimensions, Format format)
+    : metric_(metric), format_(format), dimensions_(dimensions), bytes_((dimensions + 7) / 8) {
+  if (!supports(format, metric))
+    throw Error(ErrorCode::kInvalidParameter, "HNSW metric does not apply to this vector type");
   const kernels::KernelTable& table = kernels::active();
   switch (metric) {
     case Metric::kL2:
-      kernel_ = table.l2_squared, offset_ = 0.0f, sign_ = 1.0f;
+      float_kernel_ = table.l2_squared, half_kernel_ = table.half_l2_squared;
       return;
     case Metric::kInnerProduct:
-      kernel_ = table.dot, offset_ = 0.0f, sign_ = -1.0f;
+      float_kernel_ = table.dot, half_kernel_ = table.half_dot, sign_ = -1.0f;
       return;
     case Metric::kCosine:
-      kernel_ = table.dot, offset_ = 1.0f, sign_ = -1.0f;
+      float_kernel_ = table.dot, half_kernel_ = table.half_dot, offset_ = 1.0f, sign_ = -1.0f;
       return;
     case Metric::kL1:
-      kernel_ = table.l1, offset_ = 0.0f, sign_ = 1.0f;
+      float_kernel_ = table.l1, half_kernel_ = table.half_l1;
+      return;
+    case Metric::kHamming:
+      bit_kernel_ = hamming;
+      return;
+    case Metric::kJaccard:
+      bit_kernel_ = jaccard;
       return;
   }
   throw Error(ErrorCode::kInternal, "unknown HNSW metric");

@@ -14,11 +14,13 @@
 namespace embedding::hnsw {
 
 MemoryGraph::MemoryGraph(std::size_t dimensions, Metric metric, const Params& params,
-                         std::uint64_t seed, std::size_t capacity, const BuildTuning& tuning)
+                         std::uint64_t seed, std::size_t capacity, const BuildTuning& tuning,
+                         Format format)
     : dimensions_(dimensions),
+      row_words_(element_bytes(format, dimensions) / sizeof(std::uint32_t)),
       params_(params),
       tuning_(tuning),
-      distance_(metric, dimensions),
+      distance_(metric, dimensions, format),
       level_multiplier_(level_multiplier(params.m)),
       rng_(seed),
       layer0_stride_(1 + max_neighbors(params, 0)),
@@ -29,7 +31,7 @@ MemoryGraph::MemoryGraph(std::size_t dimensions, Metric metric, const Params& pa
 }
 
 void MemoryGraph::reserve(std::size_t capacity) {
-  vectors_.reserve(capacity * dimensions_);
+  vectors_.reserve(capacity * row_words_);
   levels_.reserve(capacity);
   layer0_.reserve(capacity * layer0_stride_);
   layer0_distances_.reserve(capacity * (layer0_stride_ - 1));
@@ -41,7 +43,7 @@ void MemoryGraph::reserve(std::size_t capacity) {
   upper_distances_.reserve(upper_slots * (upper_stride_ - 1));
 }
 
-NodeId MemoryGraph::add(const float* vector) {
+NodeId MemoryGraph::add(const void* vector) {
   if (broken_) throw Error(ErrorCode::kInternal, "HNSW graph used after an interrupted build");
   const std::size_t id = size();
   if (id >= std::numeric_limits<std::uint32_t>::max())
@@ -54,7 +56,8 @@ NodeId MemoryGraph::add(const float* vector) {
 
   const std::size_t upper_size = upper_.size();
   try {
-    vectors_.insert(vectors_.end(), vector, vector + dimensions_);
+    vectors_.resize(vectors_.size() + row_words_);
+    std::memcpy(vectors_.data() + id * row_words_, vector, row_words_ * sizeof(std::uint32_t));
     layer0_.resize(layer0_.size() + layer0_stride_, 0);  // count 0
     layer0_distances_.resize(layer0_distances_.size() + layer0_stride_ - 1);
     upper_.resize(upper_size + static_cast<std::size_t>(level) * upper_stride_, 0);
@@ -63,7 +66,7 @@ NodeId MemoryGraph::add(const float* vector) {
     levels_.push_back(static_cast<std::uint8_t>(level));
   } catch (...) {
     // Out of memory part way: shrink every array back (shrinking never throws).
-    vectors_.resize(id * dimensions_);
+    vectors_.resize(id * row_words_);
     layer0_.resize(id * layer0_stride_);
     layer0_distances_.resize(id * (layer0_stride_ - 1));
     upper_.resize(upper_size);
@@ -76,21 +79,22 @@ NodeId MemoryGraph::add(const float* vector) {
 }
 
 std::size_t MemoryGraph::bytes_used() const {
-  return vectors_.capacity() * sizeof(float) + levels_.capacity() +
+  return vectors_.capacity() * sizeof(std::uint32_t) + levels_.capacity() +
          layer0_.capacity() * sizeof(std::uint32_t) +
          upper_start_.capacity() * sizeof(std::uint32_t) +
          upper_.capacity() * sizeof(std::uint32_t) +
          (layer0_distances_.capacity() + upper_distances_.capacity()) * sizeof(float) + lock_count_;
 }
 
-std::size_t MemoryGraph::estimate_bytes_per_node(std::size_t dimensions, const Params& params) {
+std::size_t MemoryGraph::estimate_bytes_per_node(std::size_t dimensions, const Params& params,
+                                                 Format format) {
   const std::size_t m = static_cast<std::size_t>(params.m);
   // Ids with a count, and a distance per id.
   const std::size_t layer0 = (1 + 2 * m) * sizeof(std::uint32_t) + 2 * m * sizeof(float);
   // Upper slots average 1 / (m - 1) per node; round up.
   const std::size_t upper = ((1 + m) * sizeof(std::uint32_t) + m * sizeof(float) + m - 2) / (m - 1);
-  return dimensions * sizeof(float) + layer0 + upper + sizeof(std::uint32_t) /* upper start */ +
-         1 /* level */ + 1 /* lock */;
+  return element_bytes(format, dimensions) + layer0 + upper +
+         sizeof(std::uint32_t) /* upper start */ + 1 /* level */ + 1 /* lock */;
 }
 
 bool MemoryGraph::offer_entry_point(NodeId node, int level) {
@@ -104,7 +108,7 @@ bool MemoryGraph::offer_entry_point(NodeId node, int level) {
 
 bool MemoryGraph::merge_duplicate(NodeId node, NodeId existing) {
   if (!tuning_.merge_duplicates) return false;
-  if (std::memcmp(vector(node), vector(existing), dimensions_ * sizeof(float)) != 0) return false;
+  if (std::memcmp(vector(node), vector(existing), vector_bytes()) != 0) return false;
   std::lock_guard<std::mutex> guard(duplicates_mutex_);
   if (tuning_.max_duplicates != 0) {
     if (duplicate_counts_.size() < size()) duplicate_counts_.resize(size(), 0);
@@ -158,7 +162,7 @@ void MemoryGraph::link_pending(MemorySearchContext& context) {
   }
 }
 
-void MemoryGraph::search(const float* query, std::size_t k, std::size_t ef_search,
+void MemoryGraph::search(const void* query, std::size_t k, std::size_t ef_search,
                          MemorySearchContext& context, std::vector<Candidate>& out) const {
   if (broken_) throw Error(ErrorCode::kInternal, "HNSW graph used after an interrupted build");
   prepare_context(context);

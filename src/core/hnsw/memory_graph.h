@@ -45,15 +45,17 @@ class MemoryGraph {
  public:
   // `seed` seeds the level sampling; `capacity` reserves room for that many nodes up front
   // (growing later copies the arrays, which doubles memory for a moment).
+  // Vectors are stored as `format` (element_bytes() each); add() and search() take them so.
   MemoryGraph(std::size_t dimensions, Metric metric, const Params& params, std::uint64_t seed,
-              std::size_t capacity = 0, const BuildTuning& tuning = {});
+              std::size_t capacity = 0, const BuildTuning& tuning = {},
+              Format format = Format::kFloat32);
   MemoryGraph(const MemoryGraph&) = delete;
   MemoryGraph& operator=(const MemoryGraph&) = delete;
 
   // Filling. add() copies the vector (cosine inputs must be normalised already), samples the
   // node's level and returns its id (0, 1, 2...); the node is searchable only once linked by
   // build() or link_pending(). Not thread-safe, and never during build().
-  NodeId add(const float* vector);
+  NodeId add(const void* vector);
   void reserve(std::size_t capacity);
   // Links every node added since the last build, with options.threads threads (workers run
   // core code only, with all signals blocked), then gives every layer-0 node without an
@@ -66,12 +68,15 @@ class MemoryGraph {
 
   // The k nearest linked nodes to `query` (normalised for cosine), closest first.
   // Safe to call from several threads at once, each with its own context, when not building.
-  void search(const float* query, std::size_t k, std::size_t ef_search,
-              MemorySearchContext& context, std::vector<Candidate>& out) const;
+  void search(const void* query, std::size_t k, std::size_t ef_search, MemorySearchContext& context,
+              std::vector<Candidate>& out) const;
 
   std::size_t size() const { return levels_.size(); }
   std::size_t linked() const { return linked_; }
   std::size_t dimensions() const { return dimensions_; }
+  Format format() const { return distance_.format(); }
+  // Bytes of one stored vector.
+  std::size_t vector_bytes() const { return row_words_ * sizeof(std::uint32_t); }
   Metric metric() const { return distance_.metric(); }
   const Params& params() const { return params_; }
   const BuildTuning& tuning() const { return tuning_; }
@@ -81,7 +86,8 @@ class MemoryGraph {
   // sized (vector, layer-0 slot, level, lock, upper-layer slots averaged over levels).
   // A build also allocates a visited array of 2 bytes per node per thread.
   std::size_t bytes_used() const;
-  static std::size_t estimate_bytes_per_node(std::size_t dimensions, const Params& params);
+  static std::size_t estimate_bytes_per_node(std::size_t dimensions, const Params& params,
+                                             Format format = Format::kFloat32);
 
   // Export for the page writer (after build): levels, lists (ids of other nodes), vectors,
   // and the nodes merged into an identical one (in no list; their rows belong to it).
@@ -95,7 +101,7 @@ class MemoryGraph {
     const std::uint32_t* list = list_at(node, level);
     return {list + 1, list[0] & kCountMask};
   }
-  const float* vector(NodeId node) const { return vectors_.data() + node * dimensions_; }
+  const void* vector(NodeId node) const { return vectors_.data() + node * row_words_; }
 
   // The storage interface of storage.h.
   std::optional<EntryPoint> entry_point() const {
@@ -159,24 +165,24 @@ class MemoryGraph {
   // Distance from a fixed query vector to stored nodes (the QueryDistance of storage.h).
   class QueryDistanceFn {
    public:
-    QueryDistanceFn(const MemoryGraph& graph, const float* query)
+    QueryDistanceFn(const MemoryGraph& graph, const void* query)
         : vectors_(graph.vectors_.data()),
-          dimensions_(graph.dimensions_),
+          row_words_(graph.row_words_),
           distance_(graph.distance_),
           query_(query) {}
-    float operator()(NodeId node) const { return distance_(query_, vectors_ + node * dimensions_); }
+    float operator()(NodeId node) const { return distance_(query_, vectors_ + node * row_words_); }
     void prefetch(NodeId node) const {
       // The first two lines; the hardware prefetcher follows the rest of the row.
-      const char* row = reinterpret_cast<const char*>(vectors_ + node * dimensions_);
+      const char* row = reinterpret_cast<const char*>(vectors_ + node * row_words_);
       __builtin_prefetch(row);
       __builtin_prefetch(row + 64);
     }
 
    private:
-    const float* vectors_;
-    std::size_t dimensions_;
+    const std::uint32_t* vectors_;
+    std::size_t row_words_;
     VectorDistance distance_;
-    const float* query_;
+    const void* query_;
   };
 
  private:
@@ -213,13 +219,14 @@ class MemoryGraph {
   void sort_duplicates();
 
   std::size_t dimensions_;
+  std::size_t row_words_;  // 4-byte words of one stored vector
   Params params_;
   BuildTuning tuning_;
   VectorDistance distance_;
   double level_multiplier_;
   std::mt19937_64 rng_;
 
-  std::vector<float> vectors_;              // size() * dimensions_
+  std::vector<std::uint32_t> vectors_;      // size() * row_words_: stored vectors, word-aligned
   std::vector<std::uint8_t> levels_;        // per node: level | kDuplicateFlag
   std::vector<std::uint32_t> layer0_;       // per node: count, then 2 * m ids
   std::vector<std::uint32_t> upper_start_;  // per node: first upper slot (in slots)

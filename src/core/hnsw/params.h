@@ -19,7 +19,23 @@ enum class Metric {
   kInnerProduct,  // negative dot product
   kCosine,        // 1 - dot product of L2-normalised vectors (the caller normalises)
   kL1,            // taxicab distance
+  kHamming,       // differing bits (bit strings)
+  kJaccard,       // 1 - |a & b| / |a | b| (bit strings)
 };
+
+// How a node's vector is stored, from the indexed type: float4 (vector), IEEE half (halfvec)
+// or bits (bit, 8 to a byte, first bit in the high-order bit as PostgreSQL's bit type). The
+// algorithms only see the bytes; VectorDistance interprets them.
+enum class Format : std::uint8_t { kFloat32 = 0, kFloat16 = 1, kBit = 2 };
+
+// Bytes one stored vector of `dimensions` elements takes, rounded up to a multiple of 4 so that
+// vectors stay float-aligned wherever they are laid out one after another.
+constexpr std::size_t element_bytes(Format format, std::size_t dimensions) {
+  const std::size_t raw = format == Format::kFloat32   ? 4 * dimensions
+                          : format == Format::kFloat16 ? 2 * dimensions
+                                                       : (dimensions + 7) / 8;
+  return (raw + 3) & ~std::size_t{3};
+}
 
 struct Params {
   int m = 16;                // neighbours per node on upper layers; layer 0 keeps 2 * m

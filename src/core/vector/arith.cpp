@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/common/error.h"
+#include "core/vector/half.h"
 #include "core/vector/kernels.h"
 
 namespace embedding::vec {
@@ -68,10 +69,12 @@ void combine(double* state_a, const double* state_b, std::size_t n) {
     if (std::isinf(state_a[i])) overflow();
 }
 
-void average(const double* state, std::size_t n, float* out) {
+void average(const double* state, std::size_t n, float* out, Element element) {
   for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<float>(state[i + 1] / state[0]);
-    if (std::isinf(out[i])) overflow();
+    float mean = static_cast<float>(state[i + 1] / state[0]);
+    if (element == Element::kFloat16) mean = half_to_float(to_half(mean));
+    check_element(mean, element);
+    out[i] = mean;
   }
 }
 

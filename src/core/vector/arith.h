@@ -4,6 +4,8 @@
 
 #include <cstddef>
 
+#include "core/vector/codec.h"
+
 namespace embedding::vec {
 
 enum class ElementOp { kAdd, kSub, kMul };
@@ -19,7 +21,9 @@ int compare(const float* a, int na, const float* b, int nb);
 void accumulate(double* state, std::size_t n, const float* x);
 // state_a += state_b (both n+1 long).
 void combine(double* state_a, const double* state_b, std::size_t n);
-// out[i] = sums / count as float; throws kOutOfRange if a mean does not fit in float4.
-void average(const double* state, std::size_t n, float* out);
+// out[i] = sums / count as float (for kFloat16 rounded to a half, which out then holds exactly);
+// throws as pgvector's final functions do when a mean is NaN, infinite or beyond the element
+// type's range, so that avg() never returns a value the type's input would refuse.
+void average(const double* state, std::size_t n, float* out, Element element = Element::kFloat32);
 
 }  // namespace embedding::vec

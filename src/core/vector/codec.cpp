@@ -10,6 +10,8 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/vector/half.h"
+#include "core/vector/sparse.h"
 
 namespace embedding::vec {
 namespace {
@@ -19,10 +21,16 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-[[noreturn]] void invalid_syntax(const char* literal, std::string detail = {}) {
-  throw Error(ErrorCode::kInvalidText,
-              std::string("invalid input syntax for type vector: \"") + literal + "\"",
-              std::move(detail));
+[[noreturn]] void invalid_syntax(Element element, const char* literal, std::string detail = {}) {
+  throw Error(
+      ErrorCode::kInvalidText,
+      std::string("invalid input syntax for type ") + type_name(element) + ": \"" + literal + "\"",
+      std::move(detail));
+}
+
+[[noreturn]] void out_of_range(Element element, const char* begin, const char* end) {
+  throw Error(ErrorCode::kOutOfRange, "\"" + std::string(begin, end - begin) +
+                                          "\" is out of range for type " + type_name(element));
 }
 
 std::uint32_t load_be32(const unsigned char* p) {
@@ -32,11 +40,27 @@ std::uint32_t load_be32(const unsigned char* p) {
 
 }  // namespace
 
-void check_dim(long dim) {
-  if (dim < 1) throw Error(ErrorCode::kDataException, "vector must have at least 1 dimension");
+const char* type_name(Element element) {
+  switch (element) {
+    case Element::kFloat16:
+      return "halfvec";
+    case Element::kSparse:
+      return "sparsevec";
+    case Element::kFloat32:
+      break;
+  }
+  return "vector";
+}
+
+void check_dim(long dim, Element element) {
+  if (element == Element::kSparse) return check_sparse_dim(dim);
+  if (dim < 1)
+    throw Error(ErrorCode::kDataException,
+                std::string(type_name(element)) + " must have at least 1 dimension");
   if (dim > kMaxDim)
-    throw Error(ErrorCode::kProgramLimit,
-                "vector cannot have more than " + std::to_string(kMaxDim) + " dimensions");
+    throw Error(ErrorCode::kProgramLimit, std::string(type_name(element)) +
+                                              " cannot have more than " + std::to_string(kMaxDim) +
+                                              " dimensions");
 }
 
 void check_expected_dim(int typmod, long dim) {
@@ -45,10 +69,22 @@ void check_expected_dim(int typmod, long dim) {
                 "expected " + std::to_string(typmod) + " dimensions, not " + std::to_string(dim));
 }
 
-void check_element(float value) {
-  if (std::isnan(value)) throw Error(ErrorCode::kDataException, "NaN not allowed in vector");
+void check_element(float value, Element element) {
+  if (std::isnan(value))
+    throw Error(ErrorCode::kDataException, std::string("NaN not allowed in ") + type_name(element));
   if (std::isinf(value))
-    throw Error(ErrorCode::kDataException, "infinite value not allowed in vector");
+    throw Error(ErrorCode::kDataException,
+                std::string("infinite value not allowed in ") + type_name(element));
+}
+
+std::uint16_t to_half(float value) {
+  const Half half = float_to_half(value);
+  if (half_is_inf(half) && !std::isinf(value)) {
+    char text[kMaxElementChars + 1];
+    const std::size_t len = format_float(value, text);
+    out_of_range(Element::kFloat16, text, text + len);
+  }
+  return half;
 }
 
 int text_capacity(const char* literal) {
@@ -57,28 +93,31 @@ int text_capacity(const char* literal) {
   return static_cast<int>(std::min<long>(commas + 1, kMaxDim + 1));
 }
 
-int parse_text(const char* literal, float* out, int capacity) {
+int parse_text(const char* literal, float* out, int capacity, Element element) {
   const char* p = literal;
   while (is_space(*p)) ++p;
-  if (*p != '[') invalid_syntax(literal, "Vector contents must start with \"[\".");
+  if (*p != '[') invalid_syntax(element, literal, "Vector contents must start with \"[\".");
   ++p;
   while (is_space(*p)) ++p;
-  if (*p == ']') throw Error(ErrorCode::kDataException, "vector must have at least 1 dimension");
+  if (*p == ']') check_dim(0, element);
 
   int dim = 0;
   for (;;) {
-    if (dim == kMaxDim) check_dim(kMaxDim + 1);
+    if (dim == kMaxDim) check_dim(kMaxDim + 1, element);
     while (is_space(*p)) ++p;
-    if (*p == '\0') invalid_syntax(literal);
+    if (*p == '\0') invalid_syntax(element, literal);
     // strtof in the C locale accepts exactly what pgvector accepts (exponents, hex, "nan", "inf").
     char* end = nullptr;
     errno = 0;
     float value = std::strtof(p, &end);
-    if (end == p) invalid_syntax(literal);
-    if (errno == ERANGE && std::isinf(value))
-      throw Error(ErrorCode::kOutOfRange,
-                  "\"" + std::string(p, end - p) + "\" is out of range for type vector");
-    check_element(value);
+    if (end == p) invalid_syntax(element, literal);
+    if (errno == ERANGE && std::isinf(value)) out_of_range(element, p, end);
+    if (element == Element::kFloat16) {
+      const Half half = float_to_half(value);
+      if (half_is_inf(half) && !std::isinf(value)) out_of_range(element, p, end);
+      value = half_to_float(half);
+    }
+    check_element(value, element);
     if (dim >= capacity) throw Error(ErrorCode::kInternal, "vector parse buffer too small");
     out[dim++] = value;
     p = end;
@@ -89,11 +128,11 @@ int parse_text(const char* literal, float* out, int capacity) {
       ++p;
       break;
     } else {
-      invalid_syntax(literal);
+      invalid_syntax(element, literal);
     }
   }
   while (is_space(*p)) ++p;
-  if (*p != '\0') invalid_syntax(literal, "Junk after closing right brace.");
+  if (*p != '\0') invalid_syntax(element, literal, "Junk after closing right brace.");
   return dim;
 }
 
@@ -152,16 +191,16 @@ std::size_t format_text(const float* x, int n, char* out) {
   return static_cast<std::size_t>(o - out);
 }
 
-int decode_binary_header(const unsigned char* data, std::size_t len, int typmod) {
+int decode_binary_header(const unsigned char* data, std::size_t len, int typmod, Element element) {
   if (len < 4) throw Error(ErrorCode::kProtocolViolation, "insufficient data left in message");
   int dim = static_cast<std::int16_t>((data[0] << 8) | data[1]);
   int unused = static_cast<std::int16_t>((data[2] << 8) | data[3]);
-  check_dim(dim);
+  check_dim(dim, element);
   check_expected_dim(typmod, dim);
   if (unused != 0)
     throw Error(ErrorCode::kDataException,
                 "expected unused to be 0, not " + std::to_string(unused));
-  if (len < binary_size(dim))
+  if (len < binary_size(dim, element))
     throw Error(ErrorCode::kProtocolViolation, "insufficient data left in message");
   return dim;
 }
@@ -191,6 +230,28 @@ void encode_binary(const float* x, int dim, unsigned char* out) {
     p[1] = static_cast<unsigned char>(bits >> 16);
     p[2] = static_cast<unsigned char>(bits >> 8);
     p[3] = static_cast<unsigned char>(bits);
+  }
+}
+
+void decode_binary_halfs(const unsigned char* data, std::size_t len, std::uint16_t* out, int dim) {
+  if (len < binary_size(dim, Element::kFloat16))
+    throw Error(ErrorCode::kProtocolViolation, "insufficient data left in message");
+  const unsigned char* p = data + 4;
+  for (int i = 0; i < dim; ++i, p += 2) {
+    const auto half = static_cast<Half>((p[0] << 8) | p[1]);
+    check_element(half_to_float(half), Element::kFloat16);
+    out[i] = half;
+  }
+}
+
+void encode_binary_halfs(const std::uint16_t* x, int dim, unsigned char* out) {
+  out[0] = static_cast<unsigned char>((dim >> 8) & 0xff);
+  out[1] = static_cast<unsigned char>(dim & 0xff);
+  out[2] = out[3] = 0;
+  unsigned char* p = out + 4;
+  for (int i = 0; i < dim; ++i, p += 2) {
+    p[0] = static_cast<unsigned char>(x[i] >> 8);
+    p[1] = static_cast<unsigned char>(x[i]);
   }
 }
 

@@ -4,6 +4,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include "core/vector/kernels.h"
 
 namespace embedding::kernels {
@@ -50,11 +54,19 @@ double squared_norm_double(const float* a, std::size_t n) {
   return sum;
 }
 
-bool cpu_has_avx2_fma() {
+// Everything kernels_avx2.cpp is compiled for. (Every CPU with AVX2 so far also has the other
+// three, but a hypervisor may hide some CPUID bits.)
+bool cpu_has_avx2_fma_f16c_popcnt() {
 #if defined(__x86_64__) || defined(__i386__)
   // Also checks that the OS saves the YMM registers (XCR0), not only the CPUID bits.
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") ||
+      !__builtin_cpu_supports("popcnt"))
+    return false;
+  // clang before 16 has no "f16c" for __builtin_cpu_supports: ask CPUID leaf 1 (ECX) directly.
+  // The YMM state F16C needs was checked with AVX2 above.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
 #else
   return false;
 #endif
@@ -62,11 +74,20 @@ bool cpu_has_avx2_fma() {
 
 const KernelTable* choose_active() { return &select_table(std::getenv("EMBEDDING_KERNELS")); }
 
+// 1 - similarity, with the similarity clamped to [-1, 1]: rounding can push it a little past 1
+// and the distance must stay inside [0, 2]. NaN (a zero vector) stays NaN, as in pgvector.
+double distance_of_similarity(double similarity) {
+  if (std::isnan(similarity)) return similarity;
+  if (similarity > 1.0) similarity = 1.0;
+  if (similarity < -1.0) similarity = -1.0;
+  return 1.0 - similarity;
+}
+
 }  // namespace
 
 const KernelTable* avx2_table() {
   // The CPU check comes first: the AVX2 translation unit is only entered when it passed.
-  return cpu_has_avx2_fma() ? detail::avx2_table_unchecked() : nullptr;
+  return cpu_has_avx2_fma_f16c_popcnt() ? detail::avx2_table_unchecked() : nullptr;
 }
 
 const KernelTable& select_table(const char* requested) {
@@ -108,11 +129,7 @@ double cosine_distance(const float* a, const float* b, std::size_t n) {
     similarity =
         dot_double(a, b, n) / std::sqrt(squared_norm_double(a, n) * squared_norm_double(b, n));
   }
-  if (std::isnan(similarity)) return similarity;  // a zero vector: pgvector returns NaN
-  // Rounding can push |similarity| a little past 1; keep the distance inside [0, 2].
-  if (similarity > 1.0) similarity = 1.0;
-  if (similarity < -1.0) similarity = -1.0;
-  return 1.0 - similarity;
+  return distance_of_similarity(similarity);
 }
 
 double l1_distance(const float* a, const float* b, std::size_t n) {
@@ -123,5 +140,51 @@ double l1_distance(const float* a, const float* b, std::size_t n) {
 }
 
 double norm(const float* a, std::size_t n) { return std::sqrt(squared_norm_double(a, n)); }
+
+// Halfvec: products of halfs are exact in float32 and every sum stays far inside its range
+// (kernels.h), so unlike the float32 distances there is nothing to fall back from.
+double half_l2_distance(const Half* a, const Half* b, std::size_t n) {
+  return std::sqrt(static_cast<double>(active().half_l2_squared(a, b, n)));
+}
+
+double half_inner_product(const Half* a, const Half* b, std::size_t n) {
+  return active().half_dot(a, b, n);
+}
+
+double half_cosine_distance(const Half* a, const Half* b, std::size_t n) {
+  float dot = 0.0f;
+  float norm_a = 0.0f;
+  float norm_b = 0.0f;
+  active().half_dot_norms(a, b, n, &dot, &norm_a, &norm_b);
+  return distance_of_similarity(
+      dot / std::sqrt(static_cast<double>(norm_a) * static_cast<double>(norm_b)));
+}
+
+double half_l1_distance(const Half* a, const Half* b, std::size_t n) {
+  return active().half_l1(a, b, n);
+}
+
+double half_norm(const Half* a, std::size_t n) {
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = vec::half_to_float(a[i]);
+    sum += x * x;
+  }
+  return std::sqrt(sum);
+}
+
+double bit_hamming_distance(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  return static_cast<double>(active().bit_hamming(a, b, bytes));
+}
+
+double bit_jaccard_distance(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  std::uint64_t both = 0;
+  std::uint64_t count_a = 0;
+  std::uint64_t count_b = 0;
+  active().bit_jaccard_counts(a, b, bytes, &both, &count_a, &count_b);
+  // pgvector's rule: 1 when the strings share no set bit (two zero strings included).
+  if (both == 0) return 1.0;
+  return 1.0 - static_cast<double>(both) / static_cast<double>(count_a + count_b - both);
+}
 
 }  // namespace embedding::kernels

@@ -3,8 +3,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+
+#include "core/vector/half.h"
 
 namespace embedding::kernels {
+
+using vec::Half;
 
 // Raw float32 kernels: fast, accumulate in float32 with several partial sums.
 struct KernelTable {
@@ -15,6 +20,25 @@ struct KernelTable {
   // Dot product and both squared norms in one pass (cosine).
   void (*dot_norms)(const float* a, const float* b, std::size_t n, float* dot, float* norm_a,
                     float* norm_b);
+
+  // The same four over half-precision elements (halfvec), accumulated in float32 without
+  // converting whole vectors first. Half magnitudes (<= 65504, >= 2^-24) squared and summed
+  // over 16,000 elements neither overflow nor underflow float32, so no double pass is needed.
+  float (*half_l2_squared)(const Half* a, const Half* b, std::size_t n);
+  float (*half_dot)(const Half* a, const Half* b, std::size_t n);
+  float (*half_l1)(const Half* a, const Half* b, std::size_t n);
+  void (*half_dot_norms)(const Half* a, const Half* b, std::size_t n, float* dot, float* norm_a,
+                         float* norm_b);
+  // Bulk conversions: exact half -> float; float -> half rounds to nearest-even (overflow gives
+  // infinity, which the caller checks).
+  void (*half_to_float)(const Half* in, float* out, std::size_t n);
+  void (*float_to_half)(const float* in, Half* out, std::size_t n);
+
+  // Bit strings of `bytes` bytes (PostgreSQL's bit type; padding bits past the length are 0).
+  // hamming: popcount(a ^ b). jaccard_counts: popcount(a & b), popcount(a), popcount(b).
+  std::uint64_t (*bit_hamming)(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes);
+  void (*bit_jaccard_counts)(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
+                             std::uint64_t* both, std::uint64_t* count_a, std::uint64_t* count_b);
 };
 
 const KernelTable& scalar_table();
@@ -28,8 +52,9 @@ const KernelTable& active();
 const KernelTable& select_table(const char* requested);
 
 namespace detail {
-// Defined in kernels_avx2.cpp, which is built with -mavx2 -mfma: only dispatch.cpp calls it,
-// after checking the CPU. nullptr when that file was compiled without those flags.
+// Defined in kernels_avx2.cpp, which is built with -mavx2 -mfma -mf16c -mpopcnt: only
+// dispatch.cpp calls it, after checking the CPU. nullptr when that file was compiled without
+// those flags.
 const KernelTable* avx2_table_unchecked();
 }  // namespace detail
 
@@ -43,5 +68,19 @@ double cosine_distance(const float* a, const float* b, std::size_t n);
 double l1_distance(const float* a, const float* b, std::size_t n);
 // Euclidean norm, accumulated in double.
 double norm(const float* a, std::size_t n);
+
+// SQL-level distances on halfvec (pgvector's halfvec_* functions): float32 accumulation as
+// pgvector, returned as double. cosine: 1 - cos clamped to [0, 2], NaN for a zero vector.
+double half_l2_distance(const Half* a, const Half* b, std::size_t n);
+double half_inner_product(const Half* a, const Half* b, std::size_t n);
+double half_cosine_distance(const Half* a, const Half* b, std::size_t n);
+double half_l1_distance(const Half* a, const Half* b, std::size_t n);
+// Euclidean norm of a halfvec, accumulated in double.
+double half_norm(const Half* a, std::size_t n);
+
+// SQL-level bit distances (pgvector's hamming_distance and jaccard_distance): jaccard is
+// 1 - |a & b| / |a | b|, and 1 when a & b is empty (both zero included), as pgvector.
+double bit_hamming_distance(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes);
+double bit_jaccard_distance(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes);
 
 }  // namespace embedding::kernels

@@ -1,51 +1,122 @@
-// Scalar float32 distance kernels: the portable reference every SIMD table is tested against.
-// Plain loops with one float accumulator per sum, as pgvector computes them.
+// Scalar distance kernels: the portable reference every SIMD table is tested against. Plain
+// loops with one float accumulator per sum, as pgvector computes them; half-precision elements
+// are converted one at a time, bit strings are counted a 64-bit word at a time.
 #include <cmath>
+#include <cstring>
 
 #include "core/vector/kernels.h"
 
 namespace embedding::kernels {
 namespace {
 
-float l2_squared_scalar(const float* a, const float* b, std::size_t n) {
+inline float value(float x) { return x; }
+inline float value(Half h) { return vec::half_to_float(h); }
+
+template <typename T>
+float l2_squared_scalar(const T* a, const T* b, std::size_t n) {
   float sum = 0.0f;
   for (std::size_t i = 0; i < n; ++i) {
-    const float diff = a[i] - b[i];
+    const float diff = value(a[i]) - value(b[i]);
     sum += diff * diff;
   }
   return sum;
 }
 
-float dot_scalar(const float* a, const float* b, std::size_t n) {
+template <typename T>
+float dot_scalar(const T* a, const T* b, std::size_t n) {
   float sum = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  for (std::size_t i = 0; i < n; ++i) sum += value(a[i]) * value(b[i]);
   return sum;
 }
 
-float l1_scalar(const float* a, const float* b, std::size_t n) {
+template <typename T>
+float l1_scalar(const T* a, const T* b, std::size_t n) {
   float sum = 0.0f;
-  for (std::size_t i = 0; i < n; ++i) sum += std::fabs(a[i] - b[i]);
+  for (std::size_t i = 0; i < n; ++i) sum += std::fabs(value(a[i]) - value(b[i]));
   return sum;
 }
 
-void dot_norms_scalar(const float* a, const float* b, std::size_t n, float* dot, float* norm_a,
+template <typename T>
+void dot_norms_scalar(const T* a, const T* b, std::size_t n, float* dot, float* norm_a,
                       float* norm_b) {
   float sum_ab = 0.0f;
   float sum_aa = 0.0f;
   float sum_bb = 0.0f;
   for (std::size_t i = 0; i < n; ++i) {
-    sum_ab += a[i] * b[i];
-    sum_aa += a[i] * a[i];
-    sum_bb += b[i] * b[i];
+    const float x = value(a[i]);
+    const float y = value(b[i]);
+    sum_ab += x * y;
+    sum_aa += x * x;
+    sum_bb += y * y;
   }
   *dot = sum_ab;
   *norm_a = sum_aa;
   *norm_b = sum_bb;
 }
 
+void half_to_float_scalar(const Half* in, float* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = vec::half_to_float(in[i]);
+}
+
+void float_to_half_scalar(const float* in, Half* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = vec::float_to_half(in[i]);
+}
+
+constexpr std::size_t kWord = sizeof(std::uint64_t);
+
+inline std::uint64_t load_word(const std::uint8_t* p) {
+  std::uint64_t word;
+  std::memcpy(&word, p, sizeof word);
+  return word;
+}
+
+inline std::uint64_t popcount(std::uint64_t word) {
+  return static_cast<std::uint64_t>(__builtin_popcountll(word));
+}
+
+std::uint64_t bit_hamming_scalar(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+  for (; i + kWord <= bytes; i += kWord) count += popcount(load_word(a + i) ^ load_word(b + i));
+  for (; i < bytes; ++i) count += popcount(a[i] ^ b[i]);
+  return count;
+}
+
+void bit_jaccard_counts_scalar(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
+                               std::uint64_t* both, std::uint64_t* count_a,
+                               std::uint64_t* count_b) {
+  std::uint64_t ab = 0, aa = 0, bb = 0;
+  std::size_t i = 0;
+  for (; i + kWord <= bytes; i += kWord) {
+    const std::uint64_t x = load_word(a + i), y = load_word(b + i);
+    ab += popcount(x & y);
+    aa += popcount(x);
+    bb += popcount(y);
+  }
+  for (; i < bytes; ++i) {
+    ab += popcount(a[i] & b[i]);
+    aa += popcount(a[i]);
+    bb += popcount(b[i]);
+  }
+  *both = ab;
+  *count_a = aa;
+  *count_b = bb;
+}
+
 // Constant-initialised: no code runs before main or _PG_init.
-constexpr KernelTable kScalarTable{"scalar", l2_squared_scalar, dot_scalar, l1_scalar,
-                                   dot_norms_scalar};
+constexpr KernelTable kScalarTable{"scalar",
+                                   l2_squared_scalar<float>,
+                                   dot_scalar<float>,
+                                   l1_scalar<float>,
+                                   dot_norms_scalar<float>,
+                                   l2_squared_scalar<Half>,
+                                   dot_scalar<Half>,
+                                   l1_scalar<Half>,
+                                   dot_norms_scalar<Half>,
+                                   half_to_float_scalar,
+                                   float_to_half_scalar,
+                                   bit_hamming_scalar,
+                                   bit_jaccard_counts_scalar};
 
 }  // namespace
 

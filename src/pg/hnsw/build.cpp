@@ -37,14 +37,16 @@ using embedding::hnsw::NodeId;
 struct BuildState {
   Relation index;
   Metric metric;
+  embedding::hnsw::Format format;
   int dimensions;
+  Size vector_bytes;  // of one stored vector
   embedding::hnsw::Params params;
   std::size_t memory_limit;
   std::unique_ptr<MemoryGraph> graph;
   std::vector<ItemPointerData> tids;  // the heap row of each graph node
   bool spilled = false;               // pages written; rows now go to disk
   double index_tuples = 0;
-  std::vector<float> vector;
+  std::vector<uint32> vector;  // the row being added, as the index stores it
   // write_pages()'s plan: where each node's tuples go, and the nodes in block order. Kept here,
   // in memory the build's context owns, because page writing may raise a PostgreSQL error
   // (cancel, full disk) that would skip a local's destructor.
@@ -55,7 +57,8 @@ struct BuildState {
 };
 
 std::size_t bytes_per_row(const BuildState& s) {
-  return MemoryGraph::estimate_bytes_per_node(s.dimensions, s.params) + sizeof(ItemPointerData);
+  return MemoryGraph::estimate_bytes_per_node(s.dimensions, s.params, s.format) +
+         sizeof(ItemPointerData);
 }
 
 // The heap rows of node `node` (not a duplicate): its own row, then those of the identical rows
@@ -114,7 +117,7 @@ void write_pages(BuildState& s) {
   for (NodeId i = 0; i < n; ++i)
     if (!g.is_duplicate(i)) row_counts[i] = static_cast<uint16>(element_rows(s, i, nullptr));
   auto pair_size = [&](NodeId i) {
-    return item_footprint(element_size(s.dimensions, row_counts[i])) +
+    return item_footprint(element_size(s.vector_bytes, row_counts[i])) +
            item_footprint(neighbor_size(s.params.m, g.level(i)));
   };
   order.reserve(n);
@@ -138,7 +141,7 @@ void write_pages(BuildState& s) {
       [&](NodeId i) {
         if (pair_size(i) > free_space && pair_size(i) <= empty_page_free_space()) next_page();
         list_tids[i] = take(neighbor_size(s.params.m, g.level(i)));
-        element_tids[i] = take(element_size(s.dimensions, row_counts[i]));
+        element_tids[i] = take(element_size(s.vector_bytes, row_counts[i]));
         order.push_back(i);
       },
       [&] {
@@ -146,7 +149,7 @@ void write_pages(BuildState& s) {
       });
 
   // The metapage.
-  MetaPage meta = new_meta(s.dimensions, s.params, s.metric);
+  MetaPage meta = new_meta(s.dimensions, s.params, s.metric, s.format);
   if (auto entry = g.entry_point()) {
     meta.entry = element_tids[entry->node];
     meta.entry_level = static_cast<int16>(entry->level);
@@ -200,12 +203,13 @@ void write_pages(BuildState& s) {
     element->type = TupleType::kElement;
     element->level = static_cast<uint8>(level);
     element->deleted = 0;
+    element->format = static_cast<uint8>(s.format);
     element->heap_tid_count = row_counts[i];
     element->neighbors = list_tids[i];
     element->dimensions = static_cast<uint16>(s.dimensions);
-    memcpy(element->vector, g.vector(i), sizeof(float) * s.dimensions);
+    memcpy(element->vector, g.vector(i), s.vector_bytes);
     element_rows(s, i, heap_tids(element));
-    add(element_tids[i], element, element_size(s.dimensions, row_counts[i]));
+    add(element_tids[i], element, element_size(s.vector_bytes, row_counts[i]));
   }
   if (BufferIsValid(buf)) {
     MarkBufferDirty(buf);
@@ -232,7 +236,7 @@ void spill(BuildState& s) {
 }
 
 void add_row(BuildState& s, ItemPointer tid, Datum value) {
-  if (!prepare_vector(value, s.metric, s.dimensions, s.vector.data())) return;
+  if (!prepare_vector(value, s.metric, s.format, s.dimensions, s.vector.data())) return;
   s.index_tuples += 1;
   if (s.spilled) {
     insert_on_disk(s.index, s.vector.data(), tid);
@@ -274,16 +278,18 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
     s->index = index;
     s->params = index_params(index);
     s->metric = index_metric(index);
-    s->dimensions = index_dimensions(index);
+    s->format = index_format(index);
+    s->dimensions = index_dimensions(index, s->format);
+    s->vector_bytes = embedding::hnsw::element_bytes(s->format, s->dimensions);
     s->memory_limit = static_cast<std::size_t>(maintenance_work_mem) * 1024;
-    s->vector.resize(s->dimensions);
+    s->vector.resize(s->vector_bytes / sizeof(uint32));
     // Reserve for the rows the planner expects, as far as memory allows.
     double expected = heap->rd_rel->reltuples > 0 ? heap->rd_rel->reltuples : 1000;
     std::size_t capacity = static_cast<std::size_t>(
         std::min<double>(expected, static_cast<double>(s->memory_limit / bytes_per_row(*s))));
-    s->graph = std::make_unique<embedding::hnsw::MemoryGraph>(s->dimensions, s->metric, s->params,
-                                                              /*seed=*/0x5eed, capacity,
-                                                              index_tuning(s->dimensions));
+    s->graph = std::make_unique<embedding::hnsw::MemoryGraph>(
+        s->dimensions, s->metric, s->params,
+        /*seed=*/0x5eed, capacity, index_tuning(s->vector_bytes), s->format);
     s->tids.reserve(capacity);
 
     // The message pgvector's parallel builds log (its tests and users look for it); ours are
@@ -314,8 +320,9 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
 extern "C" void hnsw_buildempty(Relation index) {
   embedding::pg::guarded([&]() {
     Page page = static_cast<Page>(palloc(BLCKSZ));
-    init_meta_page(page,
-                   new_meta(index_dimensions(index), index_params(index), index_metric(index)));
+    const embedding::hnsw::Format format = index_format(index);
+    init_meta_page(page, new_meta(index_dimensions(index, format), index_params(index),
+                                  index_metric(index), format));
     PageSetChecksumInplace(page, kMetaBlock);
     smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kMetaBlock, page, true);
     log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kMetaBlock, page, true);

@@ -24,19 +24,21 @@ namespace embedding::pg::hnsw {
 std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
   ItemPointerData tid = to_tid(node);
   Buffer buf = pin_block(index_, ItemPointerGetBlockNumber(&tid));
-  // The element's link to its list never changes: read it under the pin alone (see distances()).
+  // Every read of a page is under its share lock (see distances()); the list is usually on the
+  // element's page, read under the same lock.
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
   auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
                                          TupleType::kElement);
   if (element == nullptr) {
-    ReleaseBuffer(buf);
+    UnlockReleaseBuffer(buf);
     corrupt(index_, "missing element", node);
   }
   ItemPointerData ntid = element->neighbors;
   if (ItemPointerGetBlockNumber(&ntid) != BufferGetBlockNumber(buf)) {
-    ReleaseBuffer(buf);
+    UnlockReleaseBuffer(buf);
     buf = pin_block(index_, ItemPointerGetBlockNumber(&ntid));
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
   }
-  LockBuffer(buf, BUFFER_LOCK_SHARE);  // lists change under writers' exclusive locks
   auto* list = tuple_at<NeighborTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&ntid),
                                        TupleType::kNeighbors);
   if (list == nullptr || level > list->level) {
@@ -51,32 +53,31 @@ std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
   return count;
 }
 
-bool PageGraph::read_vector(NodeId node, float* out) const {
+bool PageGraph::read_vector(NodeId node, void* out) const {
   ItemPointerData tid = to_tid(node);
   Buffer buf = pin_block(index_, ItemPointerGetBlockNumber(&tid));
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
   auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
                                          TupleType::kElement);
-  bool ok = element != nullptr && element->dimensions == meta_.dimensions;
-  if (ok) std::memcpy(out, element->vector, sizeof(float) * meta_.dimensions);
-  ReleaseBuffer(buf);
+  bool ok = element != nullptr && matches(element, meta_);
+  if (ok) std::memcpy(out, element->vector, vector_bytes(meta_));
+  UnlockReleaseBuffer(buf);
   return ok;
 }
 
 bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
-  const int dims = meta_.dimensions;
+  const Size bytes = vector_bytes(meta_);
   const ItemPointerData new_tid = to_tid(node);
   const ItemPointerData old_tid = to_tid(existing);
   const BlockNumber new_block = ItemPointerGetBlockNumber(&new_tid);
   const BlockNumber old_block = ItemPointerGetBlockNumber(&old_tid);
-  // Scans read element vectors under a pin alone, so a tuple may only grow in place (into its
-  // alignment padding) unless no one else has the page pinned: then the page's other tuples may
-  // move. The cleanup lock is only tried, never waited for. Writers that lock two pages take
-  // them in ascending block order (see the lock order in graph.h).
+  // The grown tuple may move the page's other tuples (PageIndexTupleOverwrite): safe because
+  // every reader reads a page under its share lock and keeps no pointer into it after. Writers
+  // that lock two pages take them in ascending block order (see the lock order in graph.h).
   Buffer old_buf = ReadBuffer(index_, old_block);
   Buffer new_buf = new_block == old_block ? old_buf : ReadBuffer(index_, new_block);
   if (new_buf != old_buf && new_block < old_block) LockBuffer(new_buf, BUFFER_LOCK_EXCLUSIVE);
-  const bool sole_pin = ConditionalLockBufferForCleanup(old_buf);
-  if (!sole_pin) LockBuffer(old_buf, BUFFER_LOCK_EXCLUSIVE);
+  LockBuffer(old_buf, BUFFER_LOCK_EXCLUSIVE);
   if (new_buf != old_buf && new_block > old_block) LockBuffer(new_buf, BUFFER_LOCK_EXCLUSIVE);
   const auto release = [&] {
     if (new_buf != old_buf) UnlockReleaseBuffer(new_buf);
@@ -89,13 +90,14 @@ bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
   auto* new_element = tuple_at<ElementTuple>(
       BufferGetPage(new_buf), ItemPointerGetOffsetNumber(&new_tid), TupleType::kElement);
   const int count = old_element ? old_element->heap_tid_count : 0;
-  const Size grown = element_size(dims, count + 1);
-  const bool mergeable =
-      old_element != nullptr && new_element != nullptr && old_element->deleted == kLive &&
-      new_element->heap_tid_count == 1 && count < max_heap_tids(dims) &&
-      std::memcmp(old_element->vector, new_element->vector, sizeof(float) * dims) == 0 &&
-      (MAXALIGN(grown) <= MAXALIGN(old_size) ||
-       (sole_pin && PageGetExactFreeSpace(old_page) >= MAXALIGN(grown) - MAXALIGN(old_size)));
+  const Size grown = element_size(bytes, count + 1);
+  const bool mergeable = old_element != nullptr && new_element != nullptr &&
+                         old_element->deleted == kLive && new_element->heap_tid_count == 1 &&
+                         count < max_heap_tids(bytes) && matches(old_element, meta_) &&
+                         matches(new_element, meta_) &&
+                         std::memcmp(old_element->vector, new_element->vector, bytes) == 0 &&
+                         (MAXALIGN(grown) <= MAXALIGN(old_size) ||
+                          PageGetExactFreeSpace(old_page) >= MAXALIGN(grown) - MAXALIGN(old_size));
   if (!mergeable) {
     release();
     return false;
@@ -130,17 +132,18 @@ bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
 
 float PageGraph::distance(NodeId a, NodeId b) const {
   if (cache_ == nullptr) {
-    float va[2000], vb[2000];  // hnsw indexes at most 2000 dimensions
-    if (meta_.dimensions > 2000 || !read_vector(a, va)) corrupt(index_, "missing element", a);
+    uint32 va[kMaxVectorBytes / 4], vb[kMaxVectorBytes / 4];
+    if (vector_bytes(meta_) > kMaxVectorBytes || !read_vector(a, va))
+      corrupt(index_, "missing element", a);
     if (!read_vector(b, vb)) corrupt(index_, "missing element", b);
     return distance_(va, vb);
   }
-  const float* v[2];
+  const void* v[2];
   const NodeId nodes[2] = {a, b};
   for (int i = 0; i < 2; ++i) {
     v[i] = cache_->find(nodes[i]);
     if (v[i] == nullptr) {
-      float* slot = cache_->add(nodes[i], meta_.dimensions);
+      void* slot = cache_->add(nodes[i], vector_bytes(meta_));
       if (!read_vector(nodes[i], slot)) corrupt(index_, "missing element", nodes[i]);
       v[i] = slot;
     }
@@ -155,13 +158,12 @@ float PageQueryDistance::operator()(NodeId node) const {
   return d;
 }
 
-// Element tuples never move or go away (nothing in this access method deletes or compacts
-// tuples), and a vector changes only when an insert reuses a free element, which no running
-// scan can reach any more (MetaPage::free_after, vacuum.cpp; hot-standby queries aside).
-// Otherwise VACUUM edits only the header's heap-TID count and state. So vectors are read under a
-// pin with no content lock, as heap tuples are once known visible (storage/buffer/README). A
-// concurrent GenericXLogFinish() or full-page-image replay rewrites those bytes with identical
-// values.
+// Pages are read under their share lock: an insert that merges a duplicate row into an element
+// grows that tuple, which moves the page's other tuples (merge_duplicate()). An element's
+// vector changes only when an insert reuses a free element, which no running scan can reach any
+// more (MetaPage::free_after, vacuum.cpp; hot-standby queries aside). Reading under a pin alone
+// raced with that move: concurrent inserts of one vector (pgvector's test 027) saw "missing
+// element".
 void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) const {
   // Ids in order are in block order: the ids on one page share one pin. At most kMaxPins pages
   // are pinned at once (PostgreSQL tracks 8 pins per backend without a hash table).
@@ -175,7 +177,7 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
   Item items[kMaxBatch];
   Buffer pins[kMaxPins];
   Relation index = graph_.index();
-  const uint16 dimensions = static_cast<uint16>(graph_.meta().dimensions);
+  const MetaPage& meta = graph_.meta();
   for (std::size_t base = 0; base < n; base += kMaxBatch) {
     const std::size_t size = std::min(kMaxBatch, n - base);
     for (std::size_t i = 0; i < size; ++i) items[i].at = static_cast<uint16>(base + i);
@@ -203,6 +205,7 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
         __builtin_prefetch(
             PageGetItemId(BufferGetPage(pins[pin_count - 1]), ItemPointerGetOffsetNumber(&tid)));
       }
+      for (std::size_t p = 0; p < pin_count; ++p) LockBuffer(pins[p], BUFFER_LOCK_SHARE);
       // 2. Find each tuple and prefetch its first lines, so that the misses overlap.
       for (std::size_t i = first; i < last; ++i) {
         ItemPointerData tid = to_tid(ids[items[i].at]);
@@ -219,12 +222,12 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
       std::optional<NodeId> missing;
       for (std::size_t i = first; i < last; ++i) {
         const ElementTuple* e = items[i].element;
-        if (e != nullptr && e->dimensions == dimensions)
+        if (e != nullptr && matches(e, meta))
           out[items[i].at] = graph_.vector_distance()(query_, e->vector);
         else if (!missing)
           missing = ids[items[i].at];
       }
-      for (std::size_t p = 0; p < pin_count; ++p) ReleaseBuffer(pins[p]);
+      for (std::size_t p = 0; p < pin_count; ++p) UnlockReleaseBuffer(pins[p]);
       if (missing) corrupt(index, "missing element", *missing);
     }
   }

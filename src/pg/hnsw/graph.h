@@ -25,20 +25,21 @@ class VectorCache {
     slots_.clear();
     arena_.clear();
   }
-  const float* find(NodeId node) const {
+  const void* find(NodeId node) const {
     auto it = slots_.find(node);
     return it == slots_.end() ? nullptr : arena_.data() + it->second;
   }
-  float* add(NodeId node, std::size_t dimensions) {
+  // Room for a vector of `bytes` bytes (a multiple of 4, see element_bytes()).
+  void* add(NodeId node, std::size_t bytes) {
     std::size_t at = arena_.size();
-    arena_.resize(at + dimensions);
+    arena_.resize(at + bytes / sizeof(uint32));
     slots_.emplace(node, at);
     return arena_.data() + at;
   }
 
  private:
   std::unordered_map<NodeId, std::size_t> slots_;
-  std::vector<float> arena_;
+  std::vector<uint32> arena_;  // words, so that vectors stay float-aligned
 };
 
 // Reads take a share lock on one buffer at a time and copy what they need. Writers run side by
@@ -55,7 +56,8 @@ class PageGraph {
   PageGraph(Relation index, const MetaPage& meta, VectorCache* cache = nullptr)
       : index_(index),
         meta_(meta),
-        distance_(static_cast<Metric>(meta.metric), meta.dimensions),
+        distance_(static_cast<Metric>(meta.metric), meta.dimensions,
+                  static_cast<embedding::hnsw::Format>(meta.format)),
         cache_(cache) {}
 
   const MetaPage& meta() const { return meta_; }
@@ -74,9 +76,9 @@ class PageGraph {
   void prefetch_neighbors(NodeId node, int level) const {
     prefetch_item(index_, static_cast<BlockNumber>(node >> 16), static_cast<OffsetNumber>(node));
   }
-  // Copies the element's vector into out (dimensions floats). Returns false if it is not an
-  // element tuple.
-  bool read_vector(NodeId node, float* out) const;
+  // Copies the element's vector into out (vector_bytes(meta) bytes). Returns false if it is not
+  // an element tuple of this index's type.
+  bool read_vector(NodeId node, void* out) const;
   float distance(NodeId a, NodeId b) const;
 
   template <class Fn>
@@ -114,7 +116,8 @@ class PageGraph {
 // Distance from a query vector to stored elements (the core's QueryDistance).
 class PageQueryDistance {
  public:
-  PageQueryDistance(const PageGraph& graph, const float* query) : graph_(graph), query_(query) {}
+  // `query` is a prepared vector in the index's format (prepare_vector()).
+  PageQueryDistance(const PageGraph& graph, const void* query) : graph_(graph), query_(query) {}
   float operator()(NodeId node) const;
   // A batch (a node's unvisited neighbours): pins every buffer first and prefetches line pointers
   // and tuples, so that the cache misses of the batch overlap instead of running one by one.
@@ -122,7 +125,7 @@ class PageQueryDistance {
 
  private:
   const PageGraph& graph_;
-  const float* query_;
+  const void* query_;
 };
 
 // The graph lock, a heavyweight lock on the index's metapage block. Inserts hold it shared and

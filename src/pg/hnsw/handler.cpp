@@ -5,66 +5,148 @@
 
 #include "core/common/error.h"
 #include "core/hnsw/distance.h"
+#include "core/vector/kernels.h"
 #include "pg/guard.h"
+#include "pg/halfvec.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"
 #include "pg/hnsw/pages.h"
 #include "pg/vector.h"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/reloptions.h"
+#include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "commands/vacuum.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/varbit.h"
 }
 
 namespace embedding::pg::hnsw {
 
+using embedding::hnsw::Format;
 using embedding::hnsw::Metric;
 
-embedding::hnsw::BuildTuning index_tuning(int dimensions) {
+embedding::hnsw::BuildTuning index_tuning(Size vector_bytes) {
   embedding::hnsw::BuildTuning tuning;
   // Identical vectors share one element, as many as its page room allows (about a thousand for
   // small vectors), so that even a very common vector stays one reachable node.
   tuning.merge_duplicates = true;
-  tuning.max_duplicates = static_cast<std::size_t>(max_heap_tids(dimensions) - 1);
+  tuning.max_duplicates = static_cast<std::size_t>(max_heap_tids(vector_bytes) - 1);
   return tuning;
+}
+
+int max_index_dimensions(Format format) {
+  switch (format) {
+    case Format::kFloat32:
+      return 2000;
+    case Format::kFloat16:
+      return 4000;
+    case Format::kBit:
+      return 64000;
+  }
+  return 0;
 }
 
 Metric index_metric(Relation index) {
   Oid distance_proc = index_getprocid(index, 1, 1);
   const char* name = get_func_name(distance_proc);
   if (name == nullptr) throw Error(ErrorCode::kInternal, "hnsw opclass has no distance function");
-  if (std::strcmp(name, "vector_l2_squared_distance") == 0 || std::strcmp(name, "l2_distance") == 0)
+  const auto is = [name](const char* candidate) { return std::strcmp(name, candidate) == 0; };
+  if (is("vector_l2_squared_distance") || is("halfvec_l2_squared_distance") || is("l2_distance"))
     return Metric::kL2;
-  if (std::strcmp(name, "l1_distance") == 0) return Metric::kL1;
-  if (std::strcmp(name, "vector_negative_inner_product") == 0 ||
-      std::strcmp(name, "inner_product") == 0)
+  if (is("l1_distance")) return Metric::kL1;
+  if (is("vector_negative_inner_product") || is("halfvec_negative_inner_product") ||
+      is("inner_product"))
     return OidIsValid(index_getprocid(index, 1, 2)) ? Metric::kCosine : Metric::kInnerProduct;
-  if (std::strcmp(name, "cosine_distance") == 0) return Metric::kCosine;
+  if (is("cosine_distance")) return Metric::kCosine;
+  if (is("hamming_distance")) return Metric::kHamming;
+  if (is("jaccard_distance")) return Metric::kJaccard;
   throw Error(ErrorCode::kFeature, "type not supported for hnsw index");
 }
 
-int index_dimensions(Relation index) {
-  // The opclasses exist for `vector` only, so the column type is right by construction.
+Format index_format(Relation index) {
+  // The column's type, not the opclass's: a varbit column passes for bit_hamming_ops but has no
+  // fixed length (pgvector refuses it the same way). By unqualified name, whatever the schema.
+  const Oid type_oid = TupleDescAttr(RelationGetDescr(index), 0)->atttypid;
+  NameData type;
+  HeapTuple tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type_oid));
+  if (!HeapTupleIsValid(tuple)) throw Error(ErrorCode::kInternal, "cache lookup failed for type");
+  type = reinterpret_cast<Form_pg_type>(GETSTRUCT(tuple))->typname;
+  ReleaseSysCache(tuple);
+  Format format;
+  if (type_oid == BITOID) {
+    format = Format::kBit;
+  } else if (std::strcmp(NameStr(type), "vector") == 0) {
+    format = Format::kFloat32;
+  } else if (std::strcmp(NameStr(type), "halfvec") == 0) {
+    format = Format::kFloat16;
+  } else {
+    throw Error(ErrorCode::kFeature, "type not supported for hnsw index");
+  }
+  if (!embedding::hnsw::supports(format, index_metric(index)))
+    throw Error(ErrorCode::kFeature, "type not supported for hnsw index");
+  return format;
+}
+
+int index_dimensions(Relation index, Format format) {
   Form_pg_attribute attr = TupleDescAttr(RelationGetDescr(index), 0);
   int dims = attr->atttypmod;
   if (dims < 0) throw Error(ErrorCode::kDataException, "column does not have dimensions");
-  if (dims > kMaxIndexDimensions)
+  if (dims > max_index_dimensions(format))
     throw Error(ErrorCode::kProgramLimit, "column cannot have more than " +
-                                              std::to_string(kMaxIndexDimensions) +
+                                              std::to_string(max_index_dimensions(format)) +
                                               " dimensions for hnsw index");
   return dims;
 }
 
-bool prepare_vector(Datum value, Metric metric, int dimensions, float* out) {
-  PgVector* v = detoast_vector(value);
-  if (v->dim != dimensions)
-    throw Error(ErrorCode::kDataException, "expected " + std::to_string(dimensions) +
-                                               " dimensions, not " + std::to_string(v->dim));
-  std::memcpy(out, v->x, sizeof(float) * dimensions);
-  if (metric == Metric::kCosine) return embedding::hnsw::normalize(out, dimensions);
-  return true;
+namespace {
+
+[[noreturn]] void wrong_dimensions(int expected, int actual) {
+  throw Error(ErrorCode::kDataException, "expected " + std::to_string(expected) +
+                                             " dimensions, not " + std::to_string(actual));
+}
+
+}  // namespace
+
+bool prepare_vector(Datum value, Metric metric, Format format, int dimensions, void* out) {
+  const Size bytes = embedding::hnsw::element_bytes(format, dimensions);
+  std::memset(out, 0, bytes);  // the padding, so that identical vectors compare equal bytewise
+  switch (format) {
+    case Format::kFloat32: {
+      PgVector* v = detoast_vector(value);
+      if (v->dim != dimensions) wrong_dimensions(dimensions, v->dim);
+      auto* x = static_cast<float*>(out);
+      std::memcpy(x, v->x, sizeof(float) * dimensions);
+      if (metric == Metric::kCosine) return embedding::hnsw::normalize(x, dimensions);
+      return true;
+    }
+    case Format::kFloat16: {
+      PgHalfVector* v = detoast_halfvec(value);
+      if (v->dim != dimensions) wrong_dimensions(dimensions, v->dim);
+      auto* x = static_cast<embedding::vec::Half*>(out);
+      if (metric != Metric::kCosine) {
+        std::memcpy(x, v->x, sizeof(embedding::vec::Half) * dimensions);
+        return true;
+      }
+      // Normalised in float, then rounded to halfs (|x| <= 1 cannot overflow).
+      auto* scratch = static_cast<float*>(palloc(sizeof(float) * dimensions));
+      embedding::kernels::active().half_to_float(v->x, scratch, dimensions);
+      const bool ok = embedding::hnsw::normalize(scratch, dimensions);
+      if (ok) embedding::kernels::active().float_to_half(scratch, x, dimensions);
+      pfree(scratch);
+      return ok;
+    }
+    case Format::kBit: {
+      VarBit* v = DatumGetVarBitP(value);
+      if (VARBITLEN(v) != dimensions) wrong_dimensions(dimensions, VARBITLEN(v));
+      std::memcpy(out, VARBITS(v), VARBITBYTES(v));
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace embedding::pg::hnsw
@@ -95,7 +177,7 @@ PG_FUNCTION_INFO_V1(hnswhandler);
 Datum hnswhandler(PG_FUNCTION_ARGS) {
   IndexAmRoutine* am = makeNode(IndexAmRoutine);
   am->amstrategies = 0;  // ordering operators only, no search strategies
-  am->amsupport = 3;     // 1 distance, 2 norm (cosine), 3 type support (reserved)
+  am->amsupport = 3;     // 1 distance, 2 norm (cosine), 3 type support (pgvector's, unused)
   am->amoptsprocnum = 0;
   am->amcanorder = false;
   am->amcanorderbyop = true;  // ORDER BY embedding <op> $1

@@ -24,18 +24,25 @@ enum BuildPhase : int64 {
   kPhaseWrite,
 };
 
-constexpr int kMaxIndexDimensions = 2000;
+// The most dimensions an index takes for each format (pgvector's limits): 2,000 float4, 4,000
+// halfs, 64,000 bits, all 8,000 bytes, so that an element fits on a page.
+// (kMaxVectorBytes, pages.h).
+int max_index_dimensions(embedding::hnsw::Format format);
 
 // How this index AM builds graphs, for the in-memory build and for inserts on disk alike.
-embedding::hnsw::BuildTuning index_tuning(int dimensions);
+embedding::hnsw::BuildTuning index_tuning(Size vector_bytes);
 
 // The metric an opclass stands for, from its support functions (1: distance, 2: norm).
 embedding::hnsw::Metric index_metric(Relation index);
+// The storage format of the indexed type (vector, halfvec or bit).
+embedding::hnsw::Format index_format(Relation index);
 // Dimensions of the indexed column from its typmod; throws for unsupported columns.
-int index_dimensions(Relation index);
-// Copies `value` (a vector Datum) into out (normalised for cosine). Returns false when the
-// vector cannot be indexed (a zero vector under cosine).
-bool prepare_vector(Datum value, embedding::hnsw::Metric metric, int dimensions, float* out);
+int index_dimensions(Relation index, embedding::hnsw::Format format);
+// Copies `value` (a Datum of the index's type) into out as `format` stores it
+// (element_bytes(format, dimensions) bytes, padding zeroed; normalised for cosine). Returns
+// false when the vector cannot be indexed (a zero vector under cosine).
+bool prepare_vector(Datum value, embedding::hnsw::Metric metric, embedding::hnsw::Format format,
+                    int dimensions, void* out);
 
 }  // namespace embedding::pg::hnsw
 

@@ -29,7 +29,7 @@ struct InsertContext {
   VectorCache cache;
   embedding::hnsw::SearchScratch scratch;
   std::mt19937_64 rng{std::random_device{}()};
-  float vector[kMaxIndexDimensions];
+  uint32 vector[kMaxVectorBytes / sizeof(uint32)];  // the row, as the index stores it
 };
 
 InsertContext& insert_context() {
@@ -207,15 +207,16 @@ ItemPointerData add_element(Relation index, MetaPage& meta, ElementTuple* elemen
 
 }  // namespace
 
-ItemPointerData place_element(Relation index, MetaPage& meta, const float* vector, int level,
+ItemPointerData place_element(Relation index, MetaPage& meta, const void* vector, int level,
                               const ItemPointerData* heap_tids, int heap_tid_count) {
-  const Size esize = element_size(meta.dimensions, heap_tid_count);
+  const Size esize = element_size(vector_bytes(meta), heap_tid_count);
   auto* element = static_cast<ElementTuple*>(palloc0(esize));
   element->type = TupleType::kElement;
   element->level = static_cast<uint8>(level);
+  element->format = meta.format;
   element->heap_tid_count = static_cast<uint16>(heap_tid_count);
   element->dimensions = static_cast<uint16>(meta.dimensions);
-  memcpy(element->vector, vector, sizeof(float) * meta.dimensions);
+  memcpy(element->vector, vector, vector_bytes(meta));
   for (int i = 0; i < heap_tid_count; ++i) hnsw::heap_tids(element)[i] = heap_tids[i];
 
   const MetaPage old_meta = meta;
@@ -241,7 +242,7 @@ ItemPointerData place_element(Relation index, MetaPage& meta, const float* vecto
   return etid;
 }
 
-void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid) {
+void insert_on_disk(Relation index, const void* vector, ItemPointer heap_tid) {
   InsertContext& ctx = insert_context();
   MetaPage meta = read_meta(index);
   const int level =
@@ -261,7 +262,7 @@ void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid) {
   ctx.cache.clear();
   PageGraph graph(index, meta, &ctx.cache);
   PageQueryDistance dist(graph, vector);
-  embedding::hnsw::BuildTuning tuning = index_tuning(meta.dimensions);
+  embedding::hnsw::BuildTuning tuning = index_tuning(vector_bytes(meta));
   tuning.narrow_reverse = true;  // see BuildTuning: halves the vectors an insert reads
   embedding::hnsw::insert(graph, to_node(etid), level, dist, ctx.visited, params, tuning,
                           ctx.scratch);
@@ -284,6 +285,7 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
     // The metapage knows the metric and dimensions: no catalog look-ups per row.
     const MetaPage meta = read_meta(index);
     if (prepare_vector(values[0], static_cast<embedding::hnsw::Metric>(meta.metric),
+                       static_cast<embedding::hnsw::Format>(meta.format),
                        static_cast<int>(meta.dimensions), ctx.vector))
       insert_on_disk(index, ctx.vector, heap_tid);
     MemoryContextSwitchTo(old);

@@ -8,11 +8,11 @@ namespace embedding::pg::hnsw {
 
 // Adds `vector` (prepared: normalised for cosine) for heap row `heap_tid`. Holds the graph lock
 // (graph.h) shared, or exclusively when the new element may become the entry point.
-void insert_on_disk(Relation index, const float* vector, ItemPointer heap_tid);
+void insert_on_disk(Relation index, const void* vector, ItemPointer heap_tid);
 
 // Places an element tuple and its empty neighbour tuple on a page with room (extending the
 // index if needed), WAL-logged. Returns the element's TID.
-ItemPointerData place_element(Relation index, MetaPage& meta, const float* vector, int level,
+ItemPointerData place_element(Relation index, MetaPage& meta, const void* vector, int level,
                               const ItemPointerData* heap_tids, int heap_tid_count);
 
 }  // namespace embedding::pg::hnsw

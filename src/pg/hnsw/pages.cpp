@@ -33,7 +33,7 @@ static void set_meta(Page page, const MetaPage& meta) {
 }
 
 MetaPage new_meta(int dimensions, const embedding::hnsw::Params& params,
-                  embedding::hnsw::Metric metric) {
+                  embedding::hnsw::Metric metric, embedding::hnsw::Format format) {
   MetaPage meta{};
   meta.magic = kMagic;
   meta.version = kVersion;
@@ -41,6 +41,7 @@ MetaPage new_meta(int dimensions, const embedding::hnsw::Params& params,
   meta.m = static_cast<uint16>(params.m);
   meta.ef_construction = static_cast<uint16>(params.ef_construction);
   meta.metric = static_cast<uint8>(metric);
+  meta.format = static_cast<uint8>(format);
   meta.entry_level = -1;
   ItemPointerSetInvalid(&meta.entry);
   meta.insert_page = InvalidBlockNumber;

@@ -38,8 +38,8 @@ struct MetaPage {
   uint32 dimensions;
   uint16 m;
   uint16 ef_construction;
-  uint8 metric;  // embedding::hnsw::Metric
-  uint8 unused;
+  uint8 metric;       // embedding::hnsw::Metric
+  uint8 format;       // embedding::hnsw::Format (0, float4, in indexes made before halfvec and bit)
   int16 entry_level;  // -1 when the graph is empty
   ItemPointerData entry;
   BlockNumber insert_page;  // last page, where inserts look for room first
@@ -58,19 +58,36 @@ enum class TupleType : uint8 { kElement = 1, kNeighbors = 2 };
 enum ElementState : uint8 { kLive = 0, kDead = 1, kFree = 2 };
 
 // Heap rows with an identical vector share one element: their TIDs follow the vector.
+// The vector takes element_bytes(format, dimensions) bytes, a multiple of 4.
 struct ElementTuple {
   TupleType type;
   uint8 level;
   uint8 deleted;  // an ElementState other than kLive once no heap row refers to it
-  uint8 unused;
+  uint8 format;   // the metapage's format, so that the tuple's layout is known from itself
   uint16 heap_tid_count;
   uint16 dimensions;
   ItemPointerData neighbors;  // this element's NeighborTuple
   uint16 unused2;
-  float vector[FLEXIBLE_ARRAY_MEMBER];  // then ItemPointerData heap_tids[heap_tid_count]
+  alignas(4) uint8 vector[FLEXIBLE_ARRAY_MEMBER];  // then ItemPointerData heap_tids[heap_tid_count]
 };
+// The largest vector an opclass allows (2,000 float4, 4,000 halfs, 64,000 bits), so that an
+// element fits on a page.
+constexpr Size kMaxVectorBytes = 8000;
+// Bytes of the vectors of an index.
+inline Size vector_bytes(const MetaPage& meta) {
+  return embedding::hnsw::element_bytes(static_cast<embedding::hnsw::Format>(meta.format),
+                                        meta.dimensions);
+}
+inline Size vector_bytes(const ElementTuple* e) {
+  return embedding::hnsw::element_bytes(static_cast<embedding::hnsw::Format>(e->format),
+                                        e->dimensions);
+}
 inline ItemPointerData* heap_tids(ElementTuple* e) {
-  return reinterpret_cast<ItemPointerData*>(e->vector + e->dimensions);
+  return reinterpret_cast<ItemPointerData*>(e->vector + vector_bytes(e));
+}
+// Whether the element holds a vector of this index's type and size.
+inline bool matches(const ElementTuple* e, const MetaPage& meta) {
+  return e->dimensions == meta.dimensions && e->format == meta.format;
 }
 
 // Lists for levels 0..level: level 0 holds up to 2 * m ids, each level above up to m.
@@ -81,9 +98,8 @@ struct NeighborTuple {
   uint16 counts[FLEXIBLE_ARRAY_MEMBER];  // level + 1 counts, then the ids (see neighbor_ids)
 };
 
-inline Size element_size(int dimensions, int heap_tid_count) {
-  return offsetof(ElementTuple, vector) + sizeof(float) * dimensions +
-         sizeof(ItemPointerData) * heap_tid_count;
+inline Size element_size(Size vector_bytes, int heap_tid_count) {
+  return offsetof(ElementTuple, vector) + vector_bytes + sizeof(ItemPointerData) * heap_tid_count;
 }
 inline Size neighbor_ids_offset(int level) {
   return offsetof(NeighborTuple, counts) + sizeof(uint16) * (level + 1);
@@ -108,12 +124,12 @@ inline Size empty_page_free_space() {
 inline Size item_footprint(Size size) { return MAXALIGN(size) + sizeof(ItemIdData); }
 // Most heap rows one element can hold: it must fit on an empty page (with room to spare for
 // its neighbour list when the vector is small), and at most 1000.
-inline int max_heap_tids(int dimensions) {
+inline int max_heap_tids(Size vector_bytes) {
   const Size full = empty_page_free_space() - sizeof(ItemIdData);
-  const Size fixed = element_size(dimensions, 0);
+  const Size fixed = element_size(vector_bytes, 0);
   const Size room = fixed <= full / 2 ? full / 2 : full;
   int fit = static_cast<int>(std::min<Size>(1000, (room - fixed) / sizeof(ItemPointerData)));
-  while (fit > 1 && MAXALIGN(element_size(dimensions, fit)) > room) --fit;
+  while (fit > 1 && MAXALIGN(element_size(vector_bytes, fit)) > room) --fit;
   return std::max(fit, 1);
 }
 
@@ -131,7 +147,7 @@ inline ItemPointerData to_tid(NodeId node) {
 void init_page(Page page);
 // The metapage of an empty graph.
 MetaPage new_meta(int dimensions, const embedding::hnsw::Params& params,
-                  embedding::hnsw::Metric metric);
+                  embedding::hnsw::Metric metric, embedding::hnsw::Format format);
 // Initialises `page` as the metapage holding `meta`.
 void init_meta_page(Page page, const MetaPage& meta);
 // Copies block 0's MetaPage (buffer share-locked meanwhile). Throws on a page that is not ours.

@@ -32,7 +32,7 @@ struct ScanState {
   int batches = 0;
   std::size_t scanned = 0;
   float last_distance = -std::numeric_limits<float>::infinity();
-  std::vector<float> query;
+  std::vector<uint32> query;  // prepared as the index stores vectors
   std::optional<PageGraph> graph;
   std::optional<PageQueryDistance> dist;
   embedding::IdSet visited;
@@ -67,14 +67,15 @@ bool start(IndexScanDesc scan, ScanState& s) {
   ScanKey key = &scan->orderByData[0];
   MetaPage meta = read_meta(scan->indexRelation);
   pgstat_count_index_scan(scan->indexRelation);
-  s.query.assign(meta.dimensions, 0.0f);
+  s.query.assign(vector_bytes(meta) / sizeof(uint32), 0);
   // A NULL query, or a zero one under cosine (which has no direction), orders nothing: as in
   // pgvector the scan still returns the indexed rows, in the order of a search from the zero
   // vector (every cosine distance is then the same).
   if (!(key->sk_flags & SK_ISNULL) &&
       !prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric),
-                      meta.dimensions, s.query.data()))
-    std::fill(s.query.begin(), s.query.end(), 0.0f);
+                      static_cast<embedding::hnsw::Format>(meta.format), meta.dimensions,
+                      s.query.data()))
+    std::fill(s.query.begin(), s.query.end(), 0);  // zeros in every format
   // A search visits some 15-20 nodes per unit of ef: size the set once instead of growing it.
   s.visited = embedding::IdSet(24 * static_cast<std::size_t>(std::max(gucs.ef_search, 10)));
   s.graph.emplace(scan->indexRelation, meta);

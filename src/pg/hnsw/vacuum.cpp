@@ -40,7 +40,7 @@ struct VacuumState {
   int top_level = -1;
   std::vector<BlockNumber> dead_blocks;  // pages with elements in state kDead, ascending
   // A repair's search for new neighbours (when the old ones leave too few candidates).
-  std::vector<float> vector;
+  std::vector<uint32> vector;  // as the index stores it
   embedding::IdSet visited;
   embedding::hnsw::SearchScratch scratch;
   std::vector<Candidate> entries;
@@ -126,7 +126,7 @@ void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
     for (std::size_t i = 0; i < n; ++i) lost += v.deleted.contains(v.ids[i]);
     if (lost == 0) continue;
     if (!dist) {
-      v.vector.resize(graph.meta().dimensions);
+      v.vector.resize(vector_bytes(graph.meta()) / sizeof(uint32));
       if (!graph.read_vector(node, v.vector.data()))
         corrupt(graph.index(), "missing element", node);
       dist.emplace(graph, v.vector.data());
@@ -289,8 +289,8 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
     }
     // No live list leads to a dead element any more, so inserts may go on: they cannot reach
     // one. A scan that began before this point may still hold a dead element it reached
-    // through a list repaired since, and reads element vectors under a pin alone, so a dead
-    // element may be overwritten only once such scans have ended. Scans hold a snapshot: wait
+    // through a list repaired since, and may read its vector later, so a dead element may be
+    // overwritten only once such scans have ended. Scans hold a snapshot: wait
     // a little for every transaction with one to end; then the freed elements are reusable at
     // once (free_after 0: this also covers what earlier VACUUMs freed). Otherwise inserts reuse
     // them once the transaction id read here is older than every snapshot's xmin. free_after
