@@ -140,7 +140,8 @@ TEST(HnswBuild, MemoryEstimateMatchesUse) {
   const std::size_t empty = graph.bytes_used();
   fill(graph, kRows, 7);
   const double per_node = static_cast<double>(graph.bytes_used()) / kRows;
-  const double estimate = static_cast<double>(MemoryGraph::estimate_bytes_per_node(kDims, params));
+  const double estimate =
+      static_cast<double>(MemoryGraph::estimate_bytes_per_node(kDims * sizeof(float), params));
   EXPECT_GE(empty, kRows * kDims * sizeof(float));  // reserved, not grown later
   EXPECT_NEAR(per_node, estimate, 0.05 * estimate);
   EXPECT_GT(estimate, kDims * 4 + 33 * 4);

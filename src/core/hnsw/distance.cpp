@@ -37,15 +37,19 @@ VectorDistance::VectorDistance(Metric metric, std::size_t dimensions, Format for
   switch (metric) {
     case Metric::kL2:
       float_kernel_ = table.l2_squared, half_kernel_ = table.half_l2_squared;
+      sparse_kernel_ = vec::sparse_l2_squared;
       return;
     case Metric::kInnerProduct:
       float_kernel_ = table.dot, half_kernel_ = table.half_dot, sign_ = -1.0f;
+      sparse_kernel_ = vec::sparse_dot;
       return;
     case Metric::kCosine:
       float_kernel_ = table.dot, half_kernel_ = table.half_dot, offset_ = 1.0f, sign_ = -1.0f;
+      sparse_kernel_ = vec::sparse_dot;
       return;
     case Metric::kL1:
       float_kernel_ = table.l1, half_kernel_ = table.half_l1;
+      sparse_kernel_ = vec::sparse_l1;
       return;
     case Metric::kHamming:
       bit_kernel_ = hamming;

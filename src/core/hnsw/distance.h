@@ -7,8 +7,16 @@
 
 #include "core/hnsw/params.h"
 #include "core/vector/kernels.h"
+#include "core/vector/sparse.h"
 
 namespace embedding::hnsw {
+
+// A stored kSparse vector seen as a SparseView (its dim is not stored and reads 0).
+inline vec::SparseView sparse_view(const void* vector) {
+  const auto* words = static_cast<const std::int32_t*>(vector);
+  const std::int32_t nnz = words[0];
+  return {0, nnz, words + 1, reinterpret_cast<const float*>(words + 1 + nnz)};
+}
 
 // distance = offset + sign * kernel(a, b) on stored vectors (element_bytes(format, dimensions)
 // bytes each): one well-predicted branch on the format and one indirect call per evaluation.
@@ -27,16 +35,20 @@ class VectorDistance {
         return offset_ + sign_ * half_kernel_(static_cast<const vec::Half*>(a),
                                               static_cast<const vec::Half*>(b), dimensions_);
       case Format::kBit:
+        return bit_kernel_(static_cast<const std::uint8_t*>(a), static_cast<const std::uint8_t*>(b),
+                           bytes_);
+      case Format::kSparse:
         break;
     }
-    return bit_kernel_(static_cast<const std::uint8_t*>(a), static_cast<const std::uint8_t*>(b),
-                       bytes_);
+    return offset_ + sign_ * sparse_kernel_(sparse_view(a), sparse_view(b));
   }
   std::size_t dimensions() const { return dimensions_; }
   Metric metric() const { return metric_; }
   Format format() const { return format_; }
-  // Bytes of one stored vector (element_bytes()).
-  std::size_t element_size() const { return element_bytes(format_, dimensions_); }
+  // Bytes of the stored `vector` (vector_size()).
+  std::size_t vector_bytes(const void* vector) const {
+    return vector_size(format_, dimensions_, vector);
+  }
 
  private:
   Metric metric_;
@@ -46,6 +58,7 @@ class VectorDistance {
   float (*float_kernel_)(const float*, const float*, std::size_t) = nullptr;
   float (*half_kernel_)(const vec::Half*, const vec::Half*, std::size_t) = nullptr;
   float (*bit_kernel_)(const std::uint8_t*, const std::uint8_t*, std::size_t) = nullptr;
+  float (*sparse_kernel_)(const vec::SparseView&, const vec::SparseView&) = nullptr;
   float offset_ = 0.0f;
   float sign_ = 1.0f;
 };

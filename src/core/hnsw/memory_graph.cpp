@@ -27,11 +27,12 @@ MemoryGraph::MemoryGraph(std::size_t dimensions, Metric metric, const Params& pa
       upper_stride_(1 + max_neighbors(params, 1)) {
   validate(params);
   if (dimensions == 0) throw Error(ErrorCode::kInvalidParameter, "dimensions must be positive");
+  if (format == Format::kSparse) offsets_.push_back(0);
   reserve(capacity);
 }
 
 void MemoryGraph::reserve(std::size_t capacity) {
-  vectors_.reserve(capacity * row_words_);
+  vectors_.reserve(capacity * row_words_);  // kSparse: the empty vector's word; grows as needed
   levels_.reserve(capacity);
   layer0_.reserve(capacity * layer0_stride_);
   layer0_distances_.reserve(capacity * (layer0_stride_ - 1));
@@ -56,8 +57,10 @@ NodeId MemoryGraph::add(const void* vector) {
 
   const std::size_t upper_size = upper_.size();
   try {
-    vectors_.resize(vectors_.size() + row_words_);
-    std::memcpy(vectors_.data() + id * row_words_, vector, row_words_ * sizeof(std::uint32_t));
+    const std::size_t words = distance_.vector_bytes(vector) / sizeof(std::uint32_t);
+    if (!offsets_.empty()) offsets_.push_back(offsets_.back() + words);
+    vectors_.resize(vectors_.size() + words);
+    std::memcpy(vectors_.data() + row_start(id), vector, words * sizeof(std::uint32_t));
     layer0_.resize(layer0_.size() + layer0_stride_, 0);  // count 0
     layer0_distances_.resize(layer0_distances_.size() + layer0_stride_ - 1);
     upper_.resize(upper_size + static_cast<std::size_t>(level) * upper_stride_, 0);
@@ -66,7 +69,8 @@ NodeId MemoryGraph::add(const void* vector) {
     levels_.push_back(static_cast<std::uint8_t>(level));
   } catch (...) {
     // Out of memory part way: shrink every array back (shrinking never throws).
-    vectors_.resize(id * row_words_);
+    if (!offsets_.empty()) offsets_.resize(id + 1);
+    vectors_.resize(row_start(id));
     layer0_.resize(id * layer0_stride_);
     layer0_distances_.resize(id * (layer0_stride_ - 1));
     upper_.resize(upper_size);
@@ -79,22 +83,21 @@ NodeId MemoryGraph::add(const void* vector) {
 }
 
 std::size_t MemoryGraph::bytes_used() const {
-  return vectors_.capacity() * sizeof(std::uint32_t) + levels_.capacity() +
-         layer0_.capacity() * sizeof(std::uint32_t) +
+  return vectors_.capacity() * sizeof(std::uint32_t) + offsets_.capacity() * sizeof(std::uint64_t) +
+         levels_.capacity() + layer0_.capacity() * sizeof(std::uint32_t) +
          upper_start_.capacity() * sizeof(std::uint32_t) +
          upper_.capacity() * sizeof(std::uint32_t) +
          (layer0_distances_.capacity() + upper_distances_.capacity()) * sizeof(float) + lock_count_;
 }
 
-std::size_t MemoryGraph::estimate_bytes_per_node(std::size_t dimensions, const Params& params,
-                                                 Format format) {
+std::size_t MemoryGraph::estimate_bytes_per_node(std::size_t vector_bytes, const Params& params) {
   const std::size_t m = static_cast<std::size_t>(params.m);
   // Ids with a count, and a distance per id.
   const std::size_t layer0 = (1 + 2 * m) * sizeof(std::uint32_t) + 2 * m * sizeof(float);
   // Upper slots average 1 / (m - 1) per node; round up.
   const std::size_t upper = ((1 + m) * sizeof(std::uint32_t) + m * sizeof(float) + m - 2) / (m - 1);
-  return element_bytes(format, dimensions) + layer0 + upper +
-         sizeof(std::uint32_t) /* upper start */ + 1 /* level */ + 1 /* lock */;
+  return vector_bytes + layer0 + upper + sizeof(std::uint32_t) /* upper start */ + 1 /* level */ +
+         1 /* lock */;
 }
 
 bool MemoryGraph::offer_entry_point(NodeId node, int level) {
@@ -108,7 +111,9 @@ bool MemoryGraph::offer_entry_point(NodeId node, int level) {
 
 bool MemoryGraph::merge_duplicate(NodeId node, NodeId existing) {
   if (!tuning_.merge_duplicates) return false;
-  if (std::memcmp(vector(node), vector(existing), vector_bytes()) != 0) return false;
+  if (vector_bytes(node) != vector_bytes(existing) ||
+      std::memcmp(vector(node), vector(existing), vector_bytes(node)) != 0)
+    return false;
   std::lock_guard<std::mutex> guard(duplicates_mutex_);
   if (tuning_.max_duplicates != 0) {
     if (duplicate_counts_.size() < size()) duplicate_counts_.resize(size(), 0);

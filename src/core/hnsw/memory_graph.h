@@ -75,8 +75,11 @@ class MemoryGraph {
   std::size_t linked() const { return linked_; }
   std::size_t dimensions() const { return dimensions_; }
   Format format() const { return distance_.format(); }
-  // Bytes of one stored vector.
-  std::size_t vector_bytes() const { return row_words_ * sizeof(std::uint32_t); }
+  // Bytes of node's stored vector.
+  std::size_t vector_bytes(NodeId node) const {
+    return offsets_.empty() ? row_words_ * sizeof(std::uint32_t)
+                            : (offsets_[node + 1] - offsets_[node]) * sizeof(std::uint32_t);
+  }
   Metric metric() const { return distance_.metric(); }
   const Params& params() const { return params_; }
   const BuildTuning& tuning() const { return tuning_; }
@@ -86,8 +89,10 @@ class MemoryGraph {
   // sized (vector, layer-0 slot, level, lock, upper-layer slots averaged over levels).
   // A build also allocates a visited array of 2 bytes per node per thread.
   std::size_t bytes_used() const;
-  static std::size_t estimate_bytes_per_node(std::size_t dimensions, const Params& params,
-                                             Format format = Format::kFloat32);
+  // `vector_bytes`: the stored size of one vector (element_bytes(), or an average for kSparse).
+  static std::size_t estimate_bytes_per_node(std::size_t vector_bytes, const Params& params);
+  // Bytes of all stored vectors (for memory accounting of variable-size formats).
+  std::size_t stored_vector_bytes() const { return vectors_.size() * sizeof(std::uint32_t); }
 
   // Export for the page writer (after build): levels, lists (ids of other nodes), vectors,
   // and the nodes merged into an identical one (in no list; their rows belong to it).
@@ -101,7 +106,7 @@ class MemoryGraph {
     const std::uint32_t* list = list_at(node, level);
     return {list + 1, list[0] & kCountMask};
   }
-  const void* vector(NodeId node) const { return vectors_.data() + node * row_words_; }
+  const void* vector(NodeId node) const { return vectors_.data() + row_start(node); }
 
   // The storage interface of storage.h.
   std::optional<EntryPoint> entry_point() const {
@@ -166,21 +171,17 @@ class MemoryGraph {
   class QueryDistanceFn {
    public:
     QueryDistanceFn(const MemoryGraph& graph, const void* query)
-        : vectors_(graph.vectors_.data()),
-          row_words_(graph.row_words_),
-          distance_(graph.distance_),
-          query_(query) {}
-    float operator()(NodeId node) const { return distance_(query_, vectors_ + node * row_words_); }
+        : graph_(graph), distance_(graph.distance_), query_(query) {}
+    float operator()(NodeId node) const { return distance_(query_, graph_.vector(node)); }
     void prefetch(NodeId node) const {
       // The first two lines; the hardware prefetcher follows the rest of the row.
-      const char* row = reinterpret_cast<const char*>(vectors_ + node * row_words_);
+      const char* row = static_cast<const char*>(graph_.vector(node));
       __builtin_prefetch(row);
       __builtin_prefetch(row + 64);
     }
 
    private:
-    const std::uint32_t* vectors_;
-    std::size_t row_words_;
+    const MemoryGraph& graph_;
     VectorDistance distance_;
     const void* query_;
   };
@@ -219,14 +220,18 @@ class MemoryGraph {
   void sort_duplicates();
 
   std::size_t dimensions_;
-  std::size_t row_words_;  // 4-byte words of one stored vector
+  std::size_t row_words_;  // 4-byte words of one stored vector (fixed-size formats)
+  std::size_t row_start(NodeId node) const {
+    return offsets_.empty() ? node * row_words_ : offsets_[node];
+  }
   Params params_;
   BuildTuning tuning_;
   VectorDistance distance_;
   double level_multiplier_;
   std::mt19937_64 rng_;
 
-  std::vector<std::uint32_t> vectors_;      // size() * row_words_: stored vectors, word-aligned
+  std::vector<std::uint32_t> vectors_;      // the stored vectors one after another, word-aligned
+  std::vector<std::uint64_t> offsets_;      // kSparse only: size() + 1 word offsets into vectors_
   std::vector<std::uint8_t> levels_;        // per node: level | kDuplicateFlag
   std::vector<std::uint32_t> layer0_;       // per node: count, then 2 * m ids
   std::vector<std::uint32_t> upper_start_;  // per node: first upper slot (in slots)

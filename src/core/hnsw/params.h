@@ -23,18 +23,30 @@ enum class Metric {
   kJaccard,       // 1 - |a & b| / |a | b| (bit strings)
 };
 
-// How a node's vector is stored, from the indexed type: float4 (vector), IEEE half (halfvec)
-// or bits (bit, 8 to a byte, first bit in the high-order bit as PostgreSQL's bit type). The
-// algorithms only see the bytes; VectorDistance interprets them.
-enum class Format : std::uint8_t { kFloat32 = 0, kFloat16 = 1, kBit = 2 };
+// How a node's vector is stored, from the indexed type: float4 (vector), IEEE half (halfvec),
+// bits (bit, 8 to a byte, first bit in the high-order bit as PostgreSQL's bit type), or sparse
+// (sparsevec: int32 nnz, nnz int32 ascending indices, nnz float values: 4 + 8 * nnz bytes, so
+// its size varies from vector to vector). The algorithms only see the bytes; VectorDistance
+// interprets them.
+enum class Format : std::uint8_t { kFloat32 = 0, kFloat16 = 1, kBit = 2, kSparse = 3 };
 
 // Bytes one stored vector of `dimensions` elements takes, rounded up to a multiple of 4 so that
-// vectors stay float-aligned wherever they are laid out one after another.
+// vectors stay float-aligned wherever they are laid out one after another. For kSparse, the
+// bytes of a vector without non-zero elements (see vector_size()).
 constexpr std::size_t element_bytes(Format format, std::size_t dimensions) {
   const std::size_t raw = format == Format::kFloat32   ? 4 * dimensions
                           : format == Format::kFloat16 ? 2 * dimensions
-                                                       : (dimensions + 7) / 8;
+                          : format == Format::kBit     ? (dimensions + 7) / 8
+                                                       : 4;
   return (raw + 3) & ~std::size_t{3};
+}
+
+// Bytes of the stored `vector`: element_bytes() for the fixed formats, 4 + 8 * nnz for kSparse.
+inline std::size_t vector_size(Format format, std::size_t dimensions, const void* vector) {
+  if (format != Format::kSparse) return element_bytes(format, dimensions);
+  std::int32_t nnz;
+  __builtin_memcpy(&nnz, vector, sizeof nnz);
+  return 4 + 8 * static_cast<std::size_t>(nnz);
 }
 
 struct Params {

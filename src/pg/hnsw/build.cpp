@@ -39,7 +39,7 @@ struct BuildState {
   Metric metric;
   embedding::hnsw::Format format;
   int dimensions;
-  Size vector_bytes;  // of one stored vector
+  Size vector_bytes;  // of one stored vector (kSparse: the largest an index takes)
   embedding::hnsw::Params params;
   std::size_t memory_limit;
   std::unique_ptr<MemoryGraph> graph;
@@ -57,8 +57,12 @@ struct BuildState {
 };
 
 std::size_t bytes_per_row(const BuildState& s) {
-  return MemoryGraph::estimate_bytes_per_node(s.dimensions, s.params, s.format) +
-         sizeof(ItemPointerData);
+  // Sparse vectors vary in size: the average so far (or a typical 16 elements at first).
+  Size vector = s.vector_bytes;
+  if (s.format == embedding::hnsw::Format::kSparse)
+    vector = s.graph && s.graph->size() > 0 ? s.graph->stored_vector_bytes() / s.graph->size() + 8
+                                            : 4 + 8 * 16;
+  return MemoryGraph::estimate_bytes_per_node(vector, s.params) + sizeof(ItemPointerData);
 }
 
 // The heap rows of node `node` (not a duplicate): its own row, then those of the identical rows
@@ -117,7 +121,7 @@ void write_pages(BuildState& s) {
   for (NodeId i = 0; i < n; ++i)
     if (!g.is_duplicate(i)) row_counts[i] = static_cast<uint16>(element_rows(s, i, nullptr));
   auto pair_size = [&](NodeId i) {
-    return item_footprint(element_size(s.vector_bytes, row_counts[i])) +
+    return item_footprint(element_size(g.vector_bytes(i), row_counts[i])) +
            item_footprint(neighbor_size(s.params.m, g.level(i)));
   };
   order.reserve(n);
@@ -141,7 +145,7 @@ void write_pages(BuildState& s) {
       [&](NodeId i) {
         if (pair_size(i) > free_space && pair_size(i) <= empty_page_free_space()) next_page();
         list_tids[i] = take(neighbor_size(s.params.m, g.level(i)));
-        element_tids[i] = take(element_size(s.vector_bytes, row_counts[i]));
+        element_tids[i] = take(element_size(g.vector_bytes(i), row_counts[i]));
         order.push_back(i);
       },
       [&] {
@@ -206,10 +210,10 @@ void write_pages(BuildState& s) {
     element->format = static_cast<uint8>(s.format);
     element->heap_tid_count = row_counts[i];
     element->neighbors = list_tids[i];
-    element->dimensions = static_cast<uint16>(s.dimensions);
-    memcpy(element->vector, g.vector(i), s.vector_bytes);
+    element->dimensions = element_dimensions(meta);
+    memcpy(element->vector, g.vector(i), g.vector_bytes(i));
     element_rows(s, i, heap_tids(element));
-    add(element_tids[i], element, element_size(s.vector_bytes, row_counts[i]));
+    add(element_tids[i], element, element_size(g.vector_bytes(i), row_counts[i]));
   }
   if (BufferIsValid(buf)) {
     MarkBufferDirty(buf);
@@ -236,7 +240,9 @@ void spill(BuildState& s) {
 }
 
 void add_row(BuildState& s, ItemPointer tid, Datum value) {
-  if (!prepare_vector(value, s.metric, s.format, s.dimensions, s.vector.data())) return;
+  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector.data(), kMaxVectorBytes) ==
+      0)
+    return;
   s.index_tuples += 1;
   if (s.spilled) {
     insert_on_disk(s.index, s.vector.data(), tid);
@@ -280,9 +286,11 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
     s->metric = index_metric(index);
     s->format = index_format(index);
     s->dimensions = index_dimensions(index, s->format);
-    s->vector_bytes = embedding::hnsw::element_bytes(s->format, s->dimensions);
+    s->vector_bytes = s->format == embedding::hnsw::Format::kSparse
+                          ? kMaxVectorBytes
+                          : embedding::hnsw::element_bytes(s->format, s->dimensions);
     s->memory_limit = static_cast<std::size_t>(maintenance_work_mem) * 1024;
-    s->vector.resize(s->vector_bytes / sizeof(uint32));
+    s->vector.resize(kMaxVectorBytes / sizeof(uint32));
     // Reserve for the rows the planner expects, as far as memory allows.
     double expected = heap->rd_rel->reltuples > 0 ? heap->rd_rel->reltuples : 1000;
     std::size_t capacity = static_cast<std::size_t>(

@@ -53,20 +53,19 @@ std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
   return count;
 }
 
-bool PageGraph::read_vector(NodeId node, void* out) const {
+Size PageGraph::read_vector(NodeId node, void* out) const {
   ItemPointerData tid = to_tid(node);
   Buffer buf = pin_block(index_, ItemPointerGetBlockNumber(&tid));
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
                                          TupleType::kElement);
-  bool ok = element != nullptr && matches(element, meta_);
-  if (ok) std::memcpy(out, element->vector, vector_bytes(meta_));
+  const Size bytes = element != nullptr && matches(element, meta_) ? vector_bytes(element) : 0;
+  if (bytes != 0) std::memcpy(out, element->vector, bytes);
   UnlockReleaseBuffer(buf);
-  return ok;
+  return bytes;
 }
 
 bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
-  const Size bytes = vector_bytes(meta_);
   const ItemPointerData new_tid = to_tid(node);
   const ItemPointerData old_tid = to_tid(existing);
   const BlockNumber new_block = ItemPointerGetBlockNumber(&new_tid);
@@ -90,11 +89,13 @@ bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
   auto* new_element = tuple_at<ElementTuple>(
       BufferGetPage(new_buf), ItemPointerGetOffsetNumber(&new_tid), TupleType::kElement);
   const int count = old_element ? old_element->heap_tid_count : 0;
+  const bool same_kind = old_element != nullptr && new_element != nullptr &&
+                         matches(old_element, meta_) && matches(new_element, meta_);
+  const Size bytes = same_kind ? vector_bytes(old_element) : 0;
   const Size grown = element_size(bytes, count + 1);
-  const bool mergeable = old_element != nullptr && new_element != nullptr &&
-                         old_element->deleted == kLive && new_element->heap_tid_count == 1 &&
-                         count < max_heap_tids(bytes) && matches(old_element, meta_) &&
-                         matches(new_element, meta_) &&
+  const bool mergeable = same_kind && old_element->deleted == kLive &&
+                         new_element->heap_tid_count == 1 && count < max_heap_tids(bytes) &&
+                         vector_bytes(new_element) == bytes &&
                          std::memcmp(old_element->vector, new_element->vector, bytes) == 0 &&
                          (MAXALIGN(grown) <= MAXALIGN(old_size) ||
                           PageGetExactFreeSpace(old_page) >= MAXALIGN(grown) - MAXALIGN(old_size));
@@ -133,9 +134,8 @@ bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
 float PageGraph::distance(NodeId a, NodeId b) const {
   if (cache_ == nullptr) {
     uint32 va[kMaxVectorBytes / 4], vb[kMaxVectorBytes / 4];
-    if (vector_bytes(meta_) > kMaxVectorBytes || !read_vector(a, va))
-      corrupt(index_, "missing element", a);
-    if (!read_vector(b, vb)) corrupt(index_, "missing element", b);
+    if (read_vector(a, va) == 0) corrupt(index_, "missing element", a);
+    if (read_vector(b, vb) == 0) corrupt(index_, "missing element", b);
     return distance_(va, vb);
   }
   const void* v[2];
@@ -143,8 +143,11 @@ float PageGraph::distance(NodeId a, NodeId b) const {
   for (int i = 0; i < 2; ++i) {
     v[i] = cache_->find(nodes[i]);
     if (v[i] == nullptr) {
-      void* slot = cache_->add(nodes[i], vector_bytes(meta_));
-      if (!read_vector(nodes[i], slot)) corrupt(index_, "missing element", nodes[i]);
+      uint32 read[kMaxVectorBytes / 4];
+      const Size bytes = read_vector(nodes[i], read);
+      if (bytes == 0) corrupt(index_, "missing element", nodes[i]);
+      void* slot = cache_->add(nodes[i], bytes);
+      std::memcpy(slot, read, bytes);
       v[i] = slot;
     }
   }

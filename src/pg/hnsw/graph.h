@@ -76,9 +76,9 @@ class PageGraph {
   void prefetch_neighbors(NodeId node, int level) const {
     prefetch_item(index_, static_cast<BlockNumber>(node >> 16), static_cast<OffsetNumber>(node));
   }
-  // Copies the element's vector into out (vector_bytes(meta) bytes). Returns false if it is not
-  // an element tuple of this index's type.
-  bool read_vector(NodeId node, void* out) const;
+  // Copies the element's vector into out (room for kMaxVectorBytes) and returns its bytes; 0 if
+  // it is not an element tuple of this index's type.
+  Size read_vector(NodeId node, void* out) const;
   float distance(NodeId a, NodeId b) const;
 
   template <class Fn>

@@ -1,5 +1,6 @@
 // hnswhandler: the IndexAmRoutine of the hnsw access method, every field set deliberately, plus
 // the per-index facts the phases share (metric, dimensions, vector preparation).
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -11,6 +12,7 @@
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"
 #include "pg/hnsw/pages.h"
+#include "pg/sparsevec.h"
 #include "pg/vector.h"
 
 extern "C" {
@@ -46,6 +48,8 @@ int max_index_dimensions(Format format) {
       return 4000;
     case Format::kBit:
       return 64000;
+    case Format::kSparse:
+      return static_cast<int>(embedding::vec::kMaxSparseDim);
   }
   return 0;
 }
@@ -55,11 +59,12 @@ Metric index_metric(Relation index) {
   const char* name = get_func_name(distance_proc);
   if (name == nullptr) throw Error(ErrorCode::kInternal, "hnsw opclass has no distance function");
   const auto is = [name](const char* candidate) { return std::strcmp(name, candidate) == 0; };
-  if (is("vector_l2_squared_distance") || is("halfvec_l2_squared_distance") || is("l2_distance"))
+  if (is("vector_l2_squared_distance") || is("halfvec_l2_squared_distance") ||
+      is("sparsevec_l2_squared_distance") || is("l2_distance"))
     return Metric::kL2;
   if (is("l1_distance")) return Metric::kL1;
   if (is("vector_negative_inner_product") || is("halfvec_negative_inner_product") ||
-      is("inner_product"))
+      is("sparsevec_negative_inner_product") || is("inner_product"))
     return OidIsValid(index_getprocid(index, 1, 2)) ? Metric::kCosine : Metric::kInnerProduct;
   if (is("cosine_distance")) return Metric::kCosine;
   if (is("hamming_distance")) return Metric::kHamming;
@@ -83,6 +88,8 @@ Format index_format(Relation index) {
     format = Format::kFloat32;
   } else if (std::strcmp(NameStr(type), "halfvec") == 0) {
     format = Format::kFloat16;
+  } else if (std::strcmp(NameStr(type), "sparsevec") == 0) {
+    format = Format::kSparse;
   } else {
     throw Error(ErrorCode::kFeature, "type not supported for hnsw index");
   }
@@ -109,10 +116,44 @@ namespace {
                                              " dimensions, not " + std::to_string(actual));
 }
 
+// A sparsevec as the index stores it: nnz, the indices, the values (normalised for cosine, the
+// elements that underflow to zero dropped).
+Size prepare_sparse(Datum value, Metric metric, int dimensions, void* out, Size capacity) {
+  PgSparseVector* v = detoast_sparsevec(value);
+  if (v->dim != dimensions) wrong_dimensions(dimensions, v->dim);
+  const Size needed = 4 + 8 * static_cast<Size>(v->nnz);
+  if (needed > capacity)
+    throw Error(ErrorCode::kProgramLimit, "sparsevec cannot have more than " +
+                                              std::to_string((capacity - 4) / 8) +
+                                              " non-zero elements for hnsw index");
+  auto* words = static_cast<int32*>(out);
+  const float* values = sparse_values(v);
+  double norm = 1.0;
+  if (metric == Metric::kCosine) {
+    norm = embedding::vec::sparse_norm(view(v));
+    if (!(norm > 0.0) || !std::isfinite(norm)) return 0;
+  }
+  auto* out_values = reinterpret_cast<float*>(words + 1 + v->nnz);
+  int32 nnz = 0;
+  for (int32 i = 0; i < v->nnz; ++i) {
+    const float x = static_cast<float>(values[i] / norm);
+    if (x == 0.0f) continue;
+    words[1 + nnz] = v->indices[i];
+    out_values[nnz++] = x;  // behind its final place until the gap closes below
+  }
+  // Values were written after v->nnz indices; move them up behind the nnz kept.
+  std::memmove(words + 1 + nnz, out_values, sizeof(float) * nnz);
+  words[0] = nnz;
+  return 4 + 8 * static_cast<Size>(nnz);
+}
+
 }  // namespace
 
-bool prepare_vector(Datum value, Metric metric, Format format, int dimensions, void* out) {
+Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, void* out,
+                    Size capacity) {
+  if (format == Format::kSparse) return prepare_sparse(value, metric, dimensions, out, capacity);
   const Size bytes = embedding::hnsw::element_bytes(format, dimensions);
+  if (bytes > capacity) throw Error(ErrorCode::kInternal, "hnsw vector buffer too small");
   std::memset(out, 0, bytes);  // the padding, so that identical vectors compare equal bytewise
   switch (format) {
     case Format::kFloat32: {
@@ -120,8 +161,8 @@ bool prepare_vector(Datum value, Metric metric, Format format, int dimensions, v
       if (v->dim != dimensions) wrong_dimensions(dimensions, v->dim);
       auto* x = static_cast<float*>(out);
       std::memcpy(x, v->x, sizeof(float) * dimensions);
-      if (metric == Metric::kCosine) return embedding::hnsw::normalize(x, dimensions);
-      return true;
+      if (metric == Metric::kCosine && !embedding::hnsw::normalize(x, dimensions)) return 0;
+      return bytes;
     }
     case Format::kFloat16: {
       PgHalfVector* v = detoast_halfvec(value);
@@ -129,7 +170,7 @@ bool prepare_vector(Datum value, Metric metric, Format format, int dimensions, v
       auto* x = static_cast<embedding::vec::Half*>(out);
       if (metric != Metric::kCosine) {
         std::memcpy(x, v->x, sizeof(embedding::vec::Half) * dimensions);
-        return true;
+        return bytes;
       }
       // Normalised in float, then rounded to halfs (|x| <= 1 cannot overflow).
       auto* scratch = static_cast<float*>(palloc(sizeof(float) * dimensions));
@@ -137,16 +178,18 @@ bool prepare_vector(Datum value, Metric metric, Format format, int dimensions, v
       const bool ok = embedding::hnsw::normalize(scratch, dimensions);
       if (ok) embedding::kernels::active().float_to_half(scratch, x, dimensions);
       pfree(scratch);
-      return ok;
+      return ok ? bytes : 0;
     }
     case Format::kBit: {
       VarBit* v = DatumGetVarBitP(value);
       if (VARBITLEN(v) != dimensions) wrong_dimensions(dimensions, VARBITLEN(v));
       std::memcpy(out, VARBITS(v), VARBITBYTES(v));
-      return true;
+      return bytes;
     }
+    case Format::kSparse:
+      break;
   }
-  return false;
+  return 0;
 }
 
 }  // namespace embedding::pg::hnsw

@@ -25,8 +25,8 @@ enum BuildPhase : int64 {
 };
 
 // The most dimensions an index takes for each format (pgvector's limits): 2,000 float4, 4,000
-// halfs, 64,000 bits, all 8,000 bytes, so that an element fits on a page.
-// (kMaxVectorBytes, pages.h).
+// halfs, 64,000 bits (8,000 bytes each, so that an element fits on a page; kMaxVectorBytes in
+// pages.h), 1e9 for sparsevec (whose limit is 1,000 non-zero elements instead).
 int max_index_dimensions(embedding::hnsw::Format format);
 
 // How this index AM builds graphs, for the in-memory build and for inserts on disk alike.
@@ -38,11 +38,12 @@ embedding::hnsw::Metric index_metric(Relation index);
 embedding::hnsw::Format index_format(Relation index);
 // Dimensions of the indexed column from its typmod; throws for unsupported columns.
 int index_dimensions(Relation index, embedding::hnsw::Format format);
-// Copies `value` (a Datum of the index's type) into out as `format` stores it
-// (element_bytes(format, dimensions) bytes, padding zeroed; normalised for cosine). Returns
-// false when the vector cannot be indexed (a zero vector under cosine).
-bool prepare_vector(Datum value, embedding::hnsw::Metric metric, embedding::hnsw::Format format,
-                    int dimensions, void* out);
+// Copies `value` (a Datum of the index's type) into out as `format` stores it (padding zeroed;
+// normalised for cosine) and returns its bytes; 0 when the vector cannot be indexed (a zero
+// vector under cosine). Throws when it needs more than `capacity` bytes (pgvector's message
+// for a sparsevec with more than 1,000 elements when capacity is kMaxVectorBytes).
+Size prepare_vector(Datum value, embedding::hnsw::Metric metric, embedding::hnsw::Format format,
+                    int dimensions, void* out, Size capacity);
 
 }  // namespace embedding::pg::hnsw
 

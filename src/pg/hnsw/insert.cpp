@@ -209,14 +209,15 @@ ItemPointerData add_element(Relation index, MetaPage& meta, ElementTuple* elemen
 
 ItemPointerData place_element(Relation index, MetaPage& meta, const void* vector, int level,
                               const ItemPointerData* heap_tids, int heap_tid_count) {
-  const Size esize = element_size(vector_bytes(meta), heap_tid_count);
+  const Size bytes = vector_bytes(meta, vector);
+  const Size esize = element_size(bytes, heap_tid_count);
   auto* element = static_cast<ElementTuple*>(palloc0(esize));
   element->type = TupleType::kElement;
   element->level = static_cast<uint8>(level);
   element->format = meta.format;
   element->heap_tid_count = static_cast<uint16>(heap_tid_count);
-  element->dimensions = static_cast<uint16>(meta.dimensions);
-  memcpy(element->vector, vector, vector_bytes(meta));
+  element->dimensions = element_dimensions(meta);
+  memcpy(element->vector, vector, bytes);
   for (int i = 0; i < heap_tid_count; ++i) hnsw::heap_tids(element)[i] = heap_tids[i];
 
   const MetaPage old_meta = meta;
@@ -262,7 +263,7 @@ void insert_on_disk(Relation index, const void* vector, ItemPointer heap_tid) {
   ctx.cache.clear();
   PageGraph graph(index, meta, &ctx.cache);
   PageQueryDistance dist(graph, vector);
-  embedding::hnsw::BuildTuning tuning = index_tuning(vector_bytes(meta));
+  embedding::hnsw::BuildTuning tuning = index_tuning(vector_bytes(meta, vector));
   tuning.narrow_reverse = true;  // see BuildTuning: halves the vectors an insert reads
   embedding::hnsw::insert(graph, to_node(etid), level, dist, ctx.visited, params, tuning,
                           ctx.scratch);
@@ -286,7 +287,7 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
     const MetaPage meta = read_meta(index);
     if (prepare_vector(values[0], static_cast<embedding::hnsw::Metric>(meta.metric),
                        static_cast<embedding::hnsw::Format>(meta.format),
-                       static_cast<int>(meta.dimensions), ctx.vector))
+                       static_cast<int>(meta.dimensions), ctx.vector, sizeof(ctx.vector)) != 0)
       insert_on_disk(index, ctx.vector, heap_tid);
     MemoryContextSwitchTo(old);
     MemoryContextDelete(insert_cxt);

@@ -70,24 +70,36 @@ struct ElementTuple {
   uint16 unused2;
   alignas(4) uint8 vector[FLEXIBLE_ARRAY_MEMBER];  // then ItemPointerData heap_tids[heap_tid_count]
 };
-// The largest vector an opclass allows (2,000 float4, 4,000 halfs, 64,000 bits), so that an
-// element fits on a page.
-constexpr Size kMaxVectorBytes = 8000;
-// Bytes of the vectors of an index.
-inline Size vector_bytes(const MetaPage& meta) {
-  return embedding::hnsw::element_bytes(static_cast<embedding::hnsw::Format>(meta.format),
-                                        meta.dimensions);
+// The largest vector an opclass allows (2,000 float4, 4,000 halfs, 64,000 bits, 1,000
+// sparse elements), so that an element fits on a page.
+constexpr Size kMaxVectorBytes = 8004;
+// The largest prepared query (a sparsevec may have 16,000 elements when it is not indexed).
+constexpr Size kMaxQueryBytes = 4 + 8 * 16000;
+// Bytes of a stored vector of the index (`vector` in its format).
+inline Size vector_bytes(const MetaPage& meta, const void* vector) {
+  return embedding::hnsw::vector_size(static_cast<embedding::hnsw::Format>(meta.format),
+                                      meta.dimensions, vector);
 }
 inline Size vector_bytes(const ElementTuple* e) {
-  return embedding::hnsw::element_bytes(static_cast<embedding::hnsw::Format>(e->format),
-                                        e->dimensions);
+  return embedding::hnsw::vector_size(static_cast<embedding::hnsw::Format>(e->format),
+                                      e->dimensions, e->vector);
 }
 inline ItemPointerData* heap_tids(ElementTuple* e) {
   return reinterpret_cast<ItemPointerData*>(e->vector + vector_bytes(e));
 }
-// Whether the element holds a vector of this index's type and size.
+// Whether the element holds a vector of this index's type and size (sparse vectors: of any
+// number of elements; their tuples keep dimensions 0).
 inline bool matches(const ElementTuple* e, const MetaPage& meta) {
-  return e->dimensions == meta.dimensions && e->format == meta.format;
+  if (e->format != meta.format) return false;
+  if (e->format == static_cast<uint8>(embedding::hnsw::Format::kSparse))
+    return e->dimensions == 0 && vector_bytes(e) <= kMaxVectorBytes;
+  return e->dimensions == meta.dimensions;
+}
+// The dimensions field of an element tuple of this index.
+inline uint16 element_dimensions(const MetaPage& meta) {
+  return meta.format == static_cast<uint8>(embedding::hnsw::Format::kSparse)
+             ? 0
+             : static_cast<uint16>(meta.dimensions);
 }
 
 // Lists for levels 0..level: level 0 holds up to 2 * m ids, each level above up to m.

@@ -67,14 +67,17 @@ bool start(IndexScanDesc scan, ScanState& s) {
   ScanKey key = &scan->orderByData[0];
   MetaPage meta = read_meta(scan->indexRelation);
   pgstat_count_index_scan(scan->indexRelation);
-  s.query.assign(vector_bytes(meta) / sizeof(uint32), 0);
+  const auto format = static_cast<embedding::hnsw::Format>(meta.format);
+  const Size query_bytes = format == embedding::hnsw::Format::kSparse
+                               ? kMaxQueryBytes
+                               : embedding::hnsw::element_bytes(format, meta.dimensions);
+  s.query.assign(query_bytes / sizeof(uint32), 0);
   // A NULL query, or a zero one under cosine (which has no direction), orders nothing: as in
   // pgvector the scan still returns the indexed rows, in the order of a search from the zero
   // vector (every cosine distance is then the same).
   if (!(key->sk_flags & SK_ISNULL) &&
-      !prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric),
-                      static_cast<embedding::hnsw::Format>(meta.format), meta.dimensions,
-                      s.query.data()))
+      !prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric), format,
+                      meta.dimensions, s.query.data(), query_bytes))
     std::fill(s.query.begin(), s.query.end(), 0);  // zeros in every format
   // A search visits some 15-20 nodes per unit of ef: size the set once instead of growing it.
   s.visited = embedding::IdSet(24 * static_cast<std::size_t>(std::max(gucs.ef_search, 10)));

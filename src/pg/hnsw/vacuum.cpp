@@ -126,8 +126,8 @@ void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
     for (std::size_t i = 0; i < n; ++i) lost += v.deleted.contains(v.ids[i]);
     if (lost == 0) continue;
     if (!dist) {
-      v.vector.resize(vector_bytes(graph.meta()) / sizeof(uint32));
-      if (!graph.read_vector(node, v.vector.data()))
+      v.vector.resize(kMaxVectorBytes / sizeof(uint32));
+      if (graph.read_vector(node, v.vector.data()) == 0)
         corrupt(graph.index(), "missing element", node);
       dist.emplace(graph, v.vector.data());
     }

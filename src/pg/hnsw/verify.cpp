@@ -117,11 +117,12 @@ EMB_FUNCTION(hnsw_verify) {
       auto type = *reinterpret_cast<TupleType*>(item);
       if (type == TupleType::kElement) {
         auto* e = reinterpret_cast<ElementTuple*>(item);
-        if (!matches(e, meta) || size < element_size(vector_bytes(meta), e->heap_tid_count))
+        if (size < offsetof(ElementTuple, vector) + 4 || !matches(e, meta) ||
+            size < element_size(vector_bytes(e), e->heap_tid_count))
           problem = "element " + at(node) + " has the wrong size";
         else if (e->level > embedding::hnsw::kMaxLevel)
           problem = "element " + at(node) + " has level " + std::to_string(e->level);
-        else if (e->heap_tid_count > max_heap_tids(vector_bytes(meta)) ||
+        else if (e->heap_tid_count > max_heap_tids(vector_bytes(e)) ||
                  (!e->deleted && e->heap_tid_count == 0))
           problem =
               "element " + at(node) + " has " + std::to_string(e->heap_tid_count) + " heap TIDs";
