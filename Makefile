@@ -5,7 +5,7 @@ EXTVERSION = 0.3.0
 MODULE_big = embedding
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
-GLUE_SRCS := $(sort $(wildcard src/pg/*.cpp src/pg/hnsw/*.cpp))
+GLUE_SRCS := $(sort $(wildcard src/pg/*.cpp src/pg/hnsw/*.cpp src/pg/ivfflat/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 # The install script is assembled from its parts in sql/ext (one per area). Earlier versions'
@@ -33,7 +33,7 @@ include $(PGXS)
 # Instruction-set files are built for their instruction set only; dispatch picks them at run time.
 %_avx2.o: override CXXFLAGS += -mavx2 -mfma -mf16c -mpopcnt
 
-$(OBJS): $(wildcard src/core/*/*.h src/pg/*.h src/pg/hnsw/*.h)
+$(OBJS): $(wildcard src/core/*/*.h src/pg/*.h src/pg/hnsw/*.h src/pg/ivfflat/*.h)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(EXT_PARTS)
 	cat $^ > $@

@@ -4,6 +4,7 @@
 #include "core/vector/kernels.h"
 #include "pg/guard.h"
 #include "pg/hnsw/options.h"
+#include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
 
 extern "C" {
@@ -16,6 +17,7 @@ extern "C" void _PG_init(void) {
   // Choose the SIMD kernels now, not on the first distance call.
   (void)embedding::kernels::active();
   embedding::pg::hnsw::register_options();
+  embedding::pg::ivfflat::register_options();
   // Long core loops on this (the backend's) thread poll for cancel and statement_timeout; the
   // poll throws, so the loop unwinds and the guard raises the error.
   embedding::set_interrupt_poll(&embedding::pg::check_for_interrupts);

@@ -41,6 +41,18 @@ stop_cluster() {
 # q PORT SQL: one value, no decoration.
 q() { "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -p "$1" -d postgres -c "$2"; }
 
+# wait_for_replay PRIMARY_PORT STANDBY_PORT: until the standby has replayed the primary's current
+# WAL (20 s at most, then the test fails).
+wait_for_replay() {
+  local lsn
+  lsn=$(q "$1" "SELECT pg_current_wal_lsn()")
+  for _ in $(seq 1 100); do
+    [ "$(q "$2" "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
+    sleep 0.2
+  done
+  fail "standby did not catch up"
+}
+
 fail() {
   echo "FAIL: $*"
   exit 1

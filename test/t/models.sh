@@ -57,16 +57,12 @@ echo "ok: pg_dump/pg_restore carries models ($(q $P "SELECT count(*) FROM embedd
 # A physical replica serves the model (materialising its own cache file).
 standby=$(cluster_dir models_standby)
 rm -rf "$standby"
-as_owner "$PGBIN/pg_basebackup" -h "$PGHOST" -p $P -U "$PGOWNER" -D "$standby" -R -X stream
+as_owner "$PGBIN/pg_basebackup" -h "$PGHOST" -p $P -U "$PGOWNER" -D "$standby" -R -X stream -c fast
 sed -i "s/^port = $P/port = $S/" "$standby/postgresql.conf"
 rm -rf "$standby/embedding_models"
 start_cluster_dir "$standby"
 q $P "SELECT load_model('late', '$work/models_toy.vec', 'fasttext')" >/dev/null
-lsn=$(q $P "SELECT pg_current_wal_lsn()")
-for _ in $(seq 1 100); do
-  [ "$(q $S "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
-  sleep 0.2
-done
+wait_for_replay $P $S
 [ "$(q $S "SELECT embed('toy_glove', 'king queen')::text")" = "$expected" ] || fail "replica serves other vectors"
 [ "$(q $S "SELECT embed('late', 'man')::text")" = "$(q $P "SELECT embed('late', 'man')::text")" ] || fail "replica misses a model loaded after the base backup"
 echo "ok: the replica serves loaded models"

@@ -15,7 +15,7 @@ q $P "CREATE INDEX items_v ON items USING hnsw (v vector_cosine_ops)"
 standby=$(cluster_dir repl_standby)
 stop_cluster repl_standby
 rm -rf "$standby"
-as_owner "$PGBIN/pg_basebackup" -h "$PGHOST" -p $P -U "$PGOWNER" -D "$standby" -R -X stream
+as_owner "$PGBIN/pg_basebackup" -h "$PGHOST" -p $P -U "$PGOWNER" -D "$standby" -R -X stream -c fast
 sed -i "s/^port = $P/port = $S/" "$standby/postgresql.conf"
 start_cluster_dir "$standby"
 
@@ -25,12 +25,7 @@ q $P "VACUUM items"
 q $P "SELECT txid_current()" >/dev/null # once older than every snapshot, freed elements are reused
 q $P "INSERT INTO items SELECT i, rv(16) FROM generate_series(5001, 5500) i"
 
-lsn=$(q $P "SELECT pg_current_wal_lsn()")
-for _ in $(seq 1 100); do
-  [ "$(q $S "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && break
-  sleep 0.2
-done
-[ "$(q $S "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] || fail "standby did not catch up"
+wait_for_replay $P $S
 
 results() {
   "$PGBIN/psql" -X -qAt -p "$1" -d postgres <<'SQL'

@@ -54,8 +54,9 @@ std::vector<std::uint32_t> encode(const std::vector<float>& x, Format format) {
       if (x[i] != 0) indices.push_back(static_cast<std::int32_t>(i)), values.push_back(x[i]);
     words.resize(1 + 2 * indices.size());
     words[0] = static_cast<std::uint32_t>(indices.size());
-    std::memcpy(words.data() + 1, indices.data(), 4 * indices.size());
-    std::memcpy(words.data() + 1 + indices.size(), values.data(), 4 * values.size());
+    std::copy(indices.begin(), indices.end(), reinterpret_cast<std::int32_t*>(words.data() + 1));
+    std::copy(values.begin(), values.end(),
+              reinterpret_cast<float*>(words.data() + 1 + indices.size()));
   }
   return words;
 }

@@ -13,6 +13,7 @@ extern "C" {
 }
 
 #include "core/hnsw/params.h"
+#include "pg/index_vector.h"
 
 namespace embedding::pg::hnsw {
 
@@ -24,26 +25,19 @@ enum BuildPhase : int64 {
   kPhaseWrite,
 };
 
-// The most dimensions an index takes for each format (pgvector's limits): 2,000 float4, 4,000
-// halfs, 64,000 bits (8,000 bytes each, so that an element fits on a page; kMaxVectorBytes in
-// pages.h), 1e9 for sparsevec (whose limit is 1,000 non-zero elements instead).
-int max_index_dimensions(embedding::hnsw::Format format);
-
 // How this index AM builds graphs, for the in-memory build and for inserts on disk alike.
 embedding::hnsw::BuildTuning index_tuning(Size vector_bytes);
 
-// The metric an opclass stands for, from its support functions (1: distance, 2: norm).
-embedding::hnsw::Metric index_metric(Relation index);
-// The storage format of the indexed type (vector, halfvec or bit).
-embedding::hnsw::Format index_format(Relation index);
-// Dimensions of the indexed column from its typmod; throws for unsupported columns.
-int index_dimensions(Relation index, embedding::hnsw::Format format);
-// Copies `value` (a Datum of the index's type) into out as `format` stores it (padding zeroed;
-// normalised for cosine) and returns its bytes; 0 when the vector cannot be indexed (a zero
-// vector under cosine). Throws when it needs more than `capacity` bytes (pgvector's message
-// for a sparsevec with more than 1,000 elements when capacity is kMaxVectorBytes).
-Size prepare_vector(Datum value, embedding::hnsw::Metric metric, embedding::hnsw::Format format,
-                    int dimensions, void* out, Size capacity);
+// The index's format, metric and dimensions (index_vector.h), with "hnsw" in messages.
+inline embedding::hnsw::Metric index_metric(Relation index) {
+  return embedding::pg::index_metric(index, "hnsw");
+}
+inline embedding::hnsw::Format index_format(Relation index) {
+  return embedding::pg::index_format(index, "hnsw");
+}
+inline int index_dimensions(Relation index, embedding::hnsw::Format format) {
+  return embedding::pg::index_dimensions(index, format, "hnsw");
+}
 
 }  // namespace embedding::pg::hnsw
 

@@ -285,9 +285,10 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
     MemoryContext insert_cxt = CurrentMemoryContext;
     // The metapage knows the metric and dimensions: no catalog look-ups per row.
     const MetaPage meta = read_meta(index);
-    if (prepare_vector(values[0], static_cast<embedding::hnsw::Metric>(meta.metric),
-                       static_cast<embedding::hnsw::Format>(meta.format),
-                       static_cast<int>(meta.dimensions), ctx.vector, sizeof(ctx.vector)) != 0)
+    if (embedding::pg::prepare_vector(values[0], static_cast<embedding::hnsw::Metric>(meta.metric),
+                                      static_cast<embedding::hnsw::Format>(meta.format),
+                                      static_cast<int>(meta.dimensions), ctx.vector,
+                                      sizeof(ctx.vector)) != 0)
       insert_on_disk(index, ctx.vector, heap_tid);
     MemoryContextSwitchTo(old);
     MemoryContextDelete(insert_cxt);

@@ -154,10 +154,7 @@ extern "C" IndexScanDesc hnsw_beginscan(Relation index, int nkeys, int norderbys
 
 extern "C" void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
                             int norderbys) {
-  if (keys && scan->numberOfKeys > 0)
-    memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
-  if (orderbys && scan->numberOfOrderBys > 0)
-    memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+  embedding::pg::copy_scan_keys(scan, keys, orderbys);
   static_cast<ScanState*>(scan->opaque)->reset();
 }
 

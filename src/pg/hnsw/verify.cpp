@@ -62,25 +62,14 @@ std::string at(NodeId node) {
 using namespace embedding::pg::hnsw;
 
 EMB_FUNCTION(hnsw_verify) {
-  Oid relid = PG_GETARG_OID(0);
-  const Oid heap_oid = IndexGetRelation(relid, true);
-  if (!OidIsValid(heap_oid))
-    throw embedding::Error(embedding::ErrorCode::kInvalidParameter,
-                           std::string("\"") + get_rel_name(relid) + "\" is not an index");
-  if (pg_class_aclcheck(heap_oid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-    throw embedding::Error(embedding::ErrorCode::kPermission,
-                           std::string("permission denied for table ") + get_rel_name(heap_oid),
-                           "hnsw_verify() needs SELECT on the table of the index.");
   // SHARE on the table stops writers (they take ROW EXCLUSIVE, VACUUM SHARE UPDATE EXCLUSIVE)
   // for the duration, and lets queries go on. A hot standby allows no more than ACCESS SHARE;
   // there, WAL replayed meanwhile may change pages under the walk.
   const LOCKMODE heap_lock = RecoveryInProgress() ? AccessShareLock : ShareLock;
-  Relation heap = table_open(heap_oid, heap_lock);
-  Relation index = index_open(relid, AccessShareLock);
-  if (index->rd_rel->relam != get_index_am_oid("hnsw", false))
-    throw embedding::Error(
-        embedding::ErrorCode::kInvalidParameter,
-        std::string("\"") + RelationGetRelationName(index) + "\" is not an hnsw index");
+  const embedding::pg::InspectedIndex opened =
+      embedding::pg::open_for_inspection(PG_GETARG_OID(0), "hnsw", "hnsw_verify", heap_lock);
+  Relation heap = opened.heap;
+  Relation index = opened.index;
   if (!index->rd_index->indisvalid)
     throw embedding::Error(
         embedding::ErrorCode::kCorruptData,

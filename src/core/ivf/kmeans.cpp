@@ -1,0 +1,185 @@
+// k-means++ seeding and Lloyd iterations (see kmeans.h).
+#include "core/ivf/kmeans.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <thread>
+
+#include "core/common/interrupt.h"
+#include "core/vector/kernels.h"
+
+namespace embedding::ivf {
+namespace {
+
+void normalize(float* x, std::size_t dims) {
+  double sum = 0.0;
+  for (std::size_t i = 0; i < dims; ++i) sum += static_cast<double>(x[i]) * x[i];
+  if (!(sum > 0.0)) return;
+  const double inv = 1.0 / std::sqrt(sum);
+  for (std::size_t i = 0; i < dims; ++i) x[i] = static_cast<float>(x[i] * inv);
+}
+
+// Distance used for seeding and for the farthest-row repair: squared L2 (for unit vectors it
+// orders as the spherical distance does).
+float distance(const float* a, const float* b, std::size_t dims) {
+  return kernels::active().l2_squared(a, b, dims);
+}
+
+// k-means++: the first center uniformly, each next one with probability proportional to the
+// squared distance to the nearest center chosen so far.
+void seed_centers(const float* rows, std::size_t n, std::size_t dims, std::size_t k,
+                  std::mt19937_64& rng, float* centers) {
+  std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
+  std::size_t pick = rng() % n;
+  for (std::size_t c = 0; c < k; ++c) {
+    std::copy(rows + pick * dims, rows + (pick + 1) * dims, centers + c * dims);
+    double total = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      poll_interrupts_every<10>(i);
+      const double d = distance(rows + i * dims, centers + c * dims, dims);
+      nearest[i] = std::min(nearest[i], d);
+      total += nearest[i];
+    }
+    if (!(total > 0.0)) {  // every row is already a center: take any
+      pick = rng() % n;
+      continue;
+    }
+    double target = std::uniform_real_distribution<double>(0.0, total)(rng);
+    pick = n - 1;
+    for (std::size_t i = 0; i < n; ++i) {
+      target -= nearest[i];
+      if (target <= 0.0 && nearest[i] > 0.0) {
+        pick = i;
+        break;
+      }
+    }
+  }
+}
+
+// Assigns rows [begin, end) to their nearest centers; returns how many changed. `stop` ends the
+// worker early when the caller's thread was interrupted.
+std::size_t assign(const float* rows, std::size_t begin, std::size_t end, std::size_t dims,
+                   const float* centers, std::size_t k, bool spherical, std::uint32_t* labels,
+                   const std::atomic<bool>* stop, bool poll) {
+  std::size_t changed = 0;
+  for (std::size_t i = begin; i < end; ++i) {
+    if ((i & 255) == 0) {
+      if (poll) poll_interrupts();
+      if (stop->load(std::memory_order_relaxed)) break;
+    }
+    const auto label =
+        static_cast<std::uint32_t>(nearest_center(centers, k, dims, rows + i * dims, spherical));
+    changed += labels[i] != label;
+    labels[i] = label;
+  }
+  return changed;
+}
+
+// One assignment pass on `threads` threads; the caller's thread takes the first slice and polls
+// interrupts. Workers are always joined before an interrupt leaves this function.
+std::size_t assign_all(const float* rows, std::size_t n, std::size_t dims, const float* centers,
+                       std::size_t k, bool spherical, std::uint32_t* labels, int threads) {
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(n / 1024) + 1));
+  std::atomic<bool> stop{false};
+  std::vector<std::size_t> changed(threads, 0);
+  std::vector<std::thread> workers;
+  const std::size_t slice = (n + threads - 1) / threads;
+  for (int t = 1; t < threads; ++t) {
+    const std::size_t begin = std::min(n, t * slice), end = std::min(n, (t + 1) * slice);
+    workers.emplace_back([&, t, begin, end] {
+      changed[t] = assign(rows, begin, end, dims, centers, k, spherical, labels, &stop, false);
+    });
+  }
+  try {
+    changed[0] =
+        assign(rows, 0, std::min(n, slice), dims, centers, k, spherical, labels, &stop, true);
+  } catch (...) {
+    stop.store(true);
+    for (auto& w : workers) w.join();
+    throw;
+  }
+  for (auto& w : workers) w.join();
+  std::size_t total = 0;
+  for (std::size_t c : changed) total += c;
+  return total;
+}
+
+}  // namespace
+
+std::size_t nearest_center(const float* centers, std::size_t k, std::size_t dims, const float* x,
+                           bool spherical) {
+  const kernels::KernelTable& table = kernels::active();
+  std::size_t best = 0;
+  float best_score = std::numeric_limits<float>::infinity();
+  for (std::size_t c = 0; c < k; ++c) {
+    const float* center = centers + c * dims;
+    const float score = spherical ? -table.dot(x, center, dims) : table.l2_squared(x, center, dims);
+    if (score < best_score) {
+      best_score = score;
+      best = c;
+    }
+  }
+  return best;
+}
+
+KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::size_t k,
+                    const KMeansOptions& options) {
+  KMeansResult result;
+  result.centers.assign(k * dims, 0.0f);
+  float* centers = result.centers.data();
+  std::mt19937_64 rng(options.seed);
+  if (n <= k) {
+    // Too little data to cluster: the rows themselves, then random directions.
+    std::copy(rows, rows + n * dims, centers);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    for (std::size_t i = n * dims; i < k * dims; ++i) centers[i] = normal(rng);
+    if (options.spherical)
+      for (std::size_t c = n; c < k; ++c) normalize(centers + c * dims, dims);
+    return result;
+  }
+  seed_centers(rows, n, dims, k, rng, centers);
+  std::vector<std::uint32_t> labels(n, UINT32_MAX);
+  std::vector<double> sums(k * dims);
+  std::vector<std::size_t> counts(k);
+  for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
+    const std::size_t changed =
+        assign_all(rows, n, dims, centers, k, options.spherical, labels.data(), options.threads);
+    result.iterations = iteration + 1;
+    if (iteration > 0 && changed * 1000 < n) break;
+    // Update: the mean of each center's rows (in double), normalised when spherical.
+    std::fill(sums.begin(), sums.end(), 0.0);
+    std::fill(counts.begin(), counts.end(), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      poll_interrupts_every<12>(i);
+      const std::size_t c = labels[i];
+      ++counts[c];
+      const float* x = rows + i * dims;
+      double* s = sums.data() + c * dims;
+      for (std::size_t j = 0; j < dims; ++j) s[j] += x[j];
+    }
+    for (std::size_t c = 0; c < k; ++c) {
+      float* center = centers + c * dims;
+      if (counts[c] == 0) {
+        // An empty center moves to the row farthest from its own center.
+        std::size_t far = 0;
+        float far_distance = -1.0f;
+        for (std::size_t i = 0; i < n; ++i) {
+          const float d = distance(rows + i * dims, centers + labels[i] * dims, dims);
+          if (d > far_distance) far_distance = d, far = i;
+        }
+        std::copy(rows + far * dims, rows + (far + 1) * dims, center);
+        labels[far] = static_cast<std::uint32_t>(c);
+        continue;
+      }
+      for (std::size_t j = 0; j < dims; ++j)
+        center[j] = static_cast<float>(sums[c * dims + j] / static_cast<double>(counts[c]));
+      if (options.spherical) normalize(center, dims);
+    }
+  }
+  return result;
+}
+
+}  // namespace embedding::ivf

@@ -1,0 +1,36 @@
+// k-means for the ivfflat index: k-means++ seeding and Lloyd iterations over float rows, with the
+// assignment pass on several threads. Pure core: the caller's thread polls interrupts
+// (core/common/interrupt.h); worker threads only compute.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace embedding::ivf {
+
+struct KMeansOptions {
+  // Lloyd passes at most; they stop earlier once fewer than 1 row in 1,000 changes its center.
+  int max_iterations = 50;
+  int threads = 1;  // assignment threads, the caller's included
+  bool spherical =
+      false;  // rows are unit vectors; centers are re-normalised (inner product, cosine)
+  std::uint64_t seed = 0x5eed;
+};
+
+struct KMeansResult {
+  std::vector<float> centers;  // k * dims
+  int iterations = 0;          // Lloyd passes run
+};
+
+// `rows`: n vectors of `dims` floats (unit length when spherical). k >= 1. With fewer rows than
+// k, the rows are centers and the others are random (unit, when spherical) vectors.
+KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::size_t k,
+                    const KMeansOptions& options);
+
+// The nearest of k centers to x: smallest squared L2 distance, or largest dot when spherical
+// (ties: the lower index).
+std::size_t nearest_center(const float* centers, std::size_t k, std::size_t dims, const float* x,
+                           bool spherical);
+
+}  // namespace embedding::ivf

@@ -1,0 +1,57 @@
+// What the vector index access methods (hnsw, ivfflat) share about the indexed column: its
+// storage format (from the column's type), the metric (from the opclass's support functions),
+// its dimensions, and a value prepared as the index stores it.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/relscan.h"
+#include "storage/lockdefs.h"
+#include "utils/rel.h"
+}
+
+#include "core/hnsw/params.h"
+
+namespace embedding::pg {
+
+using embedding::hnsw::Format;
+using embedding::hnsw::Metric;
+
+// The most dimensions an index takes for each format (pgvector's limits): 2,000 float4, 4,000
+// halfs, 64,000 bits (8,000 bytes each, so that an element fits on a page), 1e9 for sparsevec
+// (whose limit is 1,000 non-zero elements instead).
+int max_index_dimensions(Format format);
+// The metric an opclass stands for, from its support functions (1: distance, 2: norm, whose
+// presence means cosine). `am` names the access method in messages ("hnsw", "ivfflat").
+Metric index_metric(Relation index, const char* am);
+// The storage format of the indexed column's type (vector, halfvec, bit or sparsevec).
+Format index_format(Relation index, const char* am);
+// Dimensions of the indexed column from its typmod; throws for columns without or with too many.
+int index_dimensions(Relation index, Format format, const char* am);
+// Copies `value` (a Datum of the index's type) into out as `format` stores it (padding zeroed;
+// normalised for cosine) and returns its bytes; 0 when the vector cannot be indexed (a zero
+// vector under cosine). Throws when it needs more than `capacity` bytes (pgvector's message
+// for a sparsevec with more than 1,000 elements when capacity is kMaxVectorBytes).
+Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, void* out,
+                    Size capacity);
+
+// A new IndexAmRoutine with what both vector access methods share, every field set: ordering
+// operators only (ORDER BY column <op> value), one column, no unique, bitmap, backward,
+// parallel or index-only scans, parallel bulk delete. The caller sets amsupport and callbacks.
+IndexAmRoutine* new_vector_am_routine();
+// For the inspection functions (hnsw_verify, ivfflat_info): checks that `relid` is an index of
+// access method `am` on a table the caller may SELECT from (`function` names the function in
+// the message), then opens the table with `heap_lock` and the index with ACCESS SHARE.
+struct InspectedIndex {
+  Relation heap;
+  Relation index;
+};
+InspectedIndex open_for_inspection(Oid relid, const char* am, const char* function,
+                                   LOCKMODE heap_lock);
+
+// amrescan's part that both share: the new scan and order-by keys into the scan descriptor.
+void copy_scan_keys(IndexScanDesc scan, ScanKey keys, ScanKey orderbys);
+
+}  // namespace embedding::pg

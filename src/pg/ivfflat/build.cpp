@@ -1,0 +1,328 @@
+// ivfflat build: a reservoir sample of the rows (50 per list, at least 10,000), k-means on it
+// (k-means++ seeding, Lloyd passes on several threads), then every row appended to the list of
+// its nearest center, and the centers written; the pages are WAL-logged once at the end.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/common/error.h"
+#include "core/ivf/kmeans.h"
+#include "core/vector/kernels.h"
+#include "pg/guard.h"
+#include "pg/ivfflat/ivfflat.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "access/tableam.h"
+#include "access/xloginsert.h"
+#include "catalog/index.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/smgr.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::ivfflat {
+namespace {
+
+using embedding::hnsw::element_bytes;
+
+constexpr int64 kPhaseKMeans = 2;
+constexpr int64 kPhaseAssign = 3;
+
+struct BuildState {
+  Relation index;
+  Metric metric;
+  Format format;
+  int dimensions;
+  int lists;
+  Size bytes;  // of one stored vector
+  // Pass 1: the sample, as floats (unit vectors for inner product and cosine).
+  std::vector<float> sample;
+  std::size_t sampled = 0;
+  std::size_t target = 0;
+  Size memory_limit = 0;
+  double seen = 0;
+  std::mt19937_64 rng{0x5eed};
+  // Pass 2: the centers as stored, and each list's last page.
+  std::vector<uint32> centers;
+  std::vector<BlockNumber> first;
+  std::vector<BlockNumber> last;
+  std::unique_ptr<embedding::hnsw::VectorDistance> rank;
+  double index_tuples = 0;
+  uint32 vector[2000 + 1];  // a prepared row (<= 8,000 bytes)
+  float floats[4000];
+};
+
+// A prepared row as floats (for the sample).
+void to_floats(const BuildState& s, float* out) {
+  if (s.format == Format::kFloat16)
+    embedding::kernels::active().half_to_float(
+        reinterpret_cast<const embedding::vec::Half*>(s.vector), out, s.dimensions);
+  else
+    std::memcpy(out, s.vector, sizeof(float) * s.dimensions);
+}
+
+bool unit_length(float* x, int dims) {
+  double sum = 0.0;
+  for (int i = 0; i < dims; ++i) sum += static_cast<double>(x[i]) * x[i];
+  if (!(sum > 0.0)) return false;
+  const double inv = 1.0 / std::sqrt(sum);
+  for (int i = 0; i < dims; ++i) x[i] = static_cast<float>(x[i] * inv);
+  return true;
+}
+
+[[noreturn]] void memory_error(Size memory) {
+  throw embedding::Error(embedding::ErrorCode::kProgramLimit,
+                         "memory required is " + std::to_string(memory / (1024 * 1024) + 1) +
+                             " MB, maintenance_work_mem is " +
+                             std::to_string(maintenance_work_mem / 1024) + " MB");
+}
+
+void sample_row(BuildState& s, Datum value) {
+  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector)) == 0)
+    return;
+  to_floats(s, s.floats);
+  // A zero vector has no direction: spherical k-means (inner product, cosine) leaves it out.
+  if (center_metric(s.metric) != Metric::kL2 && !unit_length(s.floats, s.dimensions)) return;
+  // Algorithm R: the first `target` rows, then each later row replaces a random one with
+  // probability target / seen.
+  s.seen += 1;
+  std::size_t slot;
+  if (s.sampled < s.target) {
+    // The sample grows as rows come: what it holds, with the centers k-means will need, must fit
+    // in maintenance_work_mem.
+    const Size memory = (s.sampled + 1 + s.lists) * s.dimensions * sizeof(float);
+    if (memory > s.memory_limit) memory_error(memory);
+    slot = s.sampled++;
+    s.sample.resize(s.sampled * s.dimensions);
+  } else {
+    slot = static_cast<std::size_t>(std::uniform_real_distribution<double>(0.0, s.seen)(s.rng));
+    if (slot >= s.target) return;
+  }
+  std::memcpy(s.sample.data() + slot * s.dimensions, s.floats, sizeof(float) * s.dimensions);
+}
+
+void sample_callback(Relation, ItemPointer, Datum* values, bool* isnull, bool, void* state) {
+  if (isnull[0]) return;
+  embedding::pg::guarded([&]() { sample_row(*static_cast<BuildState*>(state), values[0]); });
+}
+
+Buffer new_page(Relation index) {
+  Buffer buf = ReadBuffer(index, P_NEW);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  init_page(BufferGetPage(buf));
+  MarkBufferDirty(buf);
+  return buf;
+}
+
+void add_row(BuildState& s, ItemPointer tid, Datum value) {
+  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector)) == 0)
+    return;
+  int best = 0;
+  float best_distance = 0;
+  for (int list = 0; list < s.lists; ++list) {
+    const float d = (*s.rank)(s.vector, s.centers.data() + list * (s.bytes / 4));
+    if (list == 0 || d < best_distance) best = list, best_distance = d;
+  }
+  const Size size = offsetof(EntryTuple, vector) + s.bytes;
+  auto* entry = static_cast<EntryTuple*>(palloc0(size));
+  entry->heap_tid = *tid;
+  std::memcpy(entry->vector, s.vector, s.bytes);
+  Buffer buf = ReadBuffer(s.index, s.last[best]);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  Page page = BufferGetPage(buf);
+  if (PageGetFreeSpace(page) < MAXALIGN(size)) {
+    Buffer next = new_page(s.index);
+    reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next = BufferGetBlockNumber(next);
+    MarkBufferDirty(buf);
+    UnlockReleaseBuffer(buf);
+    buf = next;
+    page = BufferGetPage(buf);
+    s.last[best] = BufferGetBlockNumber(buf);
+  }
+  if (PageAddItem(page, reinterpret_cast<Item>(entry), size, InvalidOffsetNumber, false, false) ==
+      InvalidOffsetNumber)
+    elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(s.index));
+  MarkBufferDirty(buf);
+  UnlockReleaseBuffer(buf);
+  pfree(entry);
+  s.index_tuples += 1;
+}
+
+void add_callback(Relation, ItemPointer tid, Datum* values, bool* isnull, bool, void* state) {
+  if (isnull[0]) return;
+  embedding::pg::guarded([&]() { add_row(*static_cast<BuildState*>(state), tid, values[0]); });
+}
+
+int build_threads() {
+  return std::max(1, std::min<int>(max_parallel_maintenance_workers + 1,
+                                   static_cast<int>(std::thread::hardware_concurrency())));
+}
+
+MetaPage new_meta(Format format, Metric metric, int dimensions, int lists) {
+  MetaPage meta{};
+  meta.magic = kMagic;
+  meta.version = kVersion;
+  meta.dimensions = static_cast<uint32>(dimensions);
+  meta.lists = static_cast<uint16>(lists);
+  meta.format = static_cast<uint8>(format);
+  meta.metric = static_cast<uint8>(metric);
+  const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(PageOpaque));
+  meta.centers_per_page =
+      static_cast<uint16>(room / (MAXALIGN(center_size(meta)) + sizeof(ItemIdData)));
+  meta.center_pages =
+      static_cast<uint16>((lists + meta.centers_per_page - 1) / meta.centers_per_page);
+  return meta;
+}
+
+void write_meta(Page page, const MetaPage& meta) {
+  std::memcpy(PageGetContents(page), &meta, sizeof meta);
+  reinterpret_cast<PageHeader>(page)->pd_lower =
+      static_cast<LocationIndex>(PageGetContents(page) + sizeof meta - page);
+}
+
+// The metapage and the center pages (lists not yet placed); then one empty page per list.
+void create_pages(BuildState& s, const MetaPage& meta) {
+  Buffer buf = new_page(s.index);
+  write_meta(BufferGetPage(buf), meta);
+  UnlockReleaseBuffer(buf);
+  for (int p = 0; p < meta.center_pages; ++p) UnlockReleaseBuffer(new_page(s.index));
+  s.first.resize(s.lists);
+  s.last.resize(s.lists);
+  for (int list = 0; list < s.lists; ++list) {
+    Buffer lbuf = new_page(s.index);
+    s.first[list] = s.last[list] = BufferGetBlockNumber(lbuf);
+    UnlockReleaseBuffer(lbuf);
+  }
+}
+
+void write_centers(BuildState& s, const MetaPage& meta) {
+  const Size size = center_size(meta);
+  auto* center = static_cast<CenterTuple*>(palloc0(size));
+  for (int list = 0; list < s.lists; ++list) {
+    center->first = s.first[list];
+    center->last = s.last[list];
+    std::memcpy(center->vector, s.centers.data() + list * (s.bytes / 4), s.bytes);
+    Buffer buf = ReadBuffer(s.index, center_block(meta, list));
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    if (PageAddItem(BufferGetPage(buf), reinterpret_cast<Item>(center), size,
+                    center_offset(meta, list), false, false) != center_offset(meta, list))
+      elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(s.index));
+    MarkBufferDirty(buf);
+    UnlockReleaseBuffer(buf);
+  }
+  pfree(center);
+}
+
+// k-means on the sample, then the centers in the index's format.
+void compute_centers(BuildState& s) {
+  pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKMeans);
+  embedding::ivf::KMeansOptions options;
+  options.threads = build_threads();
+  // The message pgvector's parallel builds log (its tests look for it); ours are threads of
+  // this backend, for k-means.
+  if (options.threads > 1)
+    ereport(DEBUG1, (errmsg("using %d parallel workers", options.threads - 1),
+                     errdetail("k-means runs on threads of this backend.")));
+  options.spherical = center_metric(s.metric) != Metric::kL2;
+  const embedding::ivf::KMeansResult result =
+      embedding::ivf::kmeans(s.sample.data(), s.sampled, s.dimensions, s.lists, options);
+  s.sample = {};
+  s.centers.assign(s.lists * (s.bytes / 4), 0);
+  for (int list = 0; list < s.lists; ++list) {
+    const float* c = result.centers.data() + static_cast<std::size_t>(list) * s.dimensions;
+    uint32* out = s.centers.data() + list * (s.bytes / 4);
+    if (s.format == Format::kFloat16)
+      embedding::kernels::active().float_to_half(c, reinterpret_cast<embedding::vec::Half*>(out),
+                                                 s.dimensions);
+    else
+      std::memcpy(out, c, sizeof(float) * s.dimensions);
+  }
+}
+
+}  // namespace
+}  // namespace embedding::pg::ivfflat
+
+using namespace embedding::pg::ivfflat;
+using embedding::pg::Format;
+
+extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexInfo* info) {
+  return embedding::pg::guarded([&]() {
+    if (RelationGetNumberOfBlocks(index) != 0)
+      elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+    MemoryContext cxt =
+        AllocSetContextCreate(CurrentMemoryContext, "ivfflat build", ALLOCSET_DEFAULT_SIZES);
+    BuildState* s = embedding::pg::new_owned<BuildState>(cxt);
+    s->index = index;
+    s->format = embedding::pg::index_format(index, "ivfflat");
+    if (s->format != Format::kFloat32 && s->format != Format::kFloat16)
+      throw embedding::Error(embedding::ErrorCode::kFeature,
+                             "type not supported for ivfflat index");
+    s->metric = embedding::pg::index_metric(index, "ivfflat");
+    s->dimensions = embedding::pg::index_dimensions(index, s->format, "ivfflat");
+    s->lists = index_lists(index);
+    s->bytes = element_bytes(s->format, s->dimensions);
+    // 50 sample rows a list, at least 10,000, no more than the table can hold.
+    const double max_rows =
+        static_cast<double>(RelationGetNumberOfBlocks(heap)) * MaxHeapTuplesPerPage;
+    s->target = static_cast<std::size_t>(
+        std::max(1.0, std::min<double>(std::max(s->lists * 50, 10000), max_rows)));
+    s->memory_limit = static_cast<Size>(maintenance_work_mem) * 1024;
+    table_index_build_scan(heap, index, info, false, false, sample_callback, s, nullptr);
+    if (s->sampled < static_cast<std::size_t>(s->lists))
+      ereport(NOTICE, (errmsg("ivfflat index created with little data"),
+                       errdetail("This will cause low recall."),
+                       errhint("Drop the index until the table has more data.")));
+    compute_centers(*s);
+    s->rank = std::make_unique<embedding::hnsw::VectorDistance>(center_metric(s->metric),
+                                                                s->dimensions, s->format);
+    const MetaPage meta = new_meta(s->format, s->metric, s->dimensions, s->lists);
+    create_pages(*s, meta);
+    pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
+    const double heap_tuples =
+        table_index_build_scan(heap, index, info, false, true, add_callback, s, nullptr);
+    write_centers(*s, meta);
+    if (RelationNeedsWAL(index))
+      log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
+    auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
+    result->heap_tuples = heap_tuples;
+    result->index_tuples = s->index_tuples;
+    MemoryContextDelete(cxt);
+    return result;
+  });
+}
+
+// The init fork of an unlogged index: a metapage for one list, its center page and list page.
+extern "C" void ivfflat_buildempty(Relation index) {
+  embedding::pg::guarded([&]() {
+    const Format format = embedding::pg::index_format(index, "ivfflat");
+    const MetaPage meta = new_meta(format, embedding::pg::index_metric(index, "ivfflat"),
+                                   embedding::pg::index_dimensions(index, format, "ivfflat"), 1);
+    Page page = static_cast<Page>(palloc(BLCKSZ));
+    const auto write = [&](BlockNumber block) {
+      PageSetChecksumInplace(page, block);
+      smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, block, page, true);
+      log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, block, page, true);
+    };
+    init_page(page);
+    write_meta(page, meta);
+    write(0);
+    init_page(page);
+    const Size size = center_size(meta);
+    auto* center = static_cast<CenterTuple*>(palloc0(size));
+    center->first = center->last = 2;
+    if (PageAddItem(page, reinterpret_cast<Item>(center), size, FirstOffsetNumber, false, false) !=
+        FirstOffsetNumber)
+      elog(ERROR, "failed to add index item");
+    write(1);
+    init_page(page);
+    write(2);
+    smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+  });
+}

@@ -1,0 +1,144 @@
+// ivfflat insert: the row goes to the first page with room in its nearest center's list, from
+// the center's insert page on (VACUUM moves that back to the first page it freed room on); when
+// the list has no room a new page is linked at its end and becomes the insert page (generic
+// WAL).
+#include <cstring>
+
+#include "core/common/error.h"
+#include "pg/guard.h"
+#include "pg/ivfflat/ivfflat.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::ivfflat {
+namespace {
+
+// Working memory reused by this backend's inserts (TopMemoryContext: an error leaks nothing).
+struct InsertContext {
+  Centers centers;
+  uint32 vector[2000 + 1];
+};
+
+InsertContext& insert_context() {
+  static InsertContext* context = nullptr;
+  if (context == nullptr) context = new_owned<InsertContext>(TopMemoryContext);
+  return *context;
+}
+
+}  // namespace
+
+void set_insert_page(Relation index, const MetaPage& meta, int list, BlockNumber block) {
+  Buffer cbuf = ReadBuffer(index, center_block(meta, list));
+  LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
+  GenericXLogState* state = GenericXLogStart(index);
+  Page cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
+  reinterpret_cast<CenterTuple*>(
+      PageGetItem(cpage, PageGetItemId(cpage, center_offset(meta, list))))
+      ->last = block;
+  GenericXLogFinish(state);
+  UnlockReleaseBuffer(cbuf);
+}
+
+namespace {
+
+// Adds `entry` to the list whose center is `list`, on the first page with room from page `block`
+// (its insert page as last read) on, following the chain; at its end a new page is linked.
+void append(Relation index, const MetaPage& meta, int list, BlockNumber block, EntryTuple* entry,
+            Size size) {
+  const BlockNumber start = block;
+  for (;;) {
+    Buffer buf = ReadBuffer(index, block);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buf);
+    const BlockNumber next = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
+    if (PageGetFreeSpace(page) >= MAXALIGN(size)) {
+      GenericXLogState* state = GenericXLogStart(index);
+      Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
+      if (PageAddItem(wpage, reinterpret_cast<Item>(entry), size, InvalidOffsetNumber, false,
+                      false) == InvalidOffsetNumber)
+        elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(index));
+      GenericXLogFinish(state);
+      UnlockReleaseBuffer(buf);
+      // Full pages were passed on the way: the next insert starts here.
+      if (block != start) set_insert_page(index, meta, list, block);
+      return;
+    }
+    if (next != InvalidBlockNumber) {  // full: on along the chain
+      UnlockReleaseBuffer(buf);
+      block = next;
+      continue;
+    }
+    // Full: a new page after it, and the center's `last` moved there. Lock order: the list's
+    // last page, then the new page, then the center page (no one waits in the other order:
+    // scans hold one page at a time, inserts reach center pages only here).
+    LockRelationForExtension(index, ExclusiveLock);
+    Buffer nbuf = ReadBuffer(index, P_NEW);
+    LockBuffer(nbuf, BUFFER_LOCK_EXCLUSIVE);
+    UnlockRelationForExtension(index, ExclusiveLock);
+    Buffer cbuf = ReadBuffer(index, center_block(meta, list));
+    LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
+    GenericXLogState* state = GenericXLogStart(index);
+    Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
+    Page npage = GenericXLogRegisterBuffer(state, nbuf, GENERIC_XLOG_FULL_IMAGE);
+    Page cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
+    init_page(npage);
+    if (PageAddItem(npage, reinterpret_cast<Item>(entry), size, InvalidOffsetNumber, false,
+                    false) == InvalidOffsetNumber)
+      elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(index));
+    reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(wpage))->next = BufferGetBlockNumber(nbuf);
+    auto* center = reinterpret_cast<CenterTuple*>(
+        PageGetItem(cpage, PageGetItemId(cpage, center_offset(meta, list))));
+    center->last = BufferGetBlockNumber(nbuf);
+    GenericXLogFinish(state);
+    UnlockReleaseBuffer(cbuf);
+    UnlockReleaseBuffer(nbuf);
+    UnlockReleaseBuffer(buf);
+    return;
+  }
+}
+
+void insert_row(Relation index, Datum value, ItemPointer heap_tid) {
+  InsertContext& ctx = insert_context();
+  read_centers(index, ctx.centers);
+  const MetaPage& meta = ctx.centers.meta;
+  const auto format = static_cast<Format>(meta.format);
+  const auto metric = static_cast<Metric>(meta.metric);
+  if (prepare_vector(value, metric, format, static_cast<int>(meta.dimensions), ctx.vector,
+                     sizeof(ctx.vector)) == 0)
+    return;  // a zero vector under cosine: nothing to rank it by (as pgvector)
+  const embedding::hnsw::VectorDistance rank(center_metric(metric), meta.dimensions, format);
+  int best = 0;
+  float best_distance = 0;
+  for (int list = 0; list < meta.lists; ++list) {
+    const float d = rank(ctx.vector, ctx.centers.vector(list));
+    if (list == 0 || d < best_distance) best = list, best_distance = d;
+  }
+  const Size size = entry_size(meta);
+  auto* entry = static_cast<EntryTuple*>(palloc0(size));
+  entry->heap_tid = *heap_tid;
+  std::memcpy(entry->vector, ctx.vector, size - offsetof(EntryTuple, vector));
+  append(index, meta, best, ctx.centers.last[best], entry, size);
+  pfree(entry);
+}
+
+}  // namespace
+}  // namespace embedding::pg::ivfflat
+
+extern "C" bool ivfflat_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid,
+                               Relation heap, IndexUniqueCheck check_unique, bool index_unchanged,
+                               IndexInfo* info) {
+  if (isnull[0]) return false;
+  return embedding::pg::guarded([&]() {
+    MemoryContext old = MemoryContextSwitchTo(
+        AllocSetContextCreate(CurrentMemoryContext, "ivfflat insert", ALLOCSET_SMALL_SIZES));
+    MemoryContext insert_cxt = CurrentMemoryContext;
+    embedding::pg::ivfflat::insert_row(index, values[0], heap_tid);
+    MemoryContextSwitchTo(old);
+    MemoryContextDelete(insert_cxt);
+    return false;
+  });
+}

@@ -1,0 +1,168 @@
+// ivfflat scan: the centers ranked by distance to the query; the `ivfflat.probes` nearest lists
+// read (each page under its share lock), their rows sorted by distance and returned. With
+// ivfflat.iterative_scan = relaxed_order, when they run out the next lists are read, up to
+// ivfflat.max_probes lists in all (each batch in order, batches one after another).
+#include <algorithm>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#include "core/common/error.h"
+#include "pg/guard.h"
+#include "pg/ivfflat/ivfflat.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "access/relscan.h"
+#include "pgstat.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+}
+
+namespace embedding::pg::ivfflat {
+namespace {
+
+struct Hit {
+  float distance;
+  ItemPointerData tid;
+};
+
+struct ScanState {
+  bool started = false;
+  Centers centers;
+  std::vector<uint32> query;
+  std::vector<int> order;  // lists, nearest center first
+  std::vector<float> center_distance;
+  std::size_t probed = 0;  // lists of `order` read so far
+  std::vector<Hit> hits;   // the current batch, sorted
+  std::size_t pos = 0;
+
+  void reset() {
+    started = false;
+    order.clear();
+    probed = 0;
+    hits.clear();
+    pos = 0;
+  }
+};
+
+// Reads the entries of `list` into s.hits with their distance to the query.
+void read_list(Relation index, ScanState& s, const embedding::hnsw::VectorDistance& distance,
+               int list) {
+  const MetaPage& meta = s.centers.meta;
+  BlockNumber block = s.centers.first[list];
+  while (block != InvalidBlockNumber) {
+    check_for_interrupts();
+    Buffer buf = ReadBuffer(index, block);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    const OffsetNumber max = PageGetMaxOffsetNumber(page);
+    for (OffsetNumber off = FirstOffsetNumber; off <= max; ++off) {
+      ItemId item = PageGetItemId(page, off);
+      if (!ItemIdIsUsed(item) || ItemIdGetLength(item) < entry_size(meta)) continue;
+      auto* entry = reinterpret_cast<EntryTuple*>(PageGetItem(page, item));
+      s.hits.push_back(
+          {embedding::hnsw::orderable(distance(s.query.data(), entry->vector)), entry->heap_tid});
+    }
+    block = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
+    UnlockReleaseBuffer(buf);
+  }
+}
+
+// Reads the next `count` lists of the order into a new sorted batch; false when none are left.
+bool next_batch(Relation index, ScanState& s, std::size_t count) {
+  if (s.probed >= s.order.size()) return false;
+  const MetaPage& meta = s.centers.meta;
+  const embedding::hnsw::VectorDistance distance(static_cast<Metric>(meta.metric), meta.dimensions,
+                                                 static_cast<Format>(meta.format));
+  s.hits.clear();
+  s.pos = 0;
+  const std::size_t end = std::min(s.order.size(), s.probed + count);
+  for (; s.probed < end; ++s.probed) read_list(index, s, distance, s.order[s.probed]);
+  std::sort(s.hits.begin(), s.hits.end(), [](const Hit& a, const Hit& b) {
+    return a.distance < b.distance ||
+           (a.distance == b.distance &&
+            ItemPointerCompare(const_cast<ItemPointerData*>(&a.tid),
+                               const_cast<ItemPointerData*>(&b.tid)) < 0);
+  });
+  return true;
+}
+
+void start(IndexScanDesc scan, ScanState& s) {
+  s.started = true;
+  if (scan->numberOfOrderBys == 0 || scan->orderByData == nullptr)
+    throw Error(ErrorCode::kFeature, "cannot scan ivfflat index without order");
+  pgstat_count_index_scan(scan->indexRelation);
+  read_centers(scan->indexRelation, s.centers);
+  const MetaPage& meta = s.centers.meta;
+  const auto format = static_cast<Format>(meta.format);
+  const auto metric = static_cast<Metric>(meta.metric);
+  s.query.assign(embedding::hnsw::element_bytes(format, meta.dimensions) / sizeof(uint32), 0);
+  ScanKey key = &scan->orderByData[0];
+  // A NULL query, or a zero one under cosine, orders nothing: the rows come back in list order
+  // (every distance from the zero vector then ranks the same), as in pgvector.
+  if (!(key->sk_flags & SK_ISNULL) &&
+      prepare_vector(key->sk_argument, metric, format, meta.dimensions, s.query.data(),
+                     s.query.size() * sizeof(uint32)) == 0)
+    std::fill(s.query.begin(), s.query.end(), 0);
+  // The lists by their center's distance to the query (stable: ties keep list order).
+  const embedding::hnsw::VectorDistance rank(center_metric(metric), meta.dimensions, format);
+  s.center_distance.resize(meta.lists);
+  for (int list = 0; list < meta.lists; ++list)
+    s.center_distance[list] =
+        embedding::hnsw::orderable(rank(s.query.data(), s.centers.vector(list)));
+  s.order.resize(meta.lists);
+  std::iota(s.order.begin(), s.order.end(), 0);
+  std::stable_sort(s.order.begin(), s.order.end(),
+                   [&](int a, int b) { return s.center_distance[a] < s.center_distance[b]; });
+  const std::size_t probes = std::min<std::size_t>(gucs.probes, meta.lists);
+  next_batch(scan->indexRelation, s, probes);
+}
+
+bool get_tuple(IndexScanDesc scan, ScanState& s) {
+  if (!s.started) start(scan, s);
+  for (;;) {
+    if (s.pos < s.hits.size()) {
+      scan->xs_heaptid = s.hits[s.pos++].tid;
+      scan->xs_recheck = false;
+      scan->xs_recheckorderby = false;
+      return true;
+    }
+    // Out of rows: more lists only for an iterative scan, up to max_probes lists in all.
+    if (static_cast<IterativeScan>(gucs.iterative_scan) == IterativeScan::kOff) return false;
+    const std::size_t limit = std::max<std::size_t>(gucs.max_probes, gucs.probes);
+    if (s.probed >= limit) return false;
+    const std::size_t count = std::min<std::size_t>(std::max(gucs.probes, 1), limit - s.probed);
+    if (!next_batch(scan->indexRelation, s, count)) return false;
+  }
+}
+
+}  // namespace
+}  // namespace embedding::pg::ivfflat
+
+using namespace embedding::pg::ivfflat;
+
+extern "C" IndexScanDesc ivfflat_beginscan(Relation index, int nkeys, int norderbys) {
+  IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+  scan->opaque = embedding::pg::guarded(
+      [&]() { return embedding::pg::new_owned<ScanState>(CurrentMemoryContext); });
+  return scan;
+}
+
+extern "C" void ivfflat_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
+                               int norderbys) {
+  embedding::pg::copy_scan_keys(scan, keys, orderbys);
+  static_cast<ScanState*>(scan->opaque)->reset();
+}
+
+extern "C" bool ivfflat_gettuple(IndexScanDesc scan, ScanDirection dir) {
+  if (!IsMVCCSnapshot(scan->xs_snapshot))
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("non-MVCC snapshots are not supported with ivfflat")));
+  return embedding::pg::guarded(
+      [&]() { return get_tuple(scan, *static_cast<ScanState*>(scan->opaque)); });
+}
+
+extern "C" void ivfflat_endscan(IndexScanDesc scan) {
+  static_cast<ScanState*>(scan->opaque)->reset();
+}

@@ -1,0 +1,107 @@
+// ivfflat VACUUM: removes the entries of deleted rows from every list page (generic WAL), counts
+// what is left, and points each list's inserts at its first page with room again. Scans copy
+// what they read under a page's share lock, so removing items under the exclusive lock is safe
+// beside them.
+#include "core/common/error.h"
+#include "pg/guard.h"
+#include "pg/ivfflat/ivfflat.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "commands/vacuum.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::ivfflat {
+namespace {
+
+// Removes dead entries from one list page (when `callback` is given); adds the live entries
+// left to the stats. Returns the page's next page; *room tells whether an entry now fits.
+BlockNumber vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
+                        IndexBulkDeleteCallback callback, void* callback_state, Size entry,
+                        bool* room) {
+  Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  Page page = BufferGetPage(buf);
+  OffsetNumber dead[MaxOffsetNumber];
+  int ndead = 0;
+  const OffsetNumber max = PageGetMaxOffsetNumber(page);
+  for (OffsetNumber off = FirstOffsetNumber; off <= max; ++off) {
+    ItemId item = PageGetItemId(page, off);
+    if (!ItemIdIsUsed(item)) continue;
+    auto* e = reinterpret_cast<EntryTuple*>(PageGetItem(page, item));
+    if (callback != nullptr && callback(&e->heap_tid, callback_state))
+      dead[ndead++] = off;
+    else
+      stats->num_index_tuples += 1;
+  }
+  if (ndead > 0) {
+    GenericXLogState* state = GenericXLogStart(info->index);
+    Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
+    PageIndexMultiDelete(wpage, dead, ndead);
+    GenericXLogFinish(state);
+    stats->tuples_removed += ndead;
+  }
+  *room = PageGetFreeSpace(page) >= MAXALIGN(entry);
+  const BlockNumber next = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
+  UnlockReleaseBuffer(buf);
+  return next;
+}
+
+// Every list, page by page along its chain, dead entries removed when a callback is given; then
+// the list's insert page moves back to its first page with room, so that the space is reused.
+void walk(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, IndexBulkDeleteCallback callback,
+          void* callback_state) {
+  MemoryContext cxt =
+      AllocSetContextCreate(CurrentMemoryContext, "ivfflat vacuum", ALLOCSET_DEFAULT_SIZES);
+  Centers* centers = embedding::pg::new_owned<Centers>(cxt);
+  read_centers(info->index, *centers);
+  const MetaPage& meta = centers->meta;
+  stats->num_index_tuples = 0;
+  for (int list = 0; list < meta.lists; ++list) {
+    BlockNumber first_room = InvalidBlockNumber;
+    for (BlockNumber block = centers->first[list]; block != InvalidBlockNumber;) {
+      vacuum_delay_point();
+      bool room = false;
+      const BlockNumber next =
+          vacuum_page(info, stats, block, callback, callback_state, entry_size(meta), &room);
+      if (room && first_room == InvalidBlockNumber) first_room = block;
+      block = next;
+    }
+    if (callback != nullptr && first_room != InvalidBlockNumber &&
+        first_room != centers->last[list])
+      set_insert_page(info->index, meta, list, first_room);
+  }
+  stats->num_pages = RelationGetNumberOfBlocks(info->index);
+  MemoryContextDelete(cxt);
+}
+
+}  // namespace
+}  // namespace embedding::pg::ivfflat
+
+using namespace embedding::pg::ivfflat;
+
+extern "C" IndexBulkDeleteResult* ivfflat_bulkdelete(IndexVacuumInfo* info,
+                                                     IndexBulkDeleteResult* stats,
+                                                     IndexBulkDeleteCallback callback,
+                                                     void* callback_state) {
+  return embedding::pg::guarded([&]() {
+    if (stats == nullptr)
+      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+    walk(info, stats, callback, callback_state);
+    return stats;
+  });
+}
+
+extern "C" IndexBulkDeleteResult* ivfflat_vacuumcleanup(IndexVacuumInfo* info,
+                                                        IndexBulkDeleteResult* stats) {
+  if (info->analyze_only) return stats;
+  return embedding::pg::guarded([&]() {
+    if (stats == nullptr) {  // no bulk delete ran: count the rows for the statistics
+      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+      walk(info, stats, nullptr, nullptr);
+    }
+    stats->num_pages = RelationGetNumberOfBlocks(info->index);
+    return stats;
+  });
+}
