@@ -86,6 +86,26 @@ RESET ivfflat.probes;
 SELECT * FROM ivfflat_info('ivl');  -- the table, not its index
 DROP TABLE ivl;
 
+-- bit strings: hamming lists (k-means on bits, centers by majority), exact with every list probed
+CREATE TABLE ivb (id int, b bit(24), vb varbit(24));
+INSERT INTO ivb SELECT i, (i * 2654435761 % 16777216)::bit(24), NULL FROM generate_series(1, 3000) i;
+CREATE INDEX ivb_b ON ivb USING ivfflat (b bit_hamming_ops) WITH (lists = 10);
+SET ivfflat.probes = 10;
+SELECT array_agg(d ORDER BY n) AS by_index FROM (
+  SELECT b <~> B'101010101010101010101010' AS d, row_number() OVER () AS n FROM (
+    SELECT b FROM ivb ORDER BY b <~> B'101010101010101010101010' LIMIT 8) t) u;
+RESET ivfflat.probes;
+SET enable_indexscan = off;
+SET enable_seqscan = on;
+SELECT array_agg(d) AS exact FROM (
+  SELECT b <~> B'101010101010101010101010' AS d FROM ivb ORDER BY 1 LIMIT 8) t;
+RESET enable_indexscan;
+SET enable_seqscan = off;
+SELECT sum(rows) = 3000 AS all_rows FROM ivfflat_info('ivb_b');
+CREATE INDEX ON ivb USING ivfflat (vb bit_hamming_ops);
+CREATE INDEX ON ivb USING ivfflat (b bit_jaccard_ops);
+DROP TABLE ivb;
+
 -- unlogged
 CREATE UNLOGGED TABLE ivu (v vector(3));
 INSERT INTO ivu VALUES ('[0,0,0]'), ('[1,2,3]'), ('[1,1,1]');

@@ -486,6 +486,12 @@ CREATE OPERATOR CLASS halfvec_cosine_ops
 	FUNCTION 3 halfvec_spherical_distance(halfvec, halfvec),
 	FUNCTION 4 l2_norm(halfvec);
 
+CREATE OPERATOR CLASS bit_hamming_ops
+	FOR TYPE bit USING ivfflat AS
+	OPERATOR 1 <~> (bit, bit) FOR ORDER BY float_ops,
+	FUNCTION 1 hamming_distance(bit, bit),
+	FUNCTION 3 hamming_distance(bit, bit);
+
 -- The rows and pages of each list of an ivfflat index (SELECT on its table needed).
 CREATE FUNCTION ivfflat_info(regclass, OUT list integer, OUT rows bigint, OUT pages integer)
 	RETURNS SETOF record

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <set>
 #include <vector>
@@ -118,6 +119,46 @@ TEST(KMeans, NearestCenterIsTheClosest) {
     }
     EXPECT_EQ(got, want);
   }
+}
+
+}  // namespace
+}  // namespace embedding::ivf
+
+namespace embedding::ivf {
+namespace {
+
+// Bit strings: planted clusters of 64-bit codes with 2 flipped bits each are recovered, centers
+// keep padding bits zero, and fewer rows than centers work.
+TEST(KMeansBits, RecoversPlantedCodes) {
+  constexpr std::size_t kBits = 60, kBytes = 8, kClusters = 6;
+  std::mt19937_64 rng(5);
+  std::vector<std::uint64_t> codes(kClusters);
+  for (auto& c : codes) c = rng() & ~std::uint64_t{0xf};  // 60 bits used, low 4 are padding
+  std::vector<std::uint8_t> rows;
+  for (std::size_t c = 0; c < kClusters; ++c)
+    for (int i = 0; i < 50; ++i) {
+      std::uint64_t x = codes[c] ^ (std::uint64_t{1} << (4 + rng() % 60)) ^
+                        (std::uint64_t{1} << (4 + rng() % 60));
+      for (int b = 7; b >= 0; --b) rows.push_back(static_cast<std::uint8_t>(x >> (8 * b)));
+    }
+  const auto centers = kmeans_bits(rows.data(), rows.size() / kBytes, kBytes, kBits, kClusters, {});
+  ASSERT_EQ(centers.size(), kClusters * kBytes);
+  for (std::size_t c = 0; c < kClusters; ++c) {
+    std::uint8_t code[kBytes];
+    for (int b = 0; b < 8; ++b) code[b] = static_cast<std::uint8_t>(codes[c] >> (8 * (7 - b)));
+    const std::size_t nearest = nearest_bit_center(centers.data(), kClusters, kBytes, code);
+    EXPECT_EQ(0, std::memcmp(centers.data() + nearest * kBytes, code, kBytes)) << "cluster " << c;
+  }
+  for (std::size_t c = 0; c < kClusters; ++c) EXPECT_EQ(centers[c * kBytes + 7] & 0x0f, 0);
+}
+
+TEST(KMeansBits, FewerRowsThanCenters) {
+  const std::vector<std::uint8_t> rows = {0xf0, 0x0f};
+  const auto centers = kmeans_bits(rows.data(), 2, 1, 5, 4, {});
+  ASSERT_EQ(centers.size(), 4u);
+  EXPECT_EQ(centers[0], 0xf0);
+  EXPECT_EQ(centers[1], 0x0f);
+  for (std::size_t c = 2; c < 4; ++c) EXPECT_EQ(centers[c] & 0x07, 0);  // 5 bits: 3 padding
 }
 
 }  // namespace

@@ -29,18 +29,19 @@ float distance(const float* a, const float* b, std::size_t dims) {
 }
 
 // k-means++: the first center uniformly, each next one with probability proportional to the
-// squared distance to the nearest center chosen so far.
-void seed_centers(const float* rows, std::size_t n, std::size_t dims, std::size_t k,
-                  std::mt19937_64& rng, float* centers) {
+// distance to the nearest center chosen so far. make_center(row, c) makes row the c-th center;
+// distance(row, c) is the row's distance to it (squared L2 for floats, hamming for bits).
+template <class MakeCenter, class Distance>
+void seed_centers(std::size_t n, std::size_t k, std::mt19937_64& rng, MakeCenter make_center,
+                  Distance distance) {
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
   std::size_t pick = rng() % n;
   for (std::size_t c = 0; c < k; ++c) {
-    std::copy(rows + pick * dims, rows + (pick + 1) * dims, centers + c * dims);
+    make_center(pick, c);
     double total = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       poll_interrupts_every<10>(i);
-      const double d = distance(rows + i * dims, centers + c * dims, dims);
-      nearest[i] = std::min(nearest[i], d);
+      nearest[i] = std::min(nearest[i], static_cast<double>(distance(i, c)));
       total += nearest[i];
     }
     if (!(total > 0.0)) {  // every row is already a center: take any
@@ -140,7 +141,14 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
       for (std::size_t c = n; c < k; ++c) normalize(centers + c * dims, dims);
     return result;
   }
-  seed_centers(rows, n, dims, k, rng, centers);
+  seed_centers(
+      n, k, rng,
+      [&](std::size_t row, std::size_t c) {
+        std::copy(rows + row * dims, rows + (row + 1) * dims, centers + c * dims);
+      },
+      [&](std::size_t row, std::size_t c) {
+        return distance(rows + row * dims, centers + c * dims, dims);
+      });
   std::vector<std::uint32_t> labels(n, UINT32_MAX);
   std::vector<double> sums(k * dims);
   std::vector<std::size_t> counts(k);
@@ -180,6 +188,89 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
     }
   }
   return result;
+}
+
+std::size_t nearest_bit_center(const std::uint8_t* centers, std::size_t k, std::size_t bytes,
+                               const std::uint8_t* x) {
+  const kernels::KernelTable& table = kernels::active();
+  std::size_t best = 0;
+  std::uint64_t best_distance = UINT64_MAX;
+  for (std::size_t c = 0; c < k; ++c) {
+    const std::uint64_t d = table.bit_hamming(x, centers + c * bytes, bytes);
+    if (d < best_distance) best_distance = d, best = c;
+  }
+  return best;
+}
+
+std::vector<std::uint8_t> kmeans_bits(const std::uint8_t* rows, std::size_t n, std::size_t bytes,
+                                      std::size_t bits, std::size_t k,
+                                      const KMeansOptions& options) {
+  const kernels::KernelTable& table = kernels::active();
+  std::vector<std::uint8_t> centers(k * bytes, 0);
+  std::mt19937_64 rng(options.seed);
+  // Random bit strings keep their padding bits (past `bits`) zero, as PostgreSQL's do.
+  const auto random_center = [&](std::uint8_t* c) {
+    for (std::size_t i = 0; i < bytes; ++i) c[i] = static_cast<std::uint8_t>(rng());
+    if (bits % 8 != 0) c[bytes - 1] &= static_cast<std::uint8_t>(0xff << (8 - bits % 8));
+  };
+  if (n <= k) {
+    if (n > 0) std::copy(rows, rows + n * bytes, centers.begin());
+    for (std::size_t c = n; c < k; ++c) random_center(centers.data() + c * bytes);
+    return centers;
+  }
+  seed_centers(
+      n, k, rng,
+      [&](std::size_t row, std::size_t c) {
+        std::copy(rows + row * bytes, rows + (row + 1) * bytes, centers.begin() + c * bytes);
+      },
+      [&](std::size_t row, std::size_t c) {
+        return table.bit_hamming(rows + row * bytes, centers.data() + c * bytes, bytes);
+      });
+  // Lloyd passes: assign by hamming, then each bit by majority of the center's rows.
+  std::vector<std::uint32_t> labels(n, UINT32_MAX);
+  std::vector<std::uint32_t> ones(k * bits);
+  std::vector<std::uint32_t> counts(k);
+  for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
+    std::size_t changed = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      poll_interrupts_every<8>(i);
+      const auto label = static_cast<std::uint32_t>(
+          nearest_bit_center(centers.data(), k, bytes, rows + i * bytes));
+      changed += labels[i] != label;
+      labels[i] = label;
+    }
+    if (iteration > 0 && changed * 1000 < n) break;
+    std::fill(ones.begin(), ones.end(), 0);
+    std::fill(counts.begin(), counts.end(), 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      poll_interrupts_every<10>(i);
+      const std::size_t c = labels[i];
+      ++counts[c];
+      const std::uint8_t* x = rows + i * bytes;
+      std::uint32_t* o = ones.data() + c * bits;
+      for (std::size_t b = 0; b < bits; ++b) o[b] += (x[b / 8] >> (7 - b % 8)) & 1u;
+    }
+    for (std::size_t c = 0; c < k; ++c) {
+      std::uint8_t* center = centers.data() + c * bytes;
+      if (counts[c] == 0) {  // empty: the row farthest from its center
+        std::size_t far = 0;
+        std::uint64_t far_distance = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          const std::uint64_t d =
+              table.bit_hamming(rows + i * bytes, centers.data() + labels[i] * bytes, bytes);
+          if (d >= far_distance) far_distance = d, far = i;
+        }
+        std::copy(rows + far * bytes, rows + (far + 1) * bytes, center);
+        labels[far] = static_cast<std::uint32_t>(c);
+        continue;
+      }
+      std::fill(center, center + bytes, 0);
+      const std::uint32_t* o = ones.data() + c * bits;
+      for (std::size_t b = 0; b < bits; ++b)
+        if (2 * o[b] > counts[c]) center[b / 8] |= static_cast<std::uint8_t>(0x80 >> (b % 8));
+    }
+  }
+  return centers;
 }
 
 }  // namespace embedding::ivf

@@ -33,4 +33,16 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
 std::size_t nearest_center(const float* centers, std::size_t k, std::size_t dims, const float* x,
                            bool spherical);
 
+// k-means over bit strings (`bytes` bytes, `bits` bits each, padding bits zero) with hamming
+// distance: k-means++ seeding, then Lloyd passes where a center's bit is set when most of its
+// rows have it (the binarised mean). Returns k * bytes center bytes; fewer rows than k: the
+// rows, then random bit strings.
+std::vector<std::uint8_t> kmeans_bits(const std::uint8_t* rows, std::size_t n, std::size_t bytes,
+                                      std::size_t bits, std::size_t k,
+                                      const KMeansOptions& options);
+
+// The center with the fewest differing bits (ties: the lower index).
+std::size_t nearest_bit_center(const std::uint8_t* centers, std::size_t k, std::size_t bytes,
+                               const std::uint8_t* x);
+
 }  // namespace embedding::ivf

@@ -42,8 +42,10 @@ struct BuildState {
   int dimensions;
   int lists;
   Size bytes;  // of one stored vector
-  // Pass 1: the sample, as floats (unit vectors for inner product and cosine).
+  // Pass 1: the sample, as floats (unit vectors for inner product and cosine), or for bit
+  // strings as they are stored.
   std::vector<float> sample;
+  std::vector<uint8> bit_sample;
   std::size_t sampled = 0;
   std::size_t target = 0;
   Size memory_limit = 0;
@@ -87,9 +89,12 @@ bool unit_length(float* x, int dims) {
 void sample_row(BuildState& s, Datum value) {
   if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector)) == 0)
     return;
-  to_floats(s, s.floats);
+  const bool bits = s.format == Format::kBit;
+  if (!bits) to_floats(s, s.floats);
   // A zero vector has no direction: spherical k-means (inner product, cosine) leaves it out.
-  if (center_metric(s.metric) != Metric::kL2 && !unit_length(s.floats, s.dimensions)) return;
+  if (center_metric(s.metric) == Metric::kInnerProduct && !unit_length(s.floats, s.dimensions))
+    return;
+  const Size row_bytes = bits ? s.bytes : s.dimensions * sizeof(float);
   // Algorithm R: the first `target` rows, then each later row replaces a random one with
   // probability target / seen.
   s.seen += 1;
@@ -97,15 +102,21 @@ void sample_row(BuildState& s, Datum value) {
   if (s.sampled < s.target) {
     // The sample grows as rows come: what it holds, with the centers k-means will need, must fit
     // in maintenance_work_mem.
-    const Size memory = (s.sampled + 1 + s.lists) * s.dimensions * sizeof(float);
+    const Size memory = (s.sampled + 1 + s.lists) * row_bytes;
     if (memory > s.memory_limit) memory_error(memory);
     slot = s.sampled++;
-    s.sample.resize(s.sampled * s.dimensions);
+    if (bits)
+      s.bit_sample.resize(s.sampled * s.bytes);
+    else
+      s.sample.resize(s.sampled * s.dimensions);
   } else {
     slot = static_cast<std::size_t>(std::uniform_real_distribution<double>(0.0, s.seen)(s.rng));
     if (slot >= s.target) return;
   }
-  std::memcpy(s.sample.data() + slot * s.dimensions, s.floats, sizeof(float) * s.dimensions);
+  if (bits)
+    std::memcpy(s.bit_sample.data() + slot * s.bytes, s.vector, s.bytes);
+  else
+    std::memcpy(s.sample.data() + slot * s.dimensions, s.floats, sizeof(float) * s.dimensions);
 }
 
 void sample_callback(Relation, ItemPointer, Datum* values, bool* isnull, bool, void* state) {
@@ -230,11 +241,24 @@ void compute_centers(BuildState& s) {
   if (options.threads > 1)
     ereport(DEBUG1, (errmsg("using %d parallel workers", options.threads - 1),
                      errdetail("k-means runs on threads of this backend.")));
-  options.spherical = center_metric(s.metric) != Metric::kL2;
+  options.spherical = center_metric(s.metric) == Metric::kInnerProduct;
+  s.centers.assign(s.lists * (s.bytes / 4), 0);
+  if (s.format == Format::kBit) {
+    // Per-bit counts of every center's rows, when there is more than one row a list.
+    const Size memory = s.bit_sample.size() + static_cast<Size>(s.lists) * s.dimensions * 4;
+    if (s.sampled > static_cast<std::size_t>(s.lists) && memory > s.memory_limit)
+      memory_error(memory);
+    const std::vector<uint8> centers = embedding::ivf::kmeans_bits(
+        s.bit_sample.data(), s.sampled, s.bytes, s.dimensions, s.lists, options);
+    for (int list = 0; list < s.lists; ++list)
+      std::memcpy(s.centers.data() + list * (s.bytes / 4), centers.data() + list * s.bytes,
+                  s.bytes);
+    s.bit_sample = {};
+    return;
+  }
   const embedding::ivf::KMeansResult result =
       embedding::ivf::kmeans(s.sample.data(), s.sampled, s.dimensions, s.lists, options);
   s.sample = {};
-  s.centers.assign(s.lists * (s.bytes / 4), 0);
   for (int list = 0; list < s.lists; ++list) {
     const float* c = result.centers.data() + static_cast<std::size_t>(list) * s.dimensions;
     uint32* out = s.centers.data() + list * (s.bytes / 4);
@@ -261,7 +285,7 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     BuildState* s = embedding::pg::new_owned<BuildState>(cxt);
     s->index = index;
     s->format = embedding::pg::index_format(index, "ivfflat");
-    if (s->format != Format::kFloat32 && s->format != Format::kFloat16)
+    if (s->format == Format::kSparse)
       throw embedding::Error(embedding::ErrorCode::kFeature,
                              "type not supported for ivfflat index");
     s->metric = embedding::pg::index_metric(index, "ivfflat");

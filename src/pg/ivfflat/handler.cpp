@@ -60,7 +60,8 @@ int index_lists(Relation index) {
 }
 
 Metric center_metric(Metric metric) {
-  return metric == Metric::kL2 ? Metric::kL2 : Metric::kInnerProduct;
+  if (metric == Metric::kL2 || metric == Metric::kHamming) return metric;
+  return Metric::kInnerProduct;
 }
 
 void init_page(Page page) {

@@ -82,8 +82,9 @@ inline OffsetNumber center_offset(const MetaPage& meta, int list) {
   return static_cast<OffsetNumber>(list % meta.centers_per_page + 1);
 }
 
-// The distance that ranks centers for a vector: squared L2 for L2 indexes, negative inner
-// product for inner product and cosine (spherical k-means: the centers are unit vectors).
+// The distance that ranks centers for a vector: squared L2 for L2 indexes, hamming for bit
+// strings, negative inner product for inner product and cosine (spherical k-means: the centers
+// are unit vectors).
 Metric center_metric(Metric metric);
 
 void init_page(Page page);
