@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# SQL-level benchmark of the hnsw index on GloVe 100-d (341,479 words): set-up (packages, data, cluster,
-# database), then hnsw_sql_bench.py. Not part of the test suite. Options go to the driver (--help).
+# SQL-level benchmark of the hnsw index on GloVe 100-d (341,479 words): set-up (packages, data, cluster),
+# then hnsw_sql_bench.py, which creates its databases (ours: $EMB_BENCH_DB, default embedding_bench;
+# pgvector, for --configs with pgvector: $EMB_BENCH_PGVECTOR_DB, default embedding_bench_pgvector).
+# Not part of the test suite. Options go to the driver (--help); --configs all measures vector, halfvec
+# and binary quantisation, ours and pgvector's (which must already be installed), in one run.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -10,6 +13,7 @@ source "$BENCH_DIR/../../scripts/lib.sh"
 source "$BENCH_DIR/glove_data.sh"
 
 BENCH_DB=${EMB_BENCH_DB:-embedding_bench}
+PGVECTOR_DB=${EMB_BENCH_PGVECTOR_DB:-embedding_bench_pgvector}
 PYTHON=/usr/bin/python3 # Debian's python: the one python3-numpy and python3-psycopg2 install into
 
 # The driver needs numpy and psycopg2 from Debian; perf is optional (--perf), linux-perf when wanted.
@@ -26,14 +30,6 @@ install_python_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-create_database() {
-  if ! psql_q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$BENCH_DB'" | grep -q 1; then
-    log "create database $BENCH_DB"
-    psql_q -d postgres -c "CREATE DATABASE $BENCH_DB"
-  fi
-  psql_q -d "$BENCH_DB" -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS embedding"
-}
-
 case "${1:-}" in
   -h | --help) exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --help ;;
 esac
@@ -42,7 +38,6 @@ for arg in "$@"; do [ "$arg" = --perf ] && EMB_BENCH_PERF=1; done
   install_python_packages
   fetch_glove
   start_cluster
-  create_database
 } >&2
-exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --database "$BENCH_DB" \
+exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --database "$BENCH_DB" --pgvector-database "$PGVECTOR_DB" \
   --json "$GLOVE_JSON" --cache "$EMBEDDING_CACHE" "$@"

@@ -19,7 +19,7 @@ import numpy as np
 import psycopg2
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from hnsw_sql_bench import DIMS, WORDS, load_glove  # noqa: E402
+from hnsw_sql_bench import DIMS, WORDS, load_glove, qps_at_recall  # noqa: E402
 
 LIBDIR = "/usr/lib/postgresql/15/lib"
 # extension label -> (template database, CREATE EXTENSION name, shared library)
@@ -383,33 +383,18 @@ def seq_scan_ms(ext, repeats=5):
 
 
 def run_search(args, ext):
+    """hnsw_sql_bench.py on 340,479 rows in bench_search_<ext> (which it creates)."""
     db = f"bench_search_{ext}"
-    if not admin("SELECT count(*) FROM pg_database WHERE datname = %s", (db,)):
-        admin(f"CREATE DATABASE {db}")
-    conn = connect(db)
-    one(conn, "SET client_min_messages = warning")
-    one(conn, f"CREATE EXTENSION IF NOT EXISTS {EXT[ext][1]}")
-    conn.close()
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         cmd = [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "hnsw_sql_bench.py"),
-               "--database", db, "--json", args.json, "--cache", args.cache, "--sizes", "all",
+               "--configs", f"{ext}:vector", "--database" if ext == "ours" else "--pgvector-database", db,
+               "--json", args.json, "--cache", args.cache, "--sizes", "all",
                "--ef", args.search_ef, "--results", out.name]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         res = json.load(open(out.name))[0]
     log(f"{ext} search: "
         + ", ".join(f"ef {ef} {m['recall']:.3f}/{m['qps']:.0f}" for ef, m in res["ef"].items()))
     return res
-
-
-def qps_at_recall(res, target=0.95):
-    """(first ef_search reaching target, its QPS, QPS interpolated at target in log QPS) or Nones."""
-    points = sorted((int(ef), m["recall"], m["qps"]) for ef, m in res["ef"].items())
-    first = next(((ef, qps) for ef, r, qps in points if r >= target), (None, None))
-    for (e1, r1, q1), (e2, r2, q2) in zip(points, points[1:]):
-        if r1 < target <= r2:
-            w = (target - r1) / (r2 - r1)
-            return first + (float(np.exp(np.log(q1) + w * (np.log(q2) - np.log(q1)))),)
-    return first + (None,)
 
 
 # ---------------------------------------------------------------------------------------------------
