@@ -1,6 +1,7 @@
 // ivfflat build: a reservoir sample of the rows (50 per list, at least 10,000), k-means on it
 // (k-means++ seeding, Lloyd passes on several threads), then every row appended to the list of
-// its nearest center, and the centers written; the pages are WAL-logged once at the end.
+// its nearest center (found for batches of rows on several threads), and the centers written;
+// the pages are WAL-logged once at the end.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -34,6 +35,9 @@ using embedding::hnsw::element_bytes;
 
 constexpr int64 kPhaseKMeans = 2;
 constexpr int64 kPhaseAssign = 3;
+// Rows whose lists are found together, on all build threads (at most 32 MB of vectors, and a
+// quarter of maintenance_work_mem).
+constexpr std::size_t kBatchRows = 4096;
 
 struct BuildState {
   Relation index;
@@ -56,6 +60,11 @@ struct BuildState {
   std::vector<BlockNumber> first;
   std::vector<BlockNumber> last;
   std::unique_ptr<embedding::hnsw::VectorDistance> rank;
+  int threads = 1;
+  // Pass 2 works in batches of rows (see flush_batch()).
+  std::vector<ItemPointerData> batch_tids;
+  std::vector<uint32> batch_rows;
+  std::vector<std::uint32_t> batch_labels;
   double index_tuples = 0;
   uint32 vector[2000 + 1];  // a prepared row (<= 8,000 bytes)
   float floats[4000];
@@ -132,20 +141,13 @@ Buffer new_page(Relation index) {
   return buf;
 }
 
-void add_row(BuildState& s, ItemPointer tid, Datum value) {
-  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector)) == 0)
-    return;
-  int best = 0;
-  float best_distance = 0;
-  for (int list = 0; list < s.lists; ++list) {
-    const float d = (*s.rank)(s.vector, s.centers.data() + list * (s.bytes / 4));
-    if (list == 0 || d < best_distance) best = list, best_distance = d;
-  }
+// Appends the prepared row `vector` to list `list` (its last page, or a new one linked after it).
+void append_row(BuildState& s, int list, const ItemPointerData& tid, const void* vector) {
   const Size size = offsetof(EntryTuple, vector) + s.bytes;
   auto* entry = static_cast<EntryTuple*>(palloc0(size));
-  entry->heap_tid = *tid;
-  std::memcpy(entry->vector, s.vector, s.bytes);
-  Buffer buf = ReadBuffer(s.index, s.last[best]);
+  entry->heap_tid = tid;
+  std::memcpy(entry->vector, vector, s.bytes);
+  Buffer buf = ReadBuffer(s.index, s.last[list]);
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   Page page = BufferGetPage(buf);
   if (PageGetFreeSpace(page) < MAXALIGN(size)) {
@@ -155,7 +157,7 @@ void add_row(BuildState& s, ItemPointer tid, Datum value) {
     UnlockReleaseBuffer(buf);
     buf = next;
     page = BufferGetPage(buf);
-    s.last[best] = BufferGetBlockNumber(buf);
+    s.last[list] = BufferGetBlockNumber(buf);
   }
   if (PageAddItem(page, reinterpret_cast<Item>(entry), size, InvalidOffsetNumber, false, false) ==
       InvalidOffsetNumber)
@@ -164,6 +166,30 @@ void add_row(BuildState& s, ItemPointer tid, Datum value) {
   UnlockReleaseBuffer(buf);
   pfree(entry);
   s.index_tuples += 1;
+}
+
+// The batched rows: their lists found on the core's threads (distances only, no PostgreSQL
+// calls), then appended in scan order on this thread.
+void flush_batch(BuildState& s) {
+  const std::size_t n = s.batch_tids.size();
+  if (n == 0) return;
+  s.batch_labels.resize(n);
+  embedding::ivf::assign_nearest(*s.rank, s.centers.data(), s.lists, s.bytes, s.batch_rows.data(),
+                                 n, s.bytes, s.batch_labels.data(), s.threads);
+  for (std::size_t i = 0; i < n; ++i)
+    append_row(s, static_cast<int>(s.batch_labels[i]), s.batch_tids[i],
+               s.batch_rows.data() + i * (s.bytes / 4));
+  s.batch_tids.clear();
+  s.batch_rows.clear();
+}
+
+void add_row(BuildState& s, ItemPointer tid, Datum value) {
+  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector)) == 0)
+    return;
+  s.batch_tids.push_back(*tid);
+  s.batch_rows.insert(s.batch_rows.end(), s.vector, s.vector + s.bytes / 4);
+  if (s.batch_tids.size() >= kBatchRows || s.batch_rows.size() * 4 >= s.memory_limit / 4)
+    flush_batch(s);
 }
 
 void add_callback(Relation, ItemPointer tid, Datum* values, bool* isnull, bool, void* state) {
@@ -235,12 +261,13 @@ void write_centers(BuildState& s, const MetaPage& meta) {
 void compute_centers(BuildState& s) {
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKMeans);
   embedding::ivf::KMeansOptions options;
-  options.threads = build_threads();
+  options.threads = s.threads = build_threads();
   // The message pgvector's parallel builds log (its tests look for it); ours are threads of
-  // this backend, for k-means.
+  // this backend.
   if (options.threads > 1)
     ereport(DEBUG1, (errmsg("using %d parallel workers", options.threads - 1),
-                     errdetail("k-means runs on threads of this backend.")));
+                     errdetail("k-means and the assignment of rows to lists run on threads "
+                               "of this backend.")));
   options.spherical = center_metric(s.metric) == Metric::kInnerProduct;
   s.centers.assign(s.lists * (s.bytes / 4), 0);
   if (s.format == Format::kBit) {
@@ -311,6 +338,7 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
     const double heap_tuples =
         table_index_build_scan(heap, index, info, false, true, add_callback, s, nullptr);
+    flush_batch(*s);
     write_centers(*s, meta);
     if (RelationNeedsWAL(index))
       log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
