@@ -53,7 +53,7 @@ Datum accum(FunctionCallInfo fcinfo, const float* x, int dim, const char* functi
 
 // Also avg(halfvec)'s combine function (its SQL function halfvec_combine is this C function, as
 // in pgvector).
-Datum combine(FunctionCallInfo fcinfo, vec::Element element, const char* function) {
+Datum combine(FunctionCallInfo fcinfo, const char* function) {
   ArrayType* a = PG_GETARG_ARRAYTYPE_P(0);
   ArrayType* b = PG_GETARG_ARRAYTYPE_P(1);
   int na, nb;
@@ -61,14 +61,14 @@ Datum combine(FunctionCallInfo fcinfo, vec::Element element, const char* functio
   double* vb = state_values(b, &nb, function);
   // A side without rows contributes nothing; the other must be a valid vector's state.
   if (va[0] == 0) {
-    vec::check_dim(nb, element);
+    vec::check_dim(nb);
     PG_RETURN_ARRAYTYPE_P(new_state(nb, vb));
   }
   if (vb[0] == 0) {
-    vec::check_dim(na, element);
+    vec::check_dim(na);
     PG_RETURN_ARRAYTYPE_P(new_state(na, va));
   }
-  vec::check_dim(na, element);
+  vec::check_dim(na);
   vec::check_expected_dim(na, nb);
   ArrayType* result = new_state(na, va);
   vec::combine(reinterpret_cast<double*>(ARR_DATA_PTR(result)), vb, na);
@@ -93,7 +93,7 @@ EMB_FUNCTION(vector_accum) {
   return accum(fcinfo, v->x, v->dim, "vector_accum");
 }
 
-EMB_FUNCTION(vector_combine) { return combine(fcinfo, vec::Element::kFloat32, "vector_combine"); }
+EMB_FUNCTION(vector_combine) { return combine(fcinfo, "vector_combine"); }
 
 EMB_FUNCTION(vector_avg) {
   int n;

@@ -99,26 +99,24 @@ void read_centers(Relation index, Centers& out) {
   out.vectors.resize(meta.lists * out.words);
   out.first.resize(meta.lists);
   out.last.resize(meta.lists);
-  for (int list = 0; list < meta.lists; ++list) {
-    if (list % meta.centers_per_page == 0 || list == 0) {
-      // One page at a time: read all of its centers under its share lock.
-      Buffer buf = ReadBuffer(index, center_block(meta, list));
-      LockBuffer(buf, BUFFER_LOCK_SHARE);
-      Page page = BufferGetPage(buf);
-      const int end = std::min<int>(meta.lists, list + meta.centers_per_page);
-      for (int i = list; i < end; ++i) {
-        const OffsetNumber off = center_offset(meta, i);
-        if (off > PageGetMaxOffsetNumber(page)) {
-          UnlockReleaseBuffer(buf);
-          corrupt(index, "missing center");
-        }
-        auto* center = reinterpret_cast<CenterTuple*>(PageGetItem(page, PageGetItemId(page, off)));
-        out.first[i] = center->first;
-        out.last[i] = center->last;
-        std::memcpy(out.vectors.data() + i * out.words, center->vector, bytes);
+  // A page at a time, all of its centers read under its share lock.
+  for (int start = 0; start < meta.lists; start += meta.centers_per_page) {
+    Buffer buf = ReadBuffer(index, center_block(meta, start));
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    const int end = std::min<int>(meta.lists, start + meta.centers_per_page);
+    for (int i = start; i < end; ++i) {
+      const OffsetNumber off = center_offset(meta, i);
+      if (off > PageGetMaxOffsetNumber(page)) {
+        UnlockReleaseBuffer(buf);
+        corrupt(index, "missing center");
       }
-      UnlockReleaseBuffer(buf);
+      auto* center = reinterpret_cast<CenterTuple*>(PageGetItem(page, PageGetItemId(page, off)));
+      out.first[i] = center->first;
+      out.last[i] = center->last;
+      std::memcpy(out.vectors.data() + i * out.words, center->vector, bytes);
     }
+    UnlockReleaseBuffer(buf);
   }
 }
 

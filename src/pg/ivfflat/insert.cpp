@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/common/error.h"
+#include "core/ivf/kmeans.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
@@ -111,12 +112,9 @@ void insert_row(Relation index, Datum value, ItemPointer heap_tid) {
                      sizeof(ctx.vector)) == 0)
     return;  // a zero vector under cosine: nothing to rank it by (as pgvector)
   const embedding::hnsw::VectorDistance rank(center_metric(metric), meta.dimensions, format);
-  int best = 0;
-  float best_distance = 0;
-  for (int list = 0; list < meta.lists; ++list) {
-    const float d = rank(ctx.vector, ctx.centers.vector(list));
-    if (list == 0 || d < best_distance) best = list, best_distance = d;
-  }
+  uint32 best = 0;
+  embedding::ivf::assign_nearest(rank, ctx.centers.vectors.data(), meta.lists,
+                                 ctx.centers.words * sizeof(uint32), ctx.vector, 1, 0, &best, 1);
   const Size size = entry_size(meta);
   auto* entry = static_cast<EntryTuple*>(palloc0(size));
   entry->heap_tid = *heap_tid;
