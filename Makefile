@@ -18,7 +18,9 @@ DATA = $(sort $(wildcard sql/versions/*.sql))
 REGRESS = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
-PG_CPPFLAGS = -I$(CURDIR)/src
+# Eigen (Debian's libeigen3-dev) is header-only: only the include path is needed.
+EIGEN_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags eigen3 2>/dev/null || echo -I/usr/include/eigen3))
+PG_CPPFLAGS = -I$(CURDIR)/src $(EIGEN_CFLAGS)
 PG_CXXFLAGS = -std=c++20 -O2 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -fvisibility-inlines-hidden
 SHLIB_LINK = -lstdc++ -lpthread

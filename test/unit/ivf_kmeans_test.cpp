@@ -1,5 +1,5 @@
 // k-means for ivfflat: finds planted clusters, spherical centers are unit vectors, fewer rows
-// than centers, threads give the same answer as one, and the assignment is the nearest center.
+// than centers, threads give the same answer as one. (Assignment: ivf_assign_test.cpp.)
 #include "core/ivf/kmeans.h"
 
 #include <gtest/gtest.h>
@@ -159,33 +159,6 @@ TEST(KMeansBits, FewerRowsThanCenters) {
   EXPECT_EQ(centers[0], 0xf0);
   EXPECT_EQ(centers[1], 0x0f);
   for (std::size_t c = 2; c < 4; ++c) EXPECT_EQ(centers[c] & 0x07, 0);  // 5 bits: 3 padding
-}
-
-}  // namespace
-}  // namespace embedding::ivf
-
-namespace embedding::ivf {
-namespace {
-
-// The build's batch assignment: the same labels on one and on four threads, each the nearest
-// center under the index's distance.
-TEST(AssignNearest, ThreadsAgreeWithBruteForce) {
-  std::mt19937_64 rng(6);
-  std::normal_distribution<float> normal;
-  constexpr std::size_t kRows = 5000, kCenters = 37;
-  std::vector<float> rows(kRows * kDims), centers(kCenters * kDims);
-  for (float& x : rows) x = normal(rng);
-  for (float& x : centers) x = normal(rng);
-  const hnsw::VectorDistance l2(hnsw::Metric::kL2, kDims);
-  std::vector<std::uint32_t> one(kRows), four(kRows);
-  assign_nearest(l2, centers.data(), kCenters, kDims * 4, rows.data(), kRows, kDims * 4, one.data(),
-                 1);
-  assign_nearest(l2, centers.data(), kCenters, kDims * 4, rows.data(), kRows, kDims * 4,
-                 four.data(), 4);
-  EXPECT_EQ(one, four);
-  for (std::size_t i = 0; i < kRows; i += 97)
-    EXPECT_EQ(one[i],
-              nearest_center(centers.data(), kCenters, kDims, rows.data() + i * kDims, false));
 }
 
 }  // namespace

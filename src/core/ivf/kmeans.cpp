@@ -2,14 +2,12 @@
 #include "core/ivf/kmeans.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <limits>
 #include <random>
-#include <thread>
 
 #include "core/common/interrupt.h"
-#include "core/hnsw/distance.h"
+#include "core/ivf/assign.h"
 #include "core/vector/kernels.h"
 
 namespace embedding::ivf {
@@ -31,7 +29,8 @@ float distance(const float* a, const float* b, std::size_t dims) {
 
 // k-means++: the first center uniformly, each next one with probability proportional to the
 // distance to the nearest center chosen so far. make_center(row, c) makes row the c-th center;
-// distance(row, c) is the row's distance to it (squared L2 for floats, hamming for bits).
+// distance(row, c) is the row's distance to it (squared L2 for floats, hamming for bits). One
+// thread: on two threads, starting them for every center cost more than it saved at 340 lists.
 template <class MakeCenter, class Distance>
 void seed_centers(std::size_t n, std::size_t k, std::mt19937_64& rng, MakeCenter make_center,
                   Distance distance) {
@@ -59,63 +58,6 @@ void seed_centers(std::size_t n, std::size_t k, std::mt19937_64& rng, MakeCenter
       }
     }
   }
-}
-
-// Runs work(begin, end, stop, poll) over [0, n) on `threads` threads: the caller's thread takes
-// the first slice and polls interrupts (poll = true); workers stop early once `stop` is set.
-// Workers are always joined before an interrupt leaves this function. Returns the sum of what
-// the slices return.
-template <class Work>
-std::size_t parallel_slices(std::size_t n, int threads, Work work) {
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(n / 1024) + 1));
-  std::atomic<bool> stop{false};
-  std::vector<std::size_t> results(threads, 0);
-  std::vector<std::thread> workers;
-  const std::size_t slice = (n + threads - 1) / threads;
-  for (int t = 1; t < threads; ++t) {
-    const std::size_t begin = std::min(n, t * slice), end = std::min(n, (t + 1) * slice);
-    workers.emplace_back([&, t, begin, end] { results[t] = work(begin, end, stop, false); });
-  }
-  try {
-    results[0] = work(0, std::min(n, slice), stop, true);
-  } catch (...) {
-    stop.store(true);
-    for (auto& w : workers) w.join();
-    throw;
-  }
-  for (auto& w : workers) w.join();
-  std::size_t total = 0;
-  for (std::size_t r : results) total += r;
-  return total;
-}
-
-// Labels rows [begin, end) with nearest(i); returns how many labels changed.
-template <class Nearest>
-std::size_t label_rows(std::size_t begin, std::size_t end, std::uint32_t* labels,
-                       const std::atomic<bool>& stop, bool poll, Nearest nearest) {
-  std::size_t changed = 0;
-  for (std::size_t i = begin; i < end; ++i) {
-    if ((i & 255) == 0) {
-      if (poll) poll_interrupts();
-      if (stop.load(std::memory_order_relaxed)) break;
-    }
-    const auto label = static_cast<std::uint32_t>(nearest(i));
-    changed += labels[i] != label;
-    labels[i] = label;
-  }
-  return changed;
-}
-
-// One assignment pass of the float rows on `threads` threads.
-std::size_t assign_all(const float* rows, std::size_t n, std::size_t dims, const float* centers,
-                       std::size_t k, bool spherical, std::uint32_t* labels, int threads) {
-  return parallel_slices(
-      n, threads,
-      [&](std::size_t begin, std::size_t end, const std::atomic<bool>& stop, bool poll) {
-        return label_rows(begin, end, labels, stop, poll, [&](std::size_t i) {
-          return nearest_center(centers, k, dims, rows + i * dims, spherical);
-        });
-      });
 }
 
 }  // namespace
@@ -164,7 +106,7 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
   std::vector<std::size_t> counts(k);
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
     const std::size_t changed =
-        assign_all(rows, n, dims, centers, k, options.spherical, labels.data(), options.threads);
+        assign_floats(centers, k, dims, rows, n, options.spherical, labels.data(), options.threads);
     result.iterations = iteration + 1;
     if (iteration > 0 && changed * 1000 < n) break;
     // Update: the mean of each center's rows (in double), normalised when spherical.
@@ -281,26 +223,6 @@ std::vector<std::uint8_t> kmeans_bits(const std::uint8_t* rows, std::size_t n, s
     }
   }
   return centers;
-}
-
-void assign_nearest(const hnsw::VectorDistance& rank, const void* centers, std::size_t k,
-                    std::size_t center_stride, const void* rows, std::size_t n,
-                    std::size_t row_stride, std::uint32_t* labels, int threads) {
-  const auto* c = static_cast<const std::uint8_t*>(centers);
-  const auto* r = static_cast<const std::uint8_t*>(rows);
-  parallel_slices(
-      n, threads,
-      [&](std::size_t begin, std::size_t end, const std::atomic<bool>& stop, bool poll) {
-        return label_rows(begin, end, labels, stop, poll, [&](std::size_t i) {
-          std::size_t best = 0;
-          float best_distance = 0;
-          for (std::size_t list = 0; list < k; ++list) {
-            const float d = rank(r + i * row_stride, c + list * center_stride);
-            if (list == 0 || d < best_distance) best = list, best_distance = d;
-          }
-          return best;
-        });
-      });
 }
 
 }  // namespace embedding::ivf

@@ -1,13 +1,11 @@
 // k-means for the ivfflat index: k-means++ seeding and Lloyd iterations over float rows, with the
-// assignment pass on several threads. Pure core: the caller's thread polls interrupts
+// assignment pass (assign.h) on several threads. Pure core: the caller's thread polls interrupts
 // (core/common/interrupt.h); worker threads only compute.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <vector>
-
-#include "core/hnsw/distance.h"
 
 namespace embedding::ivf {
 
@@ -46,12 +44,5 @@ std::vector<std::uint8_t> kmeans_bits(const std::uint8_t* rows, std::size_t n, s
 // The center with the fewest differing bits (ties: the lower index).
 std::size_t nearest_bit_center(const std::uint8_t* centers, std::size_t k, std::size_t bytes,
                                const std::uint8_t* x);
-
-// Labels n rows (`row_stride` bytes apart, in the format `rank` reads) with the nearest of k
-// centers (`center_stride` bytes apart) under `rank`, ties to the lower index, on `threads`
-// threads (the caller's polls interrupts; the others run this code only).
-void assign_nearest(const hnsw::VectorDistance& rank, const void* centers, std::size_t k,
-                    std::size_t center_stride, const void* rows, std::size_t n,
-                    std::size_t row_stride, std::uint32_t* labels, int threads);
 
 }  // namespace embedding::ivf

@@ -39,6 +39,15 @@ struct KernelTable {
   std::uint64_t (*bit_hamming)(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes);
   void (*bit_jaccard_counts)(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
                              std::uint64_t* both, std::uint64_t* count_a, std::uint64_t* count_b);
+
+  // For each of n rows, the column with the smallest score bias[j] + scale * (row . col_j) among
+  // k columns (rows and columns row-major, `dims` floats each; bias nullptr means 0), taken when
+  // smaller than best[i]: then best[i] = that score and best_index[i] = first_index + j. Ties
+  // keep the lower index; NaN scores never win. `scratch` holds n * k floats. (A matrix product
+  // and an argmin per row: the AVX2 table's product is Eigen's GEMM.)
+  void (*nearest_block)(const float* rows, std::size_t n, const float* cols, std::size_t k,
+                        std::size_t dims, const float* bias, float scale, float* best,
+                        std::uint32_t* best_index, std::uint32_t first_index, float* scratch);
 };
 
 const KernelTable& scalar_table();
@@ -56,6 +65,10 @@ namespace detail {
 // dispatch.cpp calls it, after checking the CPU. nullptr when that file was compiled without
 // those flags.
 const KernelTable* avx2_table_unchecked();
+// Defined in block_avx2.cpp (Eigen built for AVX2 and FMA); part of that table.
+void nearest_block_avx2(const float* rows, std::size_t n, const float* cols, std::size_t k,
+                        std::size_t dims, const float* bias, float scale, float* best,
+                        std::uint32_t* best_index, std::uint32_t first_index, float* scratch);
 }  // namespace detail
 
 // SQL-level distances (what the operators return). They use the active float32 kernel and

@@ -103,6 +103,20 @@ void bit_jaccard_counts_scalar(const std::uint8_t* a, const std::uint8_t* b, std
   *count_b = bb;
 }
 
+void nearest_block_scalar(const float* rows, std::size_t n, const float* cols, std::size_t k,
+                          std::size_t dims, const float* bias, float scale, float* best,
+                          std::uint32_t* best_index, std::uint32_t first_index, float*) {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < k; ++j) {
+      const float score = (bias == nullptr ? 0.0f : bias[j]) +
+                          scale * dot_scalar(rows + i * dims, cols + j * dims, dims);
+      if (score < best[i]) {
+        best[i] = score;
+        best_index[i] = first_index + static_cast<std::uint32_t>(j);
+      }
+    }
+}
+
 // Constant-initialised: no code runs before main or _PG_init.
 constexpr KernelTable kScalarTable{"scalar",
                                    l2_squared_scalar<float>,
@@ -116,7 +130,8 @@ constexpr KernelTable kScalarTable{"scalar",
                                    half_to_float_scalar,
                                    float_to_half_scalar,
                                    bit_hamming_scalar,
-                                   bit_jaccard_counts_scalar};
+                                   bit_jaccard_counts_scalar,
+                                   nearest_block_scalar};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/ivf/assign.h"
 #include "core/ivf/kmeans.h"
 #include "core/vector/kernels.h"
 #include "pg/guard.h"

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "core/common/error.h"
-#include "core/ivf/kmeans.h"
+#include "core/ivf/assign.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
