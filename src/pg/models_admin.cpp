@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/encoder/model_image.h"
+#include "core/encoder/st_loader.h"
 #include "core/models/loaders.h"
 #include "core/models/model_builder.h"
 #include "pg/guard.h"
@@ -39,9 +41,11 @@ namespace {
 // The file image of a converted model, held in C++ memory tied to a memory context.
 struct Converted {
   std::vector<std::byte> bytes;
-  std::uint32_t dims = 0;
-  std::uint32_t vocab = 0;
+  embedding::encoder::ModelSummary summary{};
 };
+
+// The format name of sentence-transformers model directories (a sentence encoder).
+constexpr const char* kSentenceTransformers = "sentence-transformers";
 
 void check_model_admin(const char* action) {
   if (!has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES))
@@ -71,25 +75,28 @@ EMB_FUNCTION(load_model) {
   if (std::strcmp(name, embedding::pg::kDefaultModelName) == 0)
     throw Error(ErrorCode::kDuplicateObject, std::string("model \"") + name + "\" already exists",
                 "It is the default model that ships with the extension.");
+  const bool encoder = std::strcmp(format_name, kSentenceTransformers) == 0;
   auto format = load_format(format_name);
-  if (!format)
+  if (!format && !encoder)
     throw Error(ErrorCode::kInvalidParameter,
                 std::string("unknown model format \"") + format_name + "\"",
-                "Use one of: word2vec (text), word2vec-binary, glove, fasttext.");
+                "Use one of: word2vec (text), word2vec-binary, glove, fasttext, "
+                "sentence-transformers (a model directory).");
   MemoryContext cxt =
       AllocSetContextCreate(CurrentMemoryContext, "load_model", ALLOCSET_DEFAULT_SIZES);
   Converted* converted = embedding::pg::new_owned<Converted>(cxt);
-  {
+  if (encoder) {
+    converted->bytes = embedding::encoder::load_sentence_transformer(path);
+  } else {
     models::WordVectors source = models::load_word_vectors_file(path, *format);
     if (source.words.empty())
       throw Error(ErrorCode::kDataException, std::string("no word vectors in \"") + path + "\"");
     converted->bytes = models::build_model(source);
-    converted->dims = source.dims;
-    converted->vocab = static_cast<std::uint32_t>(source.words.size());
   }
-  models::Model::view_bytes(converted->bytes).verify();
+  converted->summary = embedding::encoder::verify_model_image(converted->bytes);
   const std::size_t size = converted->bytes.size();
-  const char* source_text = psprintf("%s (%s)", path, models::source_format_name(*format));
+  const char* source_text = psprintf(
+      "%s (%s)", path, encoder ? kSentenceTransformers : models::source_format_name(*format));
 
   // From here on only PostgreSQL calls: run them under pg_call so errors unwind C++ frames.
   embedding::pg::pg_call([&] {
@@ -127,25 +134,30 @@ EMB_FUNCTION(load_model) {
              errhint("Load the model under a new name.")));
       revive = true;
     }
-    Oid itypes[7] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID};
-    Datum values[7] = {CStringGetTextDatum(name),
+    const embedding::encoder::ModelSummary& summary = converted->summary;
+    Oid itypes[8] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID, INT4OID};
+    Datum values[8] = {CStringGetTextDatum(name),
                        CStringGetTextDatum(source_text),
                        CStringGetTextDatum(format_name),
-                       Int32GetDatum(converted->dims),
-                       Int32GetDatum(converted->vocab),
+                       Int32GetDatum(static_cast<int32>(summary.dims)),
+                       Int32GetDatum(static_cast<int32>(summary.vocab_size)),
                        CStringGetTextDatum(hash),
-                       PointerGetDatum(data)};
+                       PointerGetDatum(data),
+                       Int32GetDatum(static_cast<int32>(summary.max_seq_length))};
+    // max_seq_length is NULL for word vectors.
+    const char nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', summary.max_seq_length ? ' ' : 'n',
+                           '\0'};
     const char* sql =
         revive ? "UPDATE %s SET source = $2, format = $3, dims = $4, vocab_size = $5, data = $7, "
-                 "dropped = false WHERE name OPERATOR(pg_catalog.=) $1 AND checksum "
-                 "OPERATOR(pg_catalog.=) $6"
-               : "INSERT INTO %s (name, source, format, dims, vocab_size, checksum, data) "
-                 "VALUES ($1, $2, $3, $4, $5, $6, $7)";
-    if (store::execute_as_owner(psprintf(sql, store::kTable), 7, itypes, values) != 1)
+                 "max_seq_length = $8, dropped = false "
+                 "WHERE name OPERATOR(pg_catalog.=) $1 AND checksum OPERATOR(pg_catalog.=) $6"
+               : "INSERT INTO %s (name, source, format, dims, vocab_size, checksum, data, "
+                 "max_seq_length) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    if (store::execute_as_owner(psprintf(sql, store::kTable), 8, itypes, values, nulls) != 1)
       elog(ERROR, "could not store model \"%s\"", name);
     SPI_finish();
   });
-  const int32 vocab = static_cast<int32>(converted->vocab);
+  const int32 vocab = static_cast<int32>(converted->summary.vocab_size);
   MemoryContextDelete(cxt);
   embedding::pg::sweep_cache();
   PG_RETURN_INT32(vocab);

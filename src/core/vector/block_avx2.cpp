@@ -1,7 +1,8 @@
-// The AVX2 table's nearest_block: the scores of a block of rows against a block of columns as
-// Eigen's single-threaded GEMM (compiled for AVX2 and FMA), then each row's argmin eight lanes at
-// a time. Only this file instantiates Eigen's float matrix product in the library, so no
-// translation unit built without these flags can share (and replace) its template code.
+// The AVX2 table's matrix kernels on Eigen's single-threaded GEMM (compiled for AVX2 and FMA):
+// gemm, and nearest_block (the scores of a block of rows against a block of columns, then each
+// row's argmin eight lanes at a time). Only this file instantiates Eigen's float matrix product in
+// the library, so no translation unit built without these flags can share (and replace) its
+// template code.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -66,6 +67,30 @@ void detail::nearest_block_avx2(const float* rows, std::size_t n, const float* c
     std::uint32_t index = UINT32_MAX;
     argmin(scratch + i * k, k, best[i], index);
     if (index != UINT32_MAX) best_index[i] = first_index + index;
+  }
+}
+
+void detail::gemm_avx2(std::size_t n, std::size_t m, std::size_t k, const float* a, std::size_t lda,
+                       const float* b, std::size_t ldb, bool trans_b, float* c, std::size_t ldc,
+                       bool accumulate) {
+  using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Stride = Eigen::OuterStride<>;
+  const auto rows = static_cast<Eigen::Index>(n), cols = static_cast<Eigen::Index>(m),
+             depth = static_cast<Eigen::Index>(k);
+  const Eigen::Map<const Matrix, 0, Stride> left(a, rows, depth, Stride(lda));
+  Eigen::Map<Matrix, 0, Stride> out(c, rows, cols, Stride(ldc));
+  if (trans_b) {
+    const Eigen::Map<const Matrix, 0, Stride> right(b, cols, depth, Stride(ldb));
+    if (accumulate)
+      out.noalias() += left * right.transpose();
+    else
+      out.noalias() = left * right.transpose();
+  } else {
+    const Eigen::Map<const Matrix, 0, Stride> right(b, depth, cols, Stride(ldb));
+    if (accumulate)
+      out.noalias() += left * right;
+    else
+      out.noalias() = left * right;
   }
 }
 

@@ -48,6 +48,12 @@ struct KernelTable {
   void (*nearest_block)(const float* rows, std::size_t n, const float* cols, std::size_t k,
                         std::size_t dims, const float* bias, float scale, float* best,
                         std::uint32_t* best_index, std::uint32_t first_index, float* scratch);
+  // A matrix product C = A op(B) (+ C when accumulate): A is n x k, C is n x m, op(B) is B^T for
+  // B m x k (trans_b) or B for B k x m; all row-major with leading dimensions lda, ldb, ldc in
+  // floats (the transformer encoder's dense layers and attention).
+  void (*gemm)(std::size_t n, std::size_t m, std::size_t k, const float* a, std::size_t lda,
+               const float* b, std::size_t ldb, bool trans_b, float* c, std::size_t ldc,
+               bool accumulate);
 };
 
 const KernelTable& scalar_table();
@@ -69,6 +75,9 @@ const KernelTable* avx2_table_unchecked();
 void nearest_block_avx2(const float* rows, std::size_t n, const float* cols, std::size_t k,
                         std::size_t dims, const float* bias, float scale, float* best,
                         std::uint32_t* best_index, std::uint32_t first_index, float* scratch);
+void gemm_avx2(std::size_t n, std::size_t m, std::size_t k, const float* a, std::size_t lda,
+               const float* b, std::size_t ldb, bool trans_b, float* c, std::size_t ldc,
+               bool accumulate);
 }  // namespace detail
 
 // SQL-level distances (what the operators return). They use the active float32 kernel and

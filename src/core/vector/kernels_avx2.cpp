@@ -307,7 +307,8 @@ constexpr KernelTable kAvx2Table{"avx2",
                                  float_to_half_avx2,
                                  bit_hamming_avx2,
                                  bit_jaccard_counts_avx2,
-                                 detail::nearest_block_avx2};
+                                 detail::nearest_block_avx2,
+                                 detail::gemm_avx2};
 
 }  // namespace
 

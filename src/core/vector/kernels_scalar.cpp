@@ -117,6 +117,18 @@ void nearest_block_scalar(const float* rows, std::size_t n, const float* cols, s
     }
 }
 
+void gemm_scalar(std::size_t n, std::size_t m, std::size_t k, const float* a, std::size_t lda,
+                 const float* b, std::size_t ldb, bool trans_b, float* c, std::size_t ldc,
+                 bool accumulate) {
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < m; ++j) {
+      float sum = 0.0f;
+      for (std::size_t p = 0; p < k; ++p)
+        sum += a[i * lda + p] * (trans_b ? b[j * ldb + p] : b[p * ldb + j]);
+      c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum : sum;
+    }
+}
+
 // Constant-initialised: no code runs before main or _PG_init.
 constexpr KernelTable kScalarTable{"scalar",
                                    l2_squared_scalar<float>,
@@ -131,7 +143,8 @@ constexpr KernelTable kScalarTable{"scalar",
                                    float_to_half_scalar,
                                    bit_hamming_scalar,
                                    bit_jaccard_counts_scalar,
-                                   nearest_block_scalar};
+                                   nearest_block_scalar,
+                                   gemm_scalar};
 
 }  // namespace
 

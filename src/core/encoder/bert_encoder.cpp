@@ -1,0 +1,214 @@
+// The BERT forward pass (see bert_encoder.h): embeddings and LayerNorm, then per layer
+// self-attention and the GELU feed-forward block, each with a residual and LayerNorm; the matrix
+// products go to the kernels' gemm (Eigen's GEMM on AVX2 machines).
+#include "core/encoder/bert_encoder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/common/error.h"
+#include "core/common/interrupt.h"
+#include "core/text/bert_tokenizer.h"
+#include "core/vector/kernels.h"
+
+namespace embedding::encoder {
+namespace {
+
+// Query rows per attention block: the scores of one block (128 x sequence length) stay small.
+constexpr std::size_t kQueryBlock = 128;
+
+// y = x W^T + b for n rows: W is out x in (a PyTorch Linear weight).
+void dense(const float* x, std::size_t n, std::size_t in, const float* w, const float* b,
+           std::size_t out, float* y) {
+  kernels::active().gemm(n, out, in, x, in, w, in, true, y, out, false);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < out; ++j) y[i * out + j] += b[j];
+}
+
+// x = LayerNorm(x + residual) row by row (residual may be null), statistics in double.
+void add_layer_norm(float* x, const float* residual, std::size_t n, std::size_t dims,
+                    const float* gamma, const float* beta, double eps) {
+  for (std::size_t i = 0; i < n; ++i) {
+    float* row = x + i * dims;
+    if (residual != nullptr)
+      for (std::size_t j = 0; j < dims; ++j) row[j] += residual[i * dims + j];
+    double mean = 0.0;
+    for (std::size_t j = 0; j < dims; ++j) mean += row[j];
+    mean /= static_cast<double>(dims);
+    double variance = 0.0;
+    for (std::size_t j = 0; j < dims; ++j) variance += (row[j] - mean) * (row[j] - mean);
+    variance /= static_cast<double>(dims);
+    const double scale = 1.0 / std::sqrt(variance + eps);
+    for (std::size_t j = 0; j < dims; ++j)
+      row[j] = static_cast<float>((row[j] - mean) * scale) * gamma[j] + beta[j];
+  }
+}
+
+// GELU as BERT defines it ("gelu"): x Phi(x) with the exact erf, not the tanh approximation.
+void gelu(float* x, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i)
+    x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+
+// Row-wise softmax of scores (rows x cols) in place.
+void softmax(float* scores, std::size_t rows, std::size_t cols) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    float* row = scores + i * cols;
+    const float top = *std::max_element(row, row + cols);
+    double sum = 0.0;
+    for (std::size_t j = 0; j < cols; ++j) sum += (row[j] = std::exp(row[j] - top));
+    const auto inv = static_cast<float>(1.0 / sum);
+    for (std::size_t j = 0; j < cols; ++j) row[j] *= inv;
+  }
+}
+
+}  // namespace
+
+BertEncoder::BertEncoder(EncoderFile file) : file_(std::move(file)) {
+  const EncoderConfig& c = file_.config();
+  const float* w = file_.weights();
+  const auto take = [&](std::size_t count) {
+    const float* at = w;
+    w += count;
+    return at;
+  };
+  const std::size_t h = c.hidden, inter = c.intermediate;
+  word_ = take(std::size_t{c.vocab_size} * h);
+  position_ = take(std::size_t{c.max_positions} * h);
+  token_type_ = take(std::size_t{c.type_vocab} * h);
+  embed_norm_w_ = take(h);
+  embed_norm_b_ = take(h);
+  for (std::uint32_t i = 0; i < c.layers; ++i) {
+    Layer l;
+    l.query_w = take(h * h), l.query_b = take(h);
+    l.key_w = take(h * h), l.key_b = take(h);
+    l.value_w = take(h * h), l.value_b = take(h);
+    l.attn_out_w = take(h * h), l.attn_out_b = take(h);
+    l.attn_norm_w = take(h), l.attn_norm_b = take(h);
+    l.inter_w = take(inter * h), l.inter_b = take(inter);
+    l.out_w = take(h * inter), l.out_b = take(h);
+    l.out_norm_w = take(h), l.out_norm_b = take(h);
+    layers_.push_back(l);
+  }
+}
+
+std::vector<std::uint32_t> BertEncoder::tokenize(std::string_view text) const {
+  const EncoderConfig& c = file_.config();
+  std::string lowered;
+  if (c.flags & kLowercaseText) text = lowered = text::lower_case_text(text);
+  const text::BertNormalization normalization{
+      (c.flags & kLowercase) != 0, (c.flags & kStripAccents) != 0, (c.flags & kChineseChars) != 0};
+  const std::size_t limit = c.max_seq_length - 1;  // [CLS] and the pieces, before [SEP]
+  std::vector<std::uint32_t> ids{c.cls_id};
+  const text::VocabLookup lookup = [this](std::string_view piece) { return file_.find(piece); };
+  text::bert_basic_tokens(text, normalization, [&](std::string_view word) {
+    text::wordpiece(word, lookup, c.unk_id, ids);
+    return ids.size() < limit;
+  });
+  if (ids.size() > limit) ids.resize(limit);
+  ids.push_back(c.sep_id);
+  return ids;
+}
+
+void BertEncoder::embed(std::span<const std::string_view> texts, float* out) const {
+  std::vector<std::vector<std::uint32_t>> ids;
+  ids.reserve(texts.size());
+  for (std::string_view text : texts) {
+    poll_interrupts();
+    ids.push_back(tokenize(text));
+  }
+  for (std::size_t first = 0; first < ids.size();) {
+    std::size_t count = 0, tokens = 0;
+    while (first + count < ids.size() &&
+           (count == 0 || tokens + ids[first + count].size() <= kChunkTokens))
+      tokens += ids[first + count++].size();
+    encode_chunk(ids, first, count, out + first * dims());
+    first += count;
+  }
+}
+
+void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& ids,
+                               std::size_t first, std::size_t count, float* out) const {
+  const EncoderConfig& c = file_.config();
+  const std::size_t h = c.hidden, heads = c.heads, head_dims = h / heads;
+  std::size_t total = 0, longest = 0;
+  for (std::size_t s = first; s < first + count; ++s) {
+    total += ids[s].size();
+    longest = std::max(longest, ids[s].size());
+  }
+  std::vector<float> x(total * h), q(total * h), k(total * h), v(total * h), context(total * h),
+      attended(total * h), inter(total * c.intermediate),
+      scores(std::min(longest, kQueryBlock) * longest);
+  // Embeddings: word + position + token type 0, then LayerNorm.
+  for (std::size_t s = first, row = 0; s < first + count; ++s)
+    for (std::size_t p = 0; p < ids[s].size(); ++p, ++row) {
+      const float* word = word_ + std::size_t{ids[s][p]} * h;
+      const float* position = position_ + p * h;
+      for (std::size_t j = 0; j < h; ++j) x[row * h + j] = word[j] + position[j] + token_type_[j];
+    }
+  add_layer_norm(x.data(), nullptr, total, h, embed_norm_w_, embed_norm_b_, c.layer_norm_eps);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dims));
+  const kernels::KernelTable& table = kernels::active();
+  for (const Layer& l : layers_) {
+    poll_interrupts();
+    dense(x.data(), total, h, l.query_w, l.query_b, h, q.data());
+    dense(x.data(), total, h, l.key_w, l.key_b, h, k.data());
+    dense(x.data(), total, h, l.value_w, l.value_b, h, v.data());
+    // Attention within each sequence, head by head, in blocks of query rows.
+    for (std::size_t s = first, offset = 0; s < first + count; offset += ids[s++].size()) {
+      const std::size_t length = ids[s].size();
+      for (std::size_t head = 0; head < heads; ++head) {
+        const std::size_t column = head * head_dims;
+        for (std::size_t r0 = 0; r0 < length; r0 += kQueryBlock) {
+          poll_interrupts();
+          const std::size_t rows = std::min(kQueryBlock, length - r0);
+          const std::size_t at = (offset + r0) * h + column;
+          table.gemm(rows, length, head_dims, q.data() + at, h, k.data() + offset * h + column, h,
+                     true, scores.data(), length, false);
+          for (std::size_t i = 0; i < rows * length; ++i) scores[i] *= scale;
+          softmax(scores.data(), rows, length);
+          table.gemm(rows, head_dims, length, scores.data(), length, v.data() + offset * h + column,
+                     h, false, context.data() + at, h, false);
+        }
+      }
+    }
+    dense(context.data(), total, h, l.attn_out_w, l.attn_out_b, h, attended.data());
+    add_layer_norm(attended.data(), x.data(), total, h, l.attn_norm_w, l.attn_norm_b,
+                   c.layer_norm_eps);
+    dense(attended.data(), total, h, l.inter_w, l.inter_b, c.intermediate, inter.data());
+    gelu(inter.data(), inter.size());
+    dense(inter.data(), total, c.intermediate, l.out_w, l.out_b, h, x.data());
+    add_layer_norm(x.data(), attended.data(), total, h, l.out_norm_w, l.out_norm_b,
+                   c.layer_norm_eps);
+  }
+  // Pooling, then the optional normalisation.
+  for (std::size_t s = first, offset = 0; s < first + count; offset += ids[s++].size()) {
+    const std::size_t length = ids[s].size();
+    float* pooled = out + (s - first) * h;
+    const float* rows = x.data() + offset * h;
+    for (std::size_t j = 0; j < h; ++j) {
+      if (c.pooling == Pooling::kCls) {
+        pooled[j] = rows[j];
+      } else if (c.pooling == Pooling::kMax) {
+        float best = rows[j];
+        for (std::size_t t = 1; t < length; ++t) best = std::max(best, rows[t * h + j]);
+        pooled[j] = best;
+      } else {
+        double sum = 0.0;
+        for (std::size_t t = 0; t < length; ++t) sum += rows[t * h + j];
+        pooled[j] = static_cast<float>(sum / static_cast<double>(length));
+      }
+    }
+    if (c.flags & kNormalize) {
+      double norm = 0.0;
+      for (std::size_t j = 0; j < h; ++j) norm += static_cast<double>(pooled[j]) * pooled[j];
+      norm = std::sqrt(norm);
+      // sentence-transformers divides by max(norm, 1e-12).
+      const double inv = 1.0 / std::max(norm, 1e-12);
+      for (std::size_t j = 0; j < h; ++j) pooled[j] = static_cast<float>(pooled[j] * inv);
+    }
+  }
+}
+
+}  // namespace embedding::encoder

@@ -1,0 +1,269 @@
+// The sentence-transformers directory loader (see st_loader.h).
+#include "core/encoder/st_loader.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "core/common/error.h"
+#include "core/common/interrupt.h"
+#include "core/encoder/encoder_file.h"
+#include "core/encoder/json_flat.h"
+#include "core/encoder/safetensors.h"
+#include "core/models/mapped_file.h"
+#include "core/text/utf8.h"
+
+namespace embedding::encoder {
+namespace {
+
+// Configuration files are small; a larger one is not what it claims to be.
+constexpr std::size_t kMaxConfigBytes = 64u << 20;
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// A whole file (through mmap, which refuses FIFOs and devices, so reading never blocks).
+std::string read_file(const std::string& path, std::size_t limit = kMaxConfigBytes) {
+  const models::MappedFile file(path);
+  if (file.bytes().size() > limit)
+    throw Error(ErrorCode::kProgramLimit,
+                "\"" + path + "\" is larger than " + std::to_string(limit >> 20) + " MB");
+  return std::string(reinterpret_cast<const char*>(file.bytes().data()), file.bytes().size());
+}
+
+JsonFlat read_json(const std::string& path) { return JsonFlat(read_file(path), path); }
+
+[[noreturn]] void unsupported(const std::string& message) {
+  throw Error(ErrorCode::kFeature, message,
+              "Supported: BERT encoders (model_type \"bert\", hidden_act \"gelu\") with mean, CLS "
+              "or max pooling and an optional Normalize module.");
+}
+
+std::uint32_t required(const JsonFlat& json, const std::string& key, const std::string& file) {
+  const auto value = json.uint(key);
+  if (!value) throw Error(ErrorCode::kCorruptData, file + ": \"" + key + "\" is missing");
+  return *value;
+}
+
+// The modules sentence-transformers would run: where the Transformer's files are, where the
+// Pooling config is, and whether a Normalize module follows.
+struct Modules {
+  std::string transformer;
+  std::string pooling;
+  bool normalize = false;
+};
+
+Modules read_modules(const std::string& dir) {
+  const std::string path = dir + "/modules.json";
+  const JsonFlat json = read_json(path);
+  Modules m;
+  bool transformer = false, pooling = false;
+  for (std::uint32_t i = 0;; ++i) {
+    const auto type = json.string(std::to_string(i) + "/type");
+    if (!type) break;
+    const std::string sub = json.string(std::to_string(i) + "/path").value_or("");
+    if (sub.find("..") != std::string::npos || sub.starts_with("/"))
+      throw Error(ErrorCode::kCorruptData,
+                  path + ": module path \"" + sub + "\" leaves the model directory");
+    const std::string at = sub.empty() ? dir : dir + "/" + sub;
+    if (type->ends_with("models.Transformer") && !transformer) {
+      m.transformer = at, transformer = true;
+    } else if (type->ends_with("models.Pooling") && !pooling) {
+      m.pooling = at, pooling = true;
+    } else if (type->ends_with("models.Normalize") && !m.normalize) {
+      m.normalize = true;
+    } else {
+      unsupported("sentence-transformers module \"" + *type + "\" is not supported");
+    }
+  }
+  if (!transformer || !pooling) unsupported(path + " must list a Transformer and a Pooling module");
+  return m;
+}
+
+Pooling read_pooling(const std::string& dir, std::uint32_t hidden) {
+  const std::string path = dir + "/config.json";
+  const JsonFlat json = read_json(path);
+  const bool cls = json.boolean("pooling_mode_cls_token").value_or(false);
+  const bool mean = json.boolean("pooling_mode_mean_tokens").value_or(false);
+  const bool max = json.boolean("pooling_mode_max_tokens").value_or(false);
+  for (const char* other : {"pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+                            "pooling_mode_lasttoken"})
+    if (json.boolean(other).value_or(false))
+      unsupported(std::string("pooling mode ") + other + " is not supported");
+  if (cls + mean + max != 1)
+    unsupported(path +
+                ": exactly one pooling mode of cls_token, mean_tokens and max_tokens must be set");
+  if (auto dims = json.uint("word_embedding_dimension"); dims && *dims != hidden)
+    throw Error(ErrorCode::kCorruptData, path + ": word_embedding_dimension " +
+                                             std::to_string(*dims) + " is not hidden_size " +
+                                             std::to_string(hidden));
+  return cls ? Pooling::kCls : max ? Pooling::kMax : Pooling::kMean;
+}
+
+// The architecture from config.json.
+void read_bert_config(const std::string& dir, EncoderConfig& c) {
+  const std::string path = dir + "/config.json";
+  const JsonFlat json = read_json(path);
+  const std::string type = json.string("model_type").value_or("");
+  if (type != "bert") unsupported("model_type \"" + type + "\" is not supported (only \"bert\")");
+  const std::string act = json.string("hidden_act").value_or("gelu");
+  if (act != "gelu") unsupported("hidden_act \"" + act + "\" is not supported (only \"gelu\")");
+  const std::string positions = json.string("position_embedding_type").value_or("absolute");
+  if (positions != "absolute")
+    unsupported("position_embedding_type \"" + positions + "\" is not supported");
+  c.vocab_size = required(json, "vocab_size", path);
+  c.hidden = required(json, "hidden_size", path);
+  c.layers = required(json, "num_hidden_layers", path);
+  c.heads = required(json, "num_attention_heads", path);
+  c.intermediate = required(json, "intermediate_size", path);
+  c.max_positions = required(json, "max_position_embeddings", path);
+  c.type_vocab = json.uint("type_vocab_size").value_or(2);
+  c.layer_norm_eps = json.number("layer_norm_eps").value_or(1e-12);
+}
+
+// vocab.txt: one piece a line (the line ending, \n or \r\n, removed as BERT's loader reading
+// it as text does), padded with unreachable empty entries up to the embedding matrix's rows.
+std::vector<std::string> read_vocab(const std::string& dir, std::uint32_t vocab_size) {
+  const std::string path = dir + "/vocab.txt";
+  const std::string text = read_file(path);
+  std::vector<std::string> vocab;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::size_t stop = end > pos && text[end - 1] == '\r' ? end - 1 : end;
+    vocab.emplace_back(text.substr(pos, stop - pos));
+    if (!text::is_valid_utf8_text(vocab.back()))
+      throw Error(ErrorCode::kCorruptData,
+                  path + ": line " + std::to_string(vocab.size()) + " is not valid UTF-8 text");
+    pos = end + 1;
+  }
+  if (vocab.size() > vocab_size)
+    throw Error(ErrorCode::kCorruptData, path + " has " + std::to_string(vocab.size()) +
+                                             " entries for vocab_size " +
+                                             std::to_string(vocab_size));
+  vocab.resize(vocab_size);
+  return vocab;
+}
+
+std::uint32_t special_id(const std::vector<std::string>& vocab, const std::string& piece,
+                         const std::string& dir) {
+  // The last line of a repeated piece is its id (as in the hash index).
+  auto it = std::find(vocab.rbegin(), vocab.rend(), piece);
+  if (piece.empty() || it == vocab.rend())
+    throw Error(ErrorCode::kCorruptData,
+                dir + "/vocab.txt lacks the special token \"" + piece + "\"");
+  return static_cast<std::uint32_t>(vocab.rend() - it - 1);
+}
+
+// Tokenizer settings: tokenizer_config.json, overridden by tokenizer.json's BertNormalizer.
+void read_tokenizer(const std::string& dir, const std::vector<std::string>& vocab,
+                    EncoderConfig& c) {
+  const JsonFlat config = read_json(dir + "/tokenizer_config.json");
+  bool lowercase = config.boolean("do_lower_case").value_or(true);
+  std::optional<bool> strip = config.boolean("strip_accents");
+  bool chinese = config.boolean("tokenize_chinese_chars").value_or(true);
+  const std::string json_path = dir + "/tokenizer.json";
+  if (exists(json_path)) {
+    const JsonFlat json = read_json(json_path);
+    const std::string normalizer = json.string("normalizer/type").value_or("");
+    if (normalizer != "BertNormalizer")
+      unsupported(json_path + ": normalizer \"" + normalizer +
+                  "\" is not supported (only BertNormalizer)");
+    const std::string model = json.string("model/type").value_or("WordPiece");
+    if (model != "WordPiece")
+      unsupported(json_path + ": tokenizer model \"" + model +
+                  "\" is not supported (only WordPiece)");
+    lowercase = json.boolean("normalizer/lowercase").value_or(lowercase);
+    if (json.has("normalizer/strip_accents")) strip = json.boolean("normalizer/strip_accents");
+    chinese = json.boolean("normalizer/handle_chinese_chars").value_or(chinese);
+  }
+  // A special token is a string, or an object with its "content" (newer tokenizer configs).
+  const auto token = [&](const std::string& key, const char* fallback) {
+    if (auto content = config.string(key + "/content")) return *content;
+    return config.string(key).value_or(fallback);
+  };
+  c.unk_id = special_id(vocab, token("unk_token", "[UNK]"), dir);
+  c.cls_id = special_id(vocab, token("cls_token", "[CLS]"), dir);
+  c.sep_id = special_id(vocab, token("sep_token", "[SEP]"), dir);
+  if (lowercase) c.flags |= kLowercase;
+  if (strip.value_or(lowercase)) c.flags |= kStripAccents;
+  if (chinese) c.flags |= kChineseChars;
+}
+
+// The weights in tensor_plan() order as float32, found with or without the "bert." prefix
+// (and LayerNorm's older gamma/beta names).
+std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) {
+  const std::string path = dir + "/model.safetensors";
+  if (!exists(path) && exists(dir + "/pytorch_model.bin"))
+    unsupported(dir + " has only pytorch_model.bin: convert it to model.safetensors");
+  const models::MappedFile file(path);
+  const SafeTensors tensors(file.bytes(), path);
+  const std::vector<TensorSpec> plan = tensor_plan(c);
+  std::uint64_t total = 0;
+  for (const TensorSpec& t : plan) total += std::uint64_t{t.rows} * t.cols;
+  std::vector<float> weights(total);
+  float* out = weights.data();
+  for (const TensorSpec& spec : plan) {
+    poll_interrupts();
+    std::vector<std::string> names = {spec.name, "bert." + spec.name};
+    for (const auto& [from, to] : {std::pair{".LayerNorm.weight", ".LayerNorm.gamma"},
+                                   std::pair{".LayerNorm.bias", ".LayerNorm.beta"}})
+      if (spec.name.ends_with(from)) {
+        const std::string old =
+            spec.name.substr(0, spec.name.size() - std::string(from).size()) + to;
+        names.push_back(old);
+        names.push_back("bert." + old);
+      }
+    const Tensor* tensor = nullptr;
+    for (const std::string& name : names)
+      if ((tensor = tensors.find(name)) != nullptr) break;
+    if (tensor == nullptr)
+      throw Error(ErrorCode::kCorruptData, path + " lacks the tensor \"" + spec.name + "\"");
+    const bool vector =
+        spec.rows == 1 && tensor->shape.size() == 1 && tensor->shape[0] == spec.cols;
+    const bool matrix =
+        tensor->shape.size() == 2 && tensor->shape[0] == spec.rows && tensor->shape[1] == spec.cols;
+    if (!vector && !matrix)
+      throw Error(ErrorCode::kCorruptData, path + ": tensor \"" + spec.name +
+                                               "\" does not have the shape config.json implies");
+    tensor_to_float(*tensor, out);
+    out += std::uint64_t{spec.rows} * spec.cols;
+  }
+  return weights;
+}
+
+}  // namespace
+
+std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw Error(ErrorCode::kIoError, "\"" + dir + "\" is not a directory",
+                "A sentence-transformers model is loaded from its directory.");
+  const Modules modules = read_modules(dir);
+  EncoderConfig c;
+  read_bert_config(modules.transformer, c);
+  c.pooling = read_pooling(modules.pooling, c.hidden);
+  if (modules.normalize) c.flags |= kNormalize;
+  const JsonFlat st_config = read_json(modules.transformer + "/sentence_bert_config.json");
+  // Without max_seq_length, sentence-transformers takes the smaller of the position table and
+  // the tokenizer's model_max_length.
+  std::uint32_t longest = c.max_positions;
+  const JsonFlat tokenizer_config = read_json(modules.transformer + "/tokenizer_config.json");
+  if (tokenizer_config.has("model_max_length")) {
+    const auto model_max = tokenizer_config.number("model_max_length");
+    if (model_max && *model_max >= 3 && *model_max < longest)
+      longest = static_cast<std::uint32_t>(*model_max);
+  }
+  c.max_seq_length = std::min(st_config.uint("max_seq_length").value_or(longest), c.max_positions);
+  if (st_config.boolean("do_lower_case").value_or(false)) c.flags |= kLowercaseText;
+  const std::vector<std::string> vocab = read_vocab(modules.transformer, c.vocab_size);
+  read_tokenizer(modules.transformer, vocab, c);
+  check_config(c);
+  const std::vector<float> weights = read_weights(modules.transformer, c);
+  return build_encoder_file(c, vocab, weights);
+}
+
+}  // namespace embedding::encoder
