@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/common/threads.h"
+
 namespace embedding {
 
 // Runs work(begin, end, stop, poll) over [0, n) on up to `threads` threads (one slice each, at
@@ -31,7 +33,14 @@ std::size_t parallel_slices(std::size_t n, int threads, Work work, std::size_t m
       stop.store(true);
     }
   };
-  for (int t = 1; t < threads; ++t) workers.emplace_back(run, t, false);
+  try {
+    BlockSignals blocked;  // the workers start with every signal blocked
+    for (int t = 1; t < threads; ++t) workers.emplace_back(run, t, false);
+  } catch (...) {  // a thread could not start: stop and join those that did
+    stop.store(true);
+    for (auto& w : workers) w.join();
+    throw;
+  }
   run(0, true);
   for (auto& w : workers) w.join();
   for (const auto& error : errors)

@@ -18,12 +18,12 @@ namespace {
 // Query rows per attention block: the scores of one block (128 x sequence length) stay small.
 constexpr std::size_t kQueryBlock = 128;
 
-// y = x W^T + b for n rows: W is out x in (a PyTorch Linear weight).
+// y = x W^T + b for n rows: W is out x in (a PyTorch Linear weight). The bias first, then the
+// product added to it.
 void dense(const float* x, std::size_t n, std::size_t in, const float* w, const float* b,
            std::size_t out, float* y) {
-  kernels::active().gemm(n, out, in, x, in, w, in, true, y, out, false);
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < out; ++j) y[i * out + j] += b[j];
+  for (std::size_t i = 0; i < n; ++i) std::memcpy(y + i * out, b, out * sizeof(float));
+  kernels::active().gemm(n, out, in, x, in, w, in, true, y, out, true);
 }
 
 // x = LayerNorm(x + residual) row by row (residual may be null), statistics in double.
@@ -42,24 +42,6 @@ void add_layer_norm(float* x, const float* residual, std::size_t n, std::size_t 
     const double scale = 1.0 / std::sqrt(variance + eps);
     for (std::size_t j = 0; j < dims; ++j)
       row[j] = static_cast<float>((row[j] - mean) * scale) * gamma[j] + beta[j];
-  }
-}
-
-// GELU as BERT defines it ("gelu"): x Phi(x) with the exact erf, not the tanh approximation.
-void gelu(float* x, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i)
-    x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
-}
-
-// Row-wise softmax of scores (rows x cols) in place.
-void softmax(float* scores, std::size_t rows, std::size_t cols) {
-  for (std::size_t i = 0; i < rows; ++i) {
-    float* row = scores + i * cols;
-    const float top = *std::max_element(row, row + cols);
-    double sum = 0.0;
-    for (std::size_t j = 0; j < cols; ++j) sum += (row[j] = std::exp(row[j] - top));
-    const auto inv = static_cast<float>(1.0 / sum);
-    for (std::size_t j = 0; j < cols; ++j) row[j] *= inv;
   }
 }
 
@@ -166,8 +148,7 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
           const std::size_t at = (offset + r0) * h + column;
           table.gemm(rows, length, head_dims, q.data() + at, h, k.data() + offset * h + column, h,
                      true, scores.data(), length, false);
-          for (std::size_t i = 0; i < rows * length; ++i) scores[i] *= scale;
-          softmax(scores.data(), rows, length);
+          table.softmax_rows(scores.data(), rows, length, length, scale);
           table.gemm(rows, head_dims, length, scores.data(), length, v.data() + offset * h + column,
                      h, false, context.data() + at, h, false);
         }
@@ -177,7 +158,7 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
     add_layer_norm(attended.data(), x.data(), total, h, l.attn_norm_w, l.attn_norm_b,
                    c.layer_norm_eps);
     dense(attended.data(), total, h, l.inter_w, l.inter_b, c.intermediate, inter.data());
-    gelu(inter.data(), inter.size());
+    table.gelu(inter.data(), inter.size());
     dense(inter.data(), total, c.intermediate, l.out_w, l.out_b, h, x.data());
     add_layer_norm(x.data(), attended.data(), total, h, l.out_norm_w, l.out_norm_b,
                    c.layer_norm_eps);

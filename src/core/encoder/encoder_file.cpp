@@ -28,6 +28,26 @@ std::uint64_t align_up(std::uint64_t value) {
   throw Error(ErrorCode::kCorruptData, "corrupt encoder file: " + message);
 }
 
+// A section's checksum: FNV-1a's step on 64-bit little-endian words in four independent lanes
+// (so the multiplications overlap: about 8 GB/s where byte-wise FNV-1a gives 0.8, which matters
+// when every backend checks a 90 MB model before its first use), the lanes and the tail bytes
+// then folded together with byte-wise FNV-1a. Fixed forever by the format version.
+std::uint64_t section_checksum(const std::byte* data, std::uint64_t length) {
+  std::uint64_t lanes[4] = {models::kFnvOffsetBasis, models::kFnvOffsetBasis ^ 1,
+                            models::kFnvOffsetBasis ^ 2, models::kFnvOffsetBasis ^ 3};
+  std::uint64_t i = 0;
+  for (std::uint64_t step = 0; i + 32 <= length; i += 32, ++step) {
+    if ((step & 0x7FFF) == 0) poll_interrupts();  // every 1 MiB
+    for (int lane = 0; lane < 4; ++lane) {
+      std::uint64_t word;
+      std::memcpy(&word, data + i + 8 * lane, 8);
+      lanes[lane] = (lanes[lane] ^ word) * models::kFnvPrime;
+    }
+  }
+  std::uint64_t hash = fnv1a64(lanes, sizeof lanes);
+  return fnv1a64(data + i, length - i, hash);
+}
+
 std::uint64_t checksum_of_header(const EncoderHeader& header) {
   return fnv1a64(&header, offsetof(EncoderHeader, header_checksum));
 }
@@ -157,7 +177,8 @@ std::vector<std::byte> build_encoder_file(const EncoderConfig& config,
   offsets[vocab.size()] = at;
   std::memcpy(file.data() + h.sections[3].offset, weights.data(), h.sections[3].length);
   for (std::size_t s = 0; s < kEncoderSectionCount; ++s)
-    h.sections[s].checksum = fnv1a64(file.data() + h.sections[s].offset, h.sections[s].length);
+    h.sections[s].checksum =
+        section_checksum(file.data() + h.sections[s].offset, h.sections[s].length);
   h.header_checksum = checksum_of_header(h);
   std::memcpy(file.data(), &h, sizeof h);
   return file;
@@ -219,13 +240,7 @@ EncoderFile EncoderFile::view_bytes(std::span<const std::byte> bytes) {
 void EncoderFile::verify_checksums() const {
   for (std::size_t s = 0; s < kEncoderSectionCount; ++s) {
     const SectionEntry& e = header_.sections[s];
-    std::uint64_t hash = models::kFnvOffsetBasis;
-    // In 1 MiB steps, polling for interrupts between them.
-    for (std::uint64_t done = 0; done < e.length; done += 1 << 20) {
-      poll_interrupts();
-      hash = fnv1a64(bytes_.data() + e.offset + done,
-                     std::min<std::uint64_t>(1 << 20, e.length - done), hash);
-    }
+    const std::uint64_t hash = section_checksum(bytes_.data() + e.offset, e.length);
     if (hash != e.checksum) corrupt("checksum mismatch in section " + std::to_string(s));
   }
 }

@@ -1,7 +1,5 @@
 // MemoryGraph::build: links the pending nodes with several std::threads. Workers run core
 // code only, with signals blocked; the calling thread works too and alone reports progress.
-#include <pthread.h>
-
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -10,29 +8,10 @@
 #include <thread>
 
 #include "core/common/error.h"
+#include "core/common/threads.h"
 #include "core/hnsw/memory_graph.h"
 
 namespace embedding::hnsw {
-namespace {
-
-// Blocks every signal on this thread while alive, so that threads started meanwhile inherit
-// the full mask: signals must reach the backend's own thread, never a worker.
-class BlockSignals {
- public:
-  BlockSignals() {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &saved_);
-  }
-  ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
-  BlockSignals(const BlockSignals&) = delete;
-  BlockSignals& operator=(const BlockSignals&) = delete;
-
- private:
-  sigset_t saved_;
-};
-
-}  // namespace
 
 void MemoryGraph::build(const BuildOptions& options) {
   if (broken_) throw Error(ErrorCode::kInternal, "HNSW graph used after an interrupted build");

@@ -1,12 +1,13 @@
-// The AVX2 table's matrix kernels on Eigen's single-threaded GEMM (compiled for AVX2 and FMA):
-// gemm, and nearest_block (the scores of a block of rows against a block of columns, then each
-// row's argmin eight lanes at a time). Only this file instantiates Eigen's float matrix product in
-// the library, so no translation unit built without these flags can share (and replace) its
-// template code.
+// The AVX2 table's kernels on Eigen (compiled for AVX2 and FMA): gemm (Eigen's single-threaded
+// GEMM), nearest_block (a block of scores, then each row's argmin eight lanes at a time), and
+// the transformer's softmax and GELU on Eigen's vectorised exp and erf. Only this file instantiates
+// Eigen's float matrix product in the library, so no translation unit built without these flags can
+// share (and replace) its template code.
 #include <immintrin.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "core/vector/kernels.h"
 
@@ -14,7 +15,11 @@
 
 #define EIGEN_DONT_PARALLELIZE
 #define EIGEN_NO_DEBUG
+// Always the blocked GEMM kernels, never the coefficient-wise product Eigen picks for tiny sizes,
+// whose vectorised loops peel unaligned heads (results would depend on buffer addresses).
+#define EIGEN_GEMM_TO_COEFFBASED_THRESHOLD 0
 #include <Eigen/Core>
+#include <unsupported/Eigen/SpecialFunctions>
 
 namespace embedding::kernels {
 namespace {
@@ -92,6 +97,69 @@ void detail::gemm_avx2(std::size_t n, std::size_t m, std::size_t k, const float*
     else
       out.noalias() = left * right;
   }
+}
+
+// The element-wise kernels below process 8 floats at a time from index 0 and the tail through
+// one zero-padded packet, with sums in a fixed lane order: a result depends on its values and
+// position only, never on the buffer's alignment (Eigen's own array loops peel unaligned heads
+// with scalar code, which would make embed() vary with where malloc put its buffers).
+namespace {
+
+using Packet = Eigen::internal::Packet8f;
+
+template <class Op>
+void map_packets(float* x, std::size_t n, Op op) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, op(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    alignas(32) float tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    std::memcpy(tail, x + i, (n - i) * sizeof(float));
+    _mm256_store_ps(tail, op(_mm256_load_ps(tail)));
+    std::memcpy(x + i, tail, (n - i) * sizeof(float));
+  }
+}
+
+float lane_sum(Packet p) {
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, p);
+  return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +
+         ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+}
+
+}  // namespace
+
+void detail::softmax_rows_avx2(float* x, std::size_t rows, std::size_t cols, std::size_t ld,
+                               float scale) {
+  const Packet factor = _mm256_set1_ps(scale);
+  for (std::size_t r = 0; r < rows; ++r) {
+    float* row = x + r * ld;
+    float top = -__builtin_inff();
+    map_packets(row, cols, [&](Packet p) { return _mm256_mul_ps(p, factor); });
+    for (std::size_t j = 0; j < cols; ++j) top = row[j] > top ? row[j] : top;
+    const Packet shift = _mm256_set1_ps(top);
+    map_packets(row, cols,
+                [&](Packet p) { return Eigen::internal::pexp<Packet>(_mm256_sub_ps(p, shift)); });
+    // The tail's padding became exp(0 - top): sum the real columns only.
+    Packet sum = _mm256_setzero_ps();
+    std::size_t j = 0;
+    for (; j + 8 <= cols; j += 8) sum = _mm256_add_ps(sum, _mm256_loadu_ps(row + j));
+    float total = lane_sum(sum);
+    for (; j < cols; ++j) total += row[j];
+    const Packet inverse = _mm256_set1_ps(1.0f / total);
+    map_packets(row, cols, [&](Packet p) { return _mm256_mul_ps(p, inverse); });
+  }
+}
+
+// Eigen's vectorised erf is a rational approximation within a couple of ulps on [-4, 4] (and
+// exactly +-1 in float beyond).
+void detail::gelu_avx2(float* x, std::size_t n) {
+  const Packet half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f),
+               root_half = _mm256_set1_ps(0.70710678118654752f);
+  map_packets(x, n, [&](Packet p) {
+    const Packet phi = _mm256_add_ps(
+        one, Eigen::internal::generic_fast_erf_float<Packet>(_mm256_mul_ps(p, root_half)));
+    return _mm256_mul_ps(_mm256_mul_ps(half, p), phi);
+  });
 }
 
 }  // namespace embedding::kernels

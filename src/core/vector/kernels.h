@@ -54,6 +54,10 @@ struct KernelTable {
   void (*gemm)(std::size_t n, std::size_t m, std::size_t k, const float* a, std::size_t lda,
                const float* b, std::size_t ldb, bool trans_b, float* c, std::size_t ldc,
                bool accumulate);
+  // Transformer element-wise steps, in place: x = softmax(scale * x) for each of `rows` rows of
+  // `cols` floats (`ld` apart); x = GELU(x) = x Phi(x) with the erf (not the tanh form).
+  void (*softmax_rows)(float* x, std::size_t rows, std::size_t cols, std::size_t ld, float scale);
+  void (*gelu)(float* x, std::size_t n);
 };
 
 const KernelTable& scalar_table();
@@ -78,6 +82,8 @@ void nearest_block_avx2(const float* rows, std::size_t n, const float* cols, std
 void gemm_avx2(std::size_t n, std::size_t m, std::size_t k, const float* a, std::size_t lda,
                const float* b, std::size_t ldb, bool trans_b, float* c, std::size_t ldc,
                bool accumulate);
+void softmax_rows_avx2(float* x, std::size_t rows, std::size_t cols, std::size_t ld, float scale);
+void gelu_avx2(float* x, std::size_t n);
 }  // namespace detail
 
 // SQL-level distances (what the operators return). They use the active float32 kernel and

@@ -308,7 +308,9 @@ constexpr KernelTable kAvx2Table{"avx2",
                                  bit_hamming_avx2,
                                  bit_jaccard_counts_avx2,
                                  detail::nearest_block_avx2,
-                                 detail::gemm_avx2};
+                                 detail::gemm_avx2,
+                                 detail::softmax_rows_avx2,
+                                 detail::gelu_avx2};
 
 }  // namespace
 

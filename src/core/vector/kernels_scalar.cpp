@@ -129,6 +129,23 @@ void gemm_scalar(std::size_t n, std::size_t m, std::size_t k, const float* a, st
     }
 }
 
+void softmax_rows_scalar(float* x, std::size_t rows, std::size_t cols, std::size_t ld,
+                         float scale) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    float* row = x + i * ld;
+    float top = -INFINITY;
+    for (std::size_t j = 0; j < cols; ++j) top = std::fmax(top, row[j] *= scale);
+    float sum = 0.0f;
+    for (std::size_t j = 0; j < cols; ++j) sum += (row[j] = std::exp(row[j] - top));
+    for (std::size_t j = 0; j < cols; ++j) row[j] /= sum;
+  }
+}
+
+void gelu_scalar(float* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i)
+    x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
+}
+
 // Constant-initialised: no code runs before main or _PG_init.
 constexpr KernelTable kScalarTable{"scalar",
                                    l2_squared_scalar<float>,
@@ -144,7 +161,9 @@ constexpr KernelTable kScalarTable{"scalar",
                                    bit_hamming_scalar,
                                    bit_jaccard_counts_scalar,
                                    nearest_block_scalar,
-                                   gemm_scalar};
+                                   gemm_scalar,
+                                   softmax_rows_scalar,
+                                   gelu_scalar};
 
 }  // namespace
 
