@@ -28,30 +28,6 @@ std::uint64_t align_up(std::uint64_t value) {
   throw Error(ErrorCode::kCorruptData, "corrupt encoder file: " + message);
 }
 
-// A section's checksum: FNV-1a's step on 64-bit little-endian words in four independent lanes
-// (so the multiplications overlap: about 8 GB/s where byte-wise FNV-1a gives 0.8, which matters
-// when every backend checks a 90 MB model before its first use), the lanes and the tail bytes
-// then folded together with byte-wise FNV-1a. Fixed forever by the format version.
-std::uint64_t section_checksum(const std::byte* data, std::uint64_t length) {
-  std::uint64_t lanes[4] = {models::kFnvOffsetBasis, models::kFnvOffsetBasis ^ 1,
-                            models::kFnvOffsetBasis ^ 2, models::kFnvOffsetBasis ^ 3};
-  std::uint64_t i = 0;
-  for (std::uint64_t step = 0; i + 32 <= length; i += 32, ++step) {
-    if ((step & 0x7FFF) == 0) poll_interrupts();  // every 1 MiB
-    for (int lane = 0; lane < 4; ++lane) {
-      std::uint64_t word;
-      std::memcpy(&word, data + i + 8 * lane, 8);
-      lanes[lane] = (lanes[lane] ^ word) * models::kFnvPrime;
-    }
-  }
-  std::uint64_t hash = fnv1a64(lanes, sizeof lanes);
-  return fnv1a64(data + i, length - i, hash);
-}
-
-std::uint64_t checksum_of_header(const EncoderHeader& header) {
-  return fnv1a64(&header, offsetof(EncoderHeader, header_checksum));
-}
-
 std::uint32_t hash_slots_for(std::uint32_t vocab) {
   std::uint32_t slots = 1;
   while (slots < 2ull * vocab) slots <<= 1;
@@ -87,6 +63,30 @@ EncoderHeader plan_header(const EncoderConfig& c, std::uint64_t strings_length) 
 }
 
 }  // namespace
+
+// A section's checksum: FNV-1a's step on 64-bit little-endian words in four independent lanes
+// (so the multiplications overlap: about 8 GB/s where byte-wise FNV-1a gives 0.8, which matters
+// when every backend checks a 90 MB model before its first use), the lanes and the tail bytes
+// then folded together with byte-wise FNV-1a. Fixed forever by the format version.
+std::uint64_t section_checksum(const std::byte* data, std::uint64_t length) {
+  std::uint64_t lanes[4] = {models::kFnvOffsetBasis, models::kFnvOffsetBasis ^ 1,
+                            models::kFnvOffsetBasis ^ 2, models::kFnvOffsetBasis ^ 3};
+  std::uint64_t i = 0;
+  for (std::uint64_t step = 0; i + 32 <= length; i += 32, ++step) {
+    if ((step & 0x7FFF) == 0) poll_interrupts();  // every 1 MiB
+    for (int lane = 0; lane < 4; ++lane) {
+      std::uint64_t word;
+      std::memcpy(&word, data + i + 8 * lane, 8);
+      lanes[lane] = (lanes[lane] ^ word) * models::kFnvPrime;
+    }
+  }
+  std::uint64_t hash = fnv1a64(lanes, sizeof lanes);
+  return fnv1a64(data + i, length - i, hash);
+}
+
+std::uint64_t header_checksum(const EncoderHeader& header) {
+  return fnv1a64(&header, offsetof(EncoderHeader, header_checksum));
+}
 
 std::vector<TensorSpec> tensor_plan(const EncoderConfig& c) {
   std::vector<TensorSpec> plan = {
@@ -179,7 +179,7 @@ std::vector<std::byte> build_encoder_file(const EncoderConfig& config,
   for (std::size_t s = 0; s < kEncoderSectionCount; ++s)
     h.sections[s].checksum =
         section_checksum(file.data() + h.sections[s].offset, h.sections[s].length);
-  h.header_checksum = checksum_of_header(h);
+  h.header_checksum = header_checksum(h);
   std::memcpy(file.data(), &h, sizeof h);
   return file;
 }
@@ -198,7 +198,7 @@ EncoderFile::EncoderFile(std::shared_ptr<const void> owner, std::span<const std:
     throw Error(ErrorCode::kFeature,
                 "unsupported encoder file version " + std::to_string(header_.version));
   if (header_.header_size != sizeof(EncoderHeader) ||
-      header_.header_checksum != checksum_of_header(header_))
+      header_.header_checksum != header_checksum(header_))
     corrupt("header checksum mismatch");
   if (header_.file_size != bytes.size()) corrupt("file size does not match the header");
   config_ = header_.config;

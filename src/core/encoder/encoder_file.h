@@ -93,6 +93,11 @@ std::vector<std::byte> build_encoder_file(const EncoderConfig& config,
                                           const std::vector<std::string>& vocab,
                                           std::span<const float> weights);
 
+// The format's checksums: of a section (FNV-1a's step on 64-bit words in four lanes, folded with
+// the tail bytes) and of the header (byte-wise FNV-1a of every byte before header_checksum).
+std::uint64_t section_checksum(const std::byte* data, std::uint64_t length);
+std::uint64_t header_checksum(const EncoderHeader& header);
+
 // Whether bytes start with an encoder file's magic.
 bool is_encoder_file(std::span<const std::byte> bytes);
 

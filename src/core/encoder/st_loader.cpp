@@ -124,28 +124,14 @@ void read_bert_config(const std::string& dir, EncoderConfig& c) {
   c.layer_norm_eps = json.number("layer_norm_eps").value_or(1e-12);
 }
 
-// vocab.txt: one piece a line (the line ending, \n or \r\n, removed as BERT's loader reading
-// it as text does), padded with unreachable empty entries up to the embedding matrix's rows.
 std::vector<std::string> read_vocab(const std::string& dir, std::uint32_t vocab_size) {
+  // parse_vocab() pads to vocab_size entries: config.json's value (up to 2^32 - 1) is held to
+  // check_config()'s limit before anything is allocated.
+  if (vocab_size > kMaxVocab)
+    throw Error(ErrorCode::kProgramLimit, "vocab_size is " + std::to_string(vocab_size) +
+                                              ", which is outside 1.." + std::to_string(kMaxVocab));
   const std::string path = dir + "/vocab.txt";
-  const std::string text = read_file(path);
-  std::vector<std::string> vocab;
-  for (std::size_t pos = 0; pos < text.size();) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::size_t stop = end > pos && text[end - 1] == '\r' ? end - 1 : end;
-    vocab.emplace_back(text.substr(pos, stop - pos));
-    if (!text::is_valid_utf8_text(vocab.back()))
-      throw Error(ErrorCode::kCorruptData,
-                  path + ": line " + std::to_string(vocab.size()) + " is not valid UTF-8 text");
-    pos = end + 1;
-  }
-  if (vocab.size() > vocab_size)
-    throw Error(ErrorCode::kCorruptData, path + " has " + std::to_string(vocab.size()) +
-                                             " entries for vocab_size " +
-                                             std::to_string(vocab_size));
-  vocab.resize(vocab_size);
-  return vocab;
+  return parse_vocab(read_file(path), vocab_size, path);
 }
 
 std::uint32_t special_id(const std::vector<std::string>& vocab, const std::string& piece,
@@ -202,12 +188,11 @@ std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) 
   const models::MappedFile file(path);
   const SafeTensors tensors(file.bytes(), path);
   const std::vector<TensorSpec> plan = tensor_plan(c);
+  // Every tensor found and its shape checked before the weights are allocated: config.json alone
+  // may describe tens of gigabytes, the file's tensors cannot.
+  std::vector<const Tensor*> found;
   std::uint64_t total = 0;
-  for (const TensorSpec& t : plan) total += std::uint64_t{t.rows} * t.cols;
-  std::vector<float> weights(total);
-  float* out = weights.data();
   for (const TensorSpec& spec : plan) {
-    poll_interrupts();
     std::vector<std::string> names = {spec.name, "bert." + spec.name};
     for (const auto& [from, to] : {std::pair{".LayerNorm.weight", ".LayerNorm.gamma"},
                                    std::pair{".LayerNorm.bias", ".LayerNorm.beta"}})
@@ -229,13 +214,41 @@ std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) 
     if (!vector && !matrix)
       throw Error(ErrorCode::kCorruptData, path + ": tensor \"" + spec.name +
                                                "\" does not have the shape config.json implies");
+    found.push_back(tensor);
+    total += std::uint64_t{spec.rows} * spec.cols;
+  }
+  std::vector<float> weights(total);
+  float* out = weights.data();
+  for (const Tensor* tensor : found) {
+    poll_interrupts();
     tensor_to_float(*tensor, out);
-    out += std::uint64_t{spec.rows} * spec.cols;
+    out += tensor->elements();
   }
   return weights;
 }
 
 }  // namespace
+
+std::vector<std::string> parse_vocab(std::string_view text, std::uint32_t vocab_size,
+                                     const std::string& what) {
+  std::vector<std::string> vocab;
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::size_t stop = end > pos && text[end - 1] == '\r' ? end - 1 : end;
+    vocab.emplace_back(text.substr(pos, stop - pos));
+    if (!text::is_valid_utf8_text(vocab.back()))
+      throw Error(ErrorCode::kCorruptData,
+                  what + ": line " + std::to_string(vocab.size()) + " is not valid UTF-8 text");
+    pos = end + 1;
+  }
+  if (vocab.size() > vocab_size)
+    throw Error(ErrorCode::kCorruptData, what + " has " + std::to_string(vocab.size()) +
+                                             " entries for vocab_size " +
+                                             std::to_string(vocab_size));
+  vocab.resize(vocab_size);
+  return vocab;
+}
 
 std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   struct stat st;

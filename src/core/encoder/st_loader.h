@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace embedding::encoder {
@@ -16,5 +18,12 @@ namespace embedding::encoder {
 // Throws Error(kIoError) for a missing or unreadable file, kFeature for what is not supported,
 // kCorruptData for malformed files.
 std::vector<std::byte> load_sentence_transformer(const std::string& dir);
+
+// vocab.txt's text: one piece a line (the line ending, \n or \r\n, removed as BERT's loader
+// reading it as text does), padded with unreachable empty entries up to the embedding matrix's
+// vocab_size rows. A line that is not valid UTF-8 text, or more lines than vocab_size, throws
+// Error(kCorruptData) naming `what` (the file).
+std::vector<std::string> parse_vocab(std::string_view text, std::uint32_t vocab_size,
+                                     const std::string& what);
 
 }  // namespace embedding::encoder
