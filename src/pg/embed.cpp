@@ -35,7 +35,8 @@ const char* text_arg(FunctionCallInfo fcinfo, int n) {
 // when a word-vector model knows none of its words.
 bool embed_one(const embedding::pg::OpenedModel& model, std::string_view text, float* out) {
   if (model.encoder != nullptr) {
-    model.encoder->embed(std::span<const std::string_view>(&text, 1), out);
+    model.encoder->embed(std::span<const std::string_view>(&text, 1), out,
+                         embedding::pg::encoder_threads);
     return true;
   }
   return models::embed_text(*model.words, text, std::span<float>(out, model.words->dims()));
@@ -135,7 +136,8 @@ EMB_FUNCTION(embed_model_batch) {
   float* rows = static_cast<float*>(
       MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * dims * (present + 1)));
   if (model.encoder != nullptr) {
-    model.encoder->embed(std::span<const std::string_view>(texts, present), rows);
+    model.encoder->embed(std::span<const std::string_view>(texts, present), rows,
+                         embedding::pg::encoder_threads);
     for (int j = 0; j < present; ++j) known[j] = true;
   } else {
     for (int j = 0; j < present; ++j)

@@ -29,6 +29,7 @@ extern "C" {
 #include "nodes/pg_list.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 }
@@ -38,6 +39,10 @@ namespace {
 
 using embedding::models::Model;
 namespace store = embedding::pg::store;
+
+// Two: on this project's 2-vCPU machines a batch runs 1.4-1.6x faster on two threads (MiniLM
+// shape; test/bench/README.md), and calls of fewer than 64 tokens stay on one anyway.
+constexpr int kDefaultEncoderThreads = 2;
 
 using embedding::encoder::BertEncoder;
 using embedding::encoder::EncoderFile;
@@ -167,6 +172,18 @@ void materialise(const char* name, const char* hash, const std::string& path) {
 }
 
 }  // namespace
+
+int encoder_threads = kDefaultEncoderThreads;
+
+void register_model_options() {
+  DefineCustomIntVariable(
+      "embedding.encoder_threads",
+      "Threads one embed() call with a sentence-transformers model may use.",
+      "The backend's own thread included; the others compute only. The vectors are the same "
+      "for any value.",
+      &encoder_threads, kDefaultEncoderThreads, 1, 8, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  MarkGUCPrefixReserved("embedding");
+}
 
 std::string default_model_path() {
   char share[MAXPGPATH];

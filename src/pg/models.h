@@ -34,4 +34,9 @@ void sweep_cache();
 // Where the default model file is installed.
 std::string default_model_path();
 
+// embedding.encoder_threads: how many threads one embed() call with a sentence encoder may use,
+// the backend's own included (the others run core code only). Results do not depend on it.
+extern int encoder_threads;
+void register_model_options();
+
 }  // namespace embedding::pg

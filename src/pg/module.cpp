@@ -5,6 +5,7 @@
 #include "pg/guard.h"
 #include "pg/hnsw/options.h"
 #include "pg/ivfflat/ivfflat.h"
+#include "pg/models.h"
 #include "pg/pg_call.h"
 
 extern "C" {
@@ -18,6 +19,7 @@ extern "C" void _PG_init(void) {
   (void)embedding::kernels::active();
   embedding::pg::hnsw::register_options();
   embedding::pg::ivfflat::register_options();
+  embedding::pg::register_model_options();
   // Long core loops on this (the backend's) thread poll for cancel and statement_timeout; the
   // poll throws, so the loop unwinds and the guard raises the error.
   embedding::set_interrupt_poll(&embedding::pg::check_for_interrupts);

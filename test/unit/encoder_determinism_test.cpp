@@ -1,5 +1,6 @@
 // The encoder's result depends on the text and the model only: the element-wise kernels give the
-// same bits wherever their buffer starts, and embed() gives the same bits call after call.
+// same bits wherever their buffer starts, and embed() the same bits call after call and on any
+// number of threads.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -66,13 +67,13 @@ INSTANTIATE_TEST_SUITE_P(Tables, ElementwiseKernels, ::testing::Values("scalar",
                          [](const auto& info) { return info.param; });
 
 // A tiny random model (hidden 32, 4 heads of 8: the sizes where a library would take shortcuts).
-BertEncoder tiny_encoder(std::vector<std::byte>& image) {
+BertEncoder tiny_encoder(std::vector<std::byte>& image, std::uint32_t intermediate = 48) {
   EncoderConfig c;
   c.vocab_size = 8;
   c.hidden = 32;
   c.layers = 2;
   c.heads = 4;
-  c.intermediate = 48;
+  c.intermediate = intermediate;
   c.max_positions = 16;
   c.type_vocab = 2;
   c.max_seq_length = 16;
@@ -103,6 +104,23 @@ TEST(EncoderDeterminism, SameBitsCallAfterCall) {
     encoder.embed(std::span<const std::string_view>(&text, 1), again.data());
     ASSERT_EQ(std::memcmp(first.data(), again.data(), first.size() * 4), 0) << "call " << i;
   }
+}
+
+// A batch large enough to share its work: the same bits on 1, 2 and 3 threads (the work is cut
+// into the same pieces whatever the number of threads).
+TEST(EncoderDeterminism, SameBitsOnAnyNumberOfThreads) {
+  std::vector<std::byte> image;
+  const BertEncoder encoder = tiny_encoder(image, 200);  // 4 column blocks, the last one short
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; ++i)
+    texts.push_back(std::string(i % 7 + 1, 'a') + " bb c . " + std::string(i % 3 + 1, 'b'));
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<float> one(views.size() * 32), two(one.size()), three(one.size());
+  encoder.embed(views, one.data(), 1);
+  encoder.embed(views, two.data(), 2);
+  encoder.embed(views, three.data(), 3);
+  EXPECT_EQ(std::memcmp(one.data(), two.data(), one.size() * 4), 0);
+  EXPECT_EQ(std::memcmp(one.data(), three.data(), one.size() * 4), 0);
 }
 
 }  // namespace

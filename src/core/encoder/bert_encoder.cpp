@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <utility>
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
@@ -18,12 +20,28 @@ namespace {
 // Query rows per attention block: the scores of one block (128 x sequence length) stay small.
 constexpr std::size_t kQueryBlock = 128;
 
+// Part `part` of `parts` of [0, n), contiguous.
+std::pair<std::size_t, std::size_t> share(std::size_t n, int part, int parts) {
+  return {n * part / parts, n * (part + 1) / parts};
+}
+
 // y = x W^T + b for n rows: W is out x in (a PyTorch Linear weight). The bias first, then the
-// product added to it.
-void dense(const float* x, std::size_t n, std::size_t in, const float* w, const float* b,
-           std::size_t out, float* y) {
-  for (std::size_t i = 0; i < n; ++i) std::memcpy(y + i * out, b, out * sizeof(float));
-  kernels::active().gemm(n, out, in, x, in, w, in, true, y, out, true);
+// product added to it, in blocks of kColumnBlock output columns: the team shares the blocks
+// out, and each is the same product whichever thread computes it.
+void dense(WorkerTeam& team, const float* x, std::size_t n, std::size_t in, const float* w,
+           const float* b, std::size_t out, float* y) {
+  constexpr std::size_t kBlock = BertEncoder::kColumnBlock;
+  const std::size_t blocks = (out + kBlock - 1) / kBlock;
+  team.run([&](int part) {
+    const auto [first, last] = share(blocks, part, team.size());
+    if (first == last) return;
+    const std::size_t begin = first * kBlock, end = std::min(out, last * kBlock);
+    for (std::size_t i = 0; i < n; ++i)
+      std::memcpy(y + i * out + begin, b + begin, (end - begin) * sizeof(float));
+    for (std::size_t block = begin; block < end; block += kBlock)
+      kernels::active().gemm(n, std::min(kBlock, end - block), in, x, in, w + block * in, in, true,
+                             y + block, out, true);
+  });
 }
 
 // x = LayerNorm(x + residual) row by row (residual may be null), statistics in double.
@@ -93,25 +111,30 @@ std::vector<std::uint32_t> BertEncoder::tokenize(std::string_view text) const {
   return ids;
 }
 
-void BertEncoder::embed(std::span<const std::string_view> texts, float* out) const {
+void BertEncoder::embed(std::span<const std::string_view> texts, float* out, int threads) const {
   std::vector<std::vector<std::uint32_t>> ids;
   ids.reserve(texts.size());
   for (std::string_view text : texts) {
     poll_interrupts();
     ids.push_back(tokenize(text));
   }
+  // A second thread pays for starting only on enough tokens (one short sentence does not).
+  std::size_t tokens_in_call = 0;
+  for (const auto& sequence : ids) tokens_in_call += sequence.size();
+  WorkerTeam team(tokens_in_call >= kParallelTokens ? threads : 1);
   for (std::size_t first = 0; first < ids.size();) {
     std::size_t count = 0, tokens = 0;
     while (first + count < ids.size() &&
            (count == 0 || tokens + ids[first + count].size() <= kChunkTokens))
       tokens += ids[first + count++].size();
-    encode_chunk(ids, first, count, out + first * dims());
+    encode_chunk(ids, first, count, out + first * dims(), team);
     first += count;
   }
 }
 
 void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& ids,
-                               std::size_t first, std::size_t count, float* out) const {
+                               std::size_t first, std::size_t count, float* out,
+                               WorkerTeam& team) const {
   const EncoderConfig& c = file_.config();
   const std::size_t h = c.hidden, heads = c.heads, head_dims = h / heads;
   std::size_t total = 0, longest = 0;
@@ -121,7 +144,7 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
   }
   std::vector<float> x(total * h), q(total * h), k(total * h), v(total * h), context(total * h),
       attended(total * h), inter(total * c.intermediate),
-      scores(std::min(longest, kQueryBlock) * longest);
+      scores(team.size() * std::min(longest, kQueryBlock) * longest);
   // Embeddings: word + position + token type 0, then LayerNorm.
   for (std::size_t s = first, row = 0; s < first + count; ++s)
     for (std::size_t p = 0; p < ids[s].size(); ++p, ++row) {
@@ -132,36 +155,54 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
   add_layer_norm(x.data(), nullptr, total, h, embed_norm_w_, embed_norm_b_, c.layer_norm_eps);
   const float scale = 1.0f / std::sqrt(static_cast<float>(head_dims));
   const kernels::KernelTable& table = kernels::active();
+  // Row-wise steps (LayerNorm, GELU): each thread its share of the rows.
+  const auto by_rows = [&](const std::function<void(std::size_t, std::size_t)>& step) {
+    team.run([&](int part) {
+      const auto [begin, end] = share(total, part, team.size());
+      if (begin < end) step(begin, end);
+    });
+  };
+  const std::size_t block_scores = std::min(longest, kQueryBlock) * longest;
   for (const Layer& l : layers_) {
     poll_interrupts();
-    dense(x.data(), total, h, l.query_w, l.query_b, h, q.data());
-    dense(x.data(), total, h, l.key_w, l.key_b, h, k.data());
-    dense(x.data(), total, h, l.value_w, l.value_b, h, v.data());
-    // Attention within each sequence, head by head, in blocks of query rows.
-    for (std::size_t s = first, offset = 0; s < first + count; offset += ids[s++].size()) {
-      const std::size_t length = ids[s].size();
-      for (std::size_t head = 0; head < heads; ++head) {
-        const std::size_t column = head * head_dims;
-        for (std::size_t r0 = 0; r0 < length; r0 += kQueryBlock) {
-          poll_interrupts();
-          const std::size_t rows = std::min(kQueryBlock, length - r0);
-          const std::size_t at = (offset + r0) * h + column;
-          table.gemm(rows, length, head_dims, q.data() + at, h, k.data() + offset * h + column, h,
-                     true, scores.data(), length, false);
-          table.softmax_rows(scores.data(), rows, length, length, scale);
-          table.gemm(rows, head_dims, length, scores.data(), length, v.data() + offset * h + column,
-                     h, false, context.data() + at, h, false);
+    dense(team, x.data(), total, h, l.query_w, l.query_b, h, q.data());
+    dense(team, x.data(), total, h, l.key_w, l.key_b, h, k.data());
+    dense(team, x.data(), total, h, l.value_w, l.value_b, h, v.data());
+    // Attention within each sequence, head by head (each thread its heads), in blocks of query
+    // rows. Only the caller's thread has an interrupt poll (on the others the call does nothing).
+    team.run([&](int part) {
+      float* part_scores = scores.data() + part * block_scores;
+      for (std::size_t s = first, offset = 0; s < first + count; offset += ids[s++].size()) {
+        const std::size_t length = ids[s].size();
+        for (std::size_t head = part; head < heads; head += team.size()) {
+          const std::size_t column = head * head_dims;
+          for (std::size_t r0 = 0; r0 < length; r0 += kQueryBlock) {
+            poll_interrupts();
+            const std::size_t rows = std::min(kQueryBlock, length - r0);
+            const std::size_t at = (offset + r0) * h + column;
+            table.gemm(rows, length, head_dims, q.data() + at, h, k.data() + offset * h + column, h,
+                       true, part_scores, length, false);
+            table.softmax_rows(part_scores, rows, length, length, scale);
+            table.gemm(rows, head_dims, length, part_scores, length, v.data() + offset * h + column,
+                       h, false, context.data() + at, h, false);
+          }
         }
       }
-    }
-    dense(context.data(), total, h, l.attn_out_w, l.attn_out_b, h, attended.data());
-    add_layer_norm(attended.data(), x.data(), total, h, l.attn_norm_w, l.attn_norm_b,
-                   c.layer_norm_eps);
-    dense(attended.data(), total, h, l.inter_w, l.inter_b, c.intermediate, inter.data());
-    table.gelu(inter.data(), inter.size());
-    dense(inter.data(), total, c.intermediate, l.out_w, l.out_b, h, x.data());
-    add_layer_norm(x.data(), attended.data(), total, h, l.out_norm_w, l.out_norm_b,
-                   c.layer_norm_eps);
+    });
+    dense(team, context.data(), total, h, l.attn_out_w, l.attn_out_b, h, attended.data());
+    by_rows([&](std::size_t begin, std::size_t end) {
+      add_layer_norm(attended.data() + begin * h, x.data() + begin * h, end - begin, h,
+                     l.attn_norm_w, l.attn_norm_b, c.layer_norm_eps);
+    });
+    dense(team, attended.data(), total, h, l.inter_w, l.inter_b, c.intermediate, inter.data());
+    by_rows([&](std::size_t begin, std::size_t end) {
+      table.gelu(inter.data() + begin * c.intermediate, (end - begin) * c.intermediate);
+    });
+    dense(team, inter.data(), total, c.intermediate, l.out_w, l.out_b, h, x.data());
+    by_rows([&](std::size_t begin, std::size_t end) {
+      add_layer_norm(x.data() + begin * h, attended.data() + begin * h, end - begin, h,
+                     l.out_norm_w, l.out_norm_b, c.layer_norm_eps);
+    });
   }
   // Pooling, then the optional normalisation.
   for (std::size_t s = first, offset = 0; s < first + count; offset += ids[s++].size()) {

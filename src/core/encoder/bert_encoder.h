@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/common/threads.h"
 #include "core/encoder/encoder_file.h"
 
 namespace embedding::encoder {
@@ -26,12 +27,16 @@ class BertEncoder {
 
   // The sentence vectors of texts, row i (dims() floats) of out for texts[i]. Sequences run
   // together through the dense layers in chunks of at most kChunkTokens tokens (no padding);
-  // attention stays within each sequence. One thread: the result of a text depends on nothing
-  // but the text and the model (a second thread measured slower on two vCPUs, and splitting the
-  // products would tie the last bits of the result to the split).
-  void embed(std::span<const std::string_view> texts, float* out) const;
+  // attention stays within each sequence. With threads > 1 the steps are shared out between that
+  // many threads (the caller's included; the others run core code only). The work is cut the
+  // same way whatever the number of threads (dense layers in fixed blocks of kColumnBlock output
+  // columns, attention by head, the rest by row), so a text's vector has the same bits on any.
+  void embed(std::span<const std::string_view> texts, float* out, int threads = 1) const;
 
   static constexpr std::size_t kChunkTokens = 1024;
+  static constexpr std::size_t kColumnBlock = 64;
+  // Below this many tokens in a call, it runs on the caller's thread alone.
+  static constexpr std::size_t kParallelTokens = 64;
 
  private:
   struct Layer {
@@ -40,7 +45,7 @@ class BertEncoder {
   };
   // Runs sequences [first, first + count) of ids together; pooled rows go to out.
   void encode_chunk(const std::vector<std::vector<std::uint32_t>>& ids, std::size_t first,
-                    std::size_t count, float* out) const;
+                    std::size_t count, float* out, WorkerTeam& team) const;
 
   EncoderFile file_;
   const float *word_, *position_, *token_type_, *embed_norm_w_, *embed_norm_b_;
