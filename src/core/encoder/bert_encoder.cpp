@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <utility>
 
 #include "core/common/error.h"
@@ -112,23 +113,32 @@ std::vector<std::uint32_t> BertEncoder::tokenize(std::string_view text) const {
 }
 
 void BertEncoder::embed(std::span<const std::string_view> texts, float* out, int threads) const {
-  std::vector<std::vector<std::uint32_t>> ids;
-  ids.reserve(texts.size());
-  for (std::string_view text : texts) {
-    poll_interrupts();
-    ids.push_back(tokenize(text));
-  }
-  // A second thread pays for starting only on enough tokens (one short sentence does not).
-  std::size_t tokens_in_call = 0;
-  for (const auto& sequence : ids) tokens_in_call += sequence.size();
-  WorkerTeam team(tokens_in_call >= kParallelTokens ? threads : 1);
-  for (std::size_t first = 0; first < ids.size();) {
-    std::size_t count = 0, tokens = 0;
-    while (first + count < ids.size() &&
-           (count == 0 || tokens + ids[first + count].size() <= kChunkTokens))
-      tokens += ids[first + count++].size();
-    encode_chunk(ids, first, count, out + first * dims(), team);
-    first += count;
+  // Texts are tokenized one chunk at a time, so a large batch holds one chunk's ids at most. A
+  // second thread pays for starting only on enough tokens (one short sentence does not): the team
+  // is started for the first chunk that has them.
+  std::vector<std::vector<std::uint32_t>> chunk;
+  std::vector<std::uint32_t> next_ids;
+  bool have_next = false;
+  std::optional<WorkerTeam> team;
+  WorkerTeam alone(1);
+  for (std::size_t done = 0, next = 0; done < texts.size(); done += chunk.size()) {
+    chunk.clear();
+    std::size_t tokens = 0;
+    while (next < texts.size()) {
+      if (!have_next) {
+        poll_interrupts();
+        next_ids = tokenize(texts[next]);
+        have_next = true;
+      }
+      if (!chunk.empty() && tokens + next_ids.size() > kChunkTokens) break;
+      tokens += next_ids.size();
+      chunk.push_back(std::move(next_ids));
+      have_next = false;
+      ++next;
+    }
+    const bool shared = threads > 1 && tokens >= kParallelTokens;
+    if (shared && !team) team.emplace(threads);
+    encode_chunk(chunk, 0, chunk.size(), out + done * dims(), shared ? *team : alone);
   }
 }
 
