@@ -472,14 +472,15 @@ def setup_config(args, cfg, data, versions):
     started = datetime.datetime.now().strftime("%H:%M:%S")
     build_s, build_cpu = build_index(conn, cfg, args.m, args.ef_construction, args.reuse_index)
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_relation_size(%s), pg_relation_size(%s)", (cfg.index, cfg.table))
-        index_bytes, table_bytes = cur.fetchone()
+        cur.execute("SELECT pg_relation_size(%s), pg_relation_size(%s), current_setting('shared_buffers')",
+                    (cfg.index, cfg.table))
+        index_bytes, table_bytes, shared_buffers = cur.fetchone()
     out = {
         "config": cfg.name, "extension": f"{cfg.extname} {versions[cfg.ext]}", "database": cfg.database,
         "kind": cfg.kind, "sweep": cfg.sweep, "noise": cfg.noise, "table": cfg.table, "index": cfg.index,
         "query": cfg.query, "rows": len(data["base_ids"]), "build_s": build_s, "build_cpu_s": build_cpu,
         "index_mb": index_bytes / 2**20, "table_mb": table_bytes / 2**20, "ties": data["ties"], "lib": lib,
-        "started": started, cfg.sweep: {},
+        "started": started, "shared_buffers": shared_buffers, cfg.sweep: {},
     }
     n_seq = args.seq_queries
     out["seq_qps"], out["seq_recall"] = seq_scan(conn, cfg, data["texts"][:n_seq], data["truth"][:n_seq])
@@ -625,6 +626,8 @@ def describe(results, args):
         exts.setdefault(res["config"].split(":")[0], (res["extension"], res["database"], res["lib"]))
     print("Extensions: " + "; ".join(f"{e} = {x} in database {db} (library sha256 {lib})"
                                      for e, (x, db, lib) in exts.items()) + ".")
+    print(f"Cluster: shared_buffers {results[0].get('shared_buffers', '?')} (test/bench/hnsw_sql_bench.sh "
+          "--shared-buffers sets it for the run).")
     print("Build: maintenance_work_mem 2GB, max_parallel_maintenance_workers 1 (ours: two build threads; "
           "pgvector: leader + one worker). Search: one connection, a prepared statement, the queries one "
           "after another, after one untimed pass; recall@10 against the exact float top 10 by cosine.\n")

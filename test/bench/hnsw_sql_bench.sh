@@ -4,6 +4,9 @@
 # pgvector, for --configs with pgvector: $EMB_BENCH_PGVECTOR_DB, default embedding_bench_pgvector).
 # Not part of the test suite. Options go to the driver (--help); --configs all measures vector, halfvec
 # and binary quantisation, ours and pgvector's (which must already be installed), in one run.
+# --shared-buffers SIZE (taken here, not by the driver) runs with that shared_buffers (ALTER SYSTEM and a
+# restart of the cluster), and resets it afterwards: e.g. 128MB, PostgreSQL's default, where the index
+# no longer fits.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,11 +36,30 @@ install_python_packages() {
 case "${1:-}" in
   -h | --help) exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --help ;;
 esac
-for arg in "$@"; do [ "$arg" = --perf ] && EMB_BENCH_PERF=1; done
+SHARED_BUFFERS=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --shared-buffers) SHARED_BUFFERS=$2; shift 2 ;;
+    --shared-buffers=*) SHARED_BUFFERS=${1#*=}; shift ;;
+    *) [ "$1" = --perf ] && EMB_BENCH_PERF=1; args+=("$1"); shift ;;
+  esac
+done
+
+# shared_buffers for this run only: set, restart, and reset (with a restart) when the run ends.
+set_shared_buffers() {
+  "$PGBIN/psql" -X -qAt -d postgres -c "ALTER SYSTEM $1" >/dev/null
+  as_owner "$PGBIN/pg_ctl" -D "$EMB_PGDATA" -l "$EMB_STATE/postgresql.log" -w restart >/dev/null
+}
 { # set-up messages go to stderr: stdout is the report
   install_python_packages
   fetch_glove
   start_cluster
+  if [ -n "$SHARED_BUFFERS" ]; then
+    log "shared_buffers = $SHARED_BUFFERS for this run"
+    set_shared_buffers "SET shared_buffers = '$SHARED_BUFFERS'"
+    trap 'set_shared_buffers "RESET shared_buffers" >&2' EXIT
+  fi
 } >&2
-exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --database "$BENCH_DB" --pgvector-database "$PGVECTOR_DB" \
-  --json "$GLOVE_JSON" --cache "$EMBEDDING_CACHE" "$@"
+"$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --database "$BENCH_DB" --pgvector-database "$PGVECTOR_DB" \
+  --json "$GLOVE_JSON" --cache "$EMBEDDING_CACHE" "${args[@]}"
