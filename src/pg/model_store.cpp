@@ -210,8 +210,7 @@ void check_inserted_row(HeapTuple tuple, TupleDesc desc) {
     ereport(ERROR,
             (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model \"%s\" does not match its hash", model),
              errdetail("The SHA-256 of its data is %s, the row says \"%s\".", actual, hash)));
-  embedding::encoder::ModelSummary summary{};
-  summary = embedding::encoder::verify_model_image(
+  const embedding::encoder::ModelSummary summary = embedding::encoder::verify_model_image(
       std::span<const std::byte>(reinterpret_cast<const std::byte*>(VARDATA_ANY(bytes)), length));
   if (static_cast<int64>(summary.dims) != DatumGetInt32(dims) ||
       static_cast<int64>(summary.vocab_size) != DatumGetInt32(vocab))

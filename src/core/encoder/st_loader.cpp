@@ -125,11 +125,6 @@ void read_bert_config(const std::string& dir, EncoderConfig& c) {
 }
 
 std::vector<std::string> read_vocab(const std::string& dir, std::uint32_t vocab_size) {
-  // parse_vocab() pads to vocab_size entries: config.json's value (up to 2^32 - 1) is held to
-  // check_config()'s limit before anything is allocated.
-  if (vocab_size > kMaxVocab)
-    throw Error(ErrorCode::kProgramLimit, "vocab_size is " + std::to_string(vocab_size) +
-                                              ", which is outside 1.." + std::to_string(kMaxVocab));
   const std::string path = dir + "/vocab.txt";
   return parse_vocab(read_file(path), vocab_size, path);
 }
@@ -144,10 +139,10 @@ std::uint32_t special_id(const std::vector<std::string>& vocab, const std::strin
   return static_cast<std::uint32_t>(vocab.rend() - it - 1);
 }
 
-// Tokenizer settings: tokenizer_config.json, overridden by tokenizer.json's BertNormalizer.
-void read_tokenizer(const std::string& dir, const std::vector<std::string>& vocab,
-                    EncoderConfig& c) {
-  const JsonFlat config = read_json(dir + "/tokenizer_config.json");
+// Tokenizer settings: tokenizer_config.json (`config`), overridden by tokenizer.json's
+// BertNormalizer.
+void read_tokenizer(const std::string& dir, const JsonFlat& config,
+                    const std::vector<std::string>& vocab, EncoderConfig& c) {
   bool lowercase = config.boolean("do_lower_case").value_or(true);
   std::optional<bool> strip = config.boolean("strip_accents");
   bool chinese = config.boolean("tokenize_chinese_chars").value_or(true);
@@ -265,15 +260,16 @@ std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   // the tokenizer's model_max_length.
   std::uint32_t longest = c.max_positions;
   const JsonFlat tokenizer_config = read_json(modules.transformer + "/tokenizer_config.json");
-  if (tokenizer_config.has("model_max_length")) {
-    const auto model_max = tokenizer_config.number("model_max_length");
-    if (model_max && *model_max >= 3 && *model_max < longest)
-      longest = static_cast<std::uint32_t>(*model_max);
-  }
+  if (const auto model_max = tokenizer_config.number("model_max_length");
+      model_max && *model_max >= 3 && *model_max < longest)
+    longest = static_cast<std::uint32_t>(*model_max);
   c.max_seq_length = std::min(st_config.uint("max_seq_length").value_or(longest), c.max_positions);
   if (st_config.boolean("do_lower_case").value_or(false)) c.flags |= kLowercaseText;
+  // The sizes config.json claims are held to the format's limits before anything is allocated
+  // from them (the special ids are still 0 here; they are checked again below).
+  check_config(c);
   const std::vector<std::string> vocab = read_vocab(modules.transformer, c.vocab_size);
-  read_tokenizer(modules.transformer, vocab, c);
+  read_tokenizer(modules.transformer, tokenizer_config, vocab, c);
   check_config(c);
   const std::vector<float> weights = read_weights(modules.transformer, c);
   return build_encoder_file(c, vocab, weights);
