@@ -123,14 +123,22 @@ RecentBuffers& recent_buffers() {
 
 }  // namespace
 
+// The usage count the clock sweep lowers on each pass and a ReadBuffer() pin raises
+// (ReadRecentBuffer() leaves it alone), read without the header lock: a hint, checked by nothing.
+static uint32 usage_count(Buffer buffer) {
+  BufferDesc* desc = BufferIsLocal(buffer) ? GetLocalBufferDescriptor(-buffer - 1)
+                                           : GetBufferDescriptor(buffer - 1);
+  return BUF_STATE_GET_USAGECOUNT(pg_atomic_read_u32(&desc->state));
+}
+
 Buffer pin_block(Relation index, BlockNumber block) {
-  // ReadRecentBuffer() does not raise the buffer's usage count, which keeps it in shared buffers
-  // under pressure: one pin in 64 goes through ReadBuffer(), so hot pages still earn it. (One in
-  // eight spent 12% of a search's CPU in the buffer table's hash lookups, per perf at ef 200 on
-  // GloVe 340k; one in 64 spends 4%.)
-  static uint32 pins = 0;
+  // ReadRecentBuffer() does not raise the buffer's usage count, so a page read only through it
+  // would look unused to the clock sweep and be evicted under pressure however hot it is. So the
+  // recent buffer is used only while its usage count is at the maximum, which a ReadBuffer() pin
+  // restores: pages keep the protection every access gives them through ReadBuffer(), and while
+  // nothing sweeps (the index fits) no access pays for the shared buffer table's hash probe.
   Buffer* recent = recent_buffers().slot(index->rd_node, index->rd_backend, block);
-  if ((++pins & 63) != 0 && *recent != InvalidBuffer &&
+  if (*recent != InvalidBuffer && usage_count(*recent) >= BM_MAX_USAGE_COUNT &&
       ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, *recent)) {
     pgstat_count_buffer_read(index);  // counted as ReadBuffer() counts a hit (pg_statio_*)
     pgstat_count_buffer_hit(index);
