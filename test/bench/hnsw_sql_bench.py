@@ -817,7 +817,7 @@ def describe(results, args):
               "configurations, on the same base rows and queries, InnerProductSpace on normalised rows, the "
               f"same m and ef_construction, built by {hnswlib['build_threads']} threads calling addPoint, "
               f"searched on one thread (same untimed and timed passes); distance: {hnswlib['simd']} (the "
-              "benchmark target is built without -mavx); index MB = its level-0 array and upper-layer link "
+              "tool is built with -mavx2 -mfma); index MB = its level-0 array and upper-layer link "
               "lists.")
     print()
     for kind in dict.fromkeys(res["kind"] for res in sql):

@@ -87,10 +87,15 @@ double thread_cpu_seconds() {
 }
 
 // Which inner product hnswlib's InnerProductSpace picked for these dims, and the instruction set
-// its header was compiled for (USE_AVX needs -mavx, which this target is not built with).
+// its header was compiled for (CMakeLists.txt builds the hnswlib programs with -mavx2 -mfma:
+// USE_AVX).
 std::string simd_path(hnswlib::InnerProductSpace& space) {
   const hnswlib::DISTFUNC<float> f = space.get_dist_func();
   std::string picked = "InnerProductDistance (scalar)";
+#if defined(USE_AVX)
+  if (f == hnswlib::InnerProductDistanceSIMD16ExtAVX) picked = "InnerProductDistanceSIMD16ExtAVX";
+  if (f == hnswlib::InnerProductDistanceSIMD4ExtAVX) picked = "InnerProductDistanceSIMD4ExtAVX";
+#endif
 #if defined(USE_SSE)
   if (f == hnswlib::InnerProductDistanceSIMD16ExtSSE) picked = "InnerProductDistanceSIMD16ExtSSE";
   if (f == hnswlib::InnerProductDistanceSIMD4ExtSSE) picked = "InnerProductDistanceSIMD4ExtSSE";
