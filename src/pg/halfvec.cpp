@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/common/error.h"
+#include "core/vector/arith.h"
 #include "core/vector/codec.h"
 #include "core/vector/half.h"
 #include "core/vector/kernels.h"
@@ -290,9 +291,7 @@ EMB_FUNCTION(halfvec_binary_quantize) {
   VarBit* result = static_cast<VarBit*>(palloc0(len));
   SET_VARSIZE(result, len);
   VARBITLEN(result) = a->dim;
-  bits8* bits = VARBITS(result);
-  for (int i = 0; i < a->dim; ++i)
-    if (vec::half_to_float(a->x[i]) > 0) bits[i / 8] |= static_cast<bits8>(0x80 >> (i % 8));
+  vec::sign_bits(a->x, static_cast<std::size_t>(a->dim), VARBITS(result));
   PG_RETURN_VARBIT_P(result);
 }
 

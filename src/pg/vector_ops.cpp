@@ -132,8 +132,6 @@ EMB_FUNCTION(binary_quantize) {
   VarBit* result = static_cast<VarBit*>(palloc0(len));
   SET_VARSIZE(result, len);
   VARBITLEN(result) = a->dim;
-  bits8* bits = VARBITS(result);
-  for (int i = 0; i < a->dim; ++i)
-    if (a->x[i] > 0) bits[i / 8] |= static_cast<bits8>(0x80 >> (i % 8));
+  vec::sign_bits(a->x, static_cast<std::size_t>(a->dim), VARBITS(result));
   PG_RETURN_VARBIT_P(result);
 }

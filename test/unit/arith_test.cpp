@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdint>
+#include <random>
 #include <vector>
 
 #include "core/common/error.h"
@@ -58,6 +61,36 @@ TEST(Arith, AverageState) {
   EXPECT_EQ(s[0], 2.0);
   EXPECT_FLOAT_EQ(out[0], 2.0f);
   EXPECT_FLOAT_EQ(out[1], 4.0f);
+}
+
+// binary_quantize's bits against the plain definition, bit by bit: every length 0..40 (partial
+// last bytes), zeros of both signs, subnormals, infinities, and half inputs.
+TEST(Arith, SignBitsMatchTheDefinition) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> pick(0, 7);
+  const float specials[] = {0.0f, -0.0f, 1e-40f, -1e-40f, INFINITY, -INFINITY, 0.5f, -0.5f};
+  for (std::size_t n = 0; n <= 40; ++n) {
+    std::vector<float> x(n);
+    std::vector<Half> h(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[i] = specials[pick(rng)];
+      h[i] = float_to_half(x[i]);
+    }
+    std::vector<std::uint8_t> got((n + 7) / 8 + 1, 0xAB), got_half = got;
+    sign_bits(x.data(), n, got.data());
+    sign_bits(h.data(), n, got_half.data());
+    for (std::size_t byte = 0; byte < (n + 7) / 8; ++byte) {
+      std::uint8_t want = 0, want_half = 0;
+      for (std::size_t i = 8 * byte; i < n && i < 8 * byte + 8; ++i) {
+        if (x[i] > 0) want |= static_cast<std::uint8_t>(0x80 >> (i % 8));
+        if (half_to_float(h[i]) > 0) want_half |= static_cast<std::uint8_t>(0x80 >> (i % 8));
+      }
+      EXPECT_EQ(got[byte], want) << "n " << n << " byte " << byte;
+      EXPECT_EQ(got_half[byte], want_half) << "n " << n << " byte " << byte;
+    }
+    EXPECT_EQ(got[(n + 7) / 8], 0xAB) << "wrote past the bits, n " << n;
+    EXPECT_EQ(got_half[(n + 7) / 8], 0xAB) << "wrote past the bits, n " << n;
+  }
 }
 
 }  // namespace

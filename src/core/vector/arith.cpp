@@ -78,4 +78,31 @@ void average(const double* state, std::size_t n, float* out, Element element) {
   }
 }
 
+namespace {
+// A half is > 0 when its sign bit is clear and it is not a zero (halfvec holds no NaN; a NaN's
+// pattern would count as positive here, as it cannot occur).
+inline bool positive(Half h) { return (h & 0x8000u) == 0 && h != 0; }
+inline bool positive(float f) { return f > 0.0f; }
+
+template <class T>
+void sign_bits_of(const T* x, std::size_t n, std::uint8_t* out) {
+  const std::size_t full = n / 8;
+  for (std::size_t byte = 0; byte < full; ++byte) {
+    const T* p = x + 8 * byte;
+    unsigned bits = 0;
+    for (int k = 0; k < 8; ++k) bits |= static_cast<unsigned>(positive(p[k])) << (7 - k);
+    out[byte] = static_cast<std::uint8_t>(bits);
+  }
+  if (n % 8 != 0) {
+    unsigned bits = 0;
+    for (std::size_t i = 8 * full; i < n; ++i)
+      bits |= static_cast<unsigned>(positive(x[i])) << (7 - i % 8);
+    out[full] = static_cast<std::uint8_t>(bits);
+  }
+}
+}  // namespace
+
+void sign_bits(const float* x, std::size_t n, std::uint8_t* out) { sign_bits_of(x, n, out); }
+void sign_bits(const Half* x, std::size_t n, std::uint8_t* out) { sign_bits_of(x, n, out); }
+
 }  // namespace embedding::vec

@@ -4,7 +4,10 @@
 
 #include <cstddef>
 
+#include <cstdint>
+
 #include "core/vector/codec.h"
+#include "core/vector/half.h"
 
 namespace embedding::vec {
 
@@ -25,5 +28,11 @@ void combine(double* state_a, const double* state_b, std::size_t n);
 // throws as pgvector's final functions do when a mean is NaN, infinite or beyond the element
 // type's range, so that avg() never returns a value the type's input would refuse.
 void average(const double* state, std::size_t n, float* out, Element element = Element::kFloat32);
+
+// binary_quantize(): bit i of `out` (bytes of 8, most significant bit first, as a bit string
+// stores them) is set when x[i] > 0; the unused bits of the last byte are zero. Branch-free, as
+// the signs of an embedding are a coin toss for a branch predictor.
+void sign_bits(const float* x, std::size_t n, std::uint8_t* out);
+void sign_bits(const Half* x, std::size_t n, std::uint8_t* out);
 
 }  // namespace embedding::vec
