@@ -29,6 +29,7 @@
 #include "core/hnsw/distance.h"
 #include "core/hnsw/memory_graph.h"
 #include "core/vector/kernels.h"
+#include "glove_bin.h"
 
 namespace {
 
@@ -46,61 +47,7 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-struct Matrix {
-  std::size_t rows = 0, dims = 0;
-  std::vector<float> values;
-  const float* row(std::size_t i) const { return values.data() + i * dims; }
-};
-
-Matrix read_matrix(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    std::fprintf(stderr, "cannot open %s (test/bench/hnsw_vs_hnswlib.sh makes it)\n", file.c_str());
-    std::exit(1);
-  }
-  std::int32_t header[2];
-  in.read(reinterpret_cast<char*>(header), sizeof header);
-  Matrix m;
-  m.rows = static_cast<std::size_t>(header[0]);
-  m.dims = static_cast<std::size_t>(header[1]);
-  m.values.resize(m.rows * m.dims);
-  in.read(reinterpret_cast<char*>(m.values.data()),
-          static_cast<std::streamsize>(m.values.size() * sizeof(float)));
-  if (!in) {
-    std::fprintf(stderr, "%s is truncated\n", file.c_str());
-    std::exit(1);
-  }
-  return m;
-}
-
-// Exact top-k by cosine (largest dot of normalised rows), two threads over the queries.
-std::vector<std::vector<NodeId>> ground_truth(const Matrix& base, std::size_t rows,
-                                              const Matrix& queries) {
-  std::vector<std::vector<NodeId>> truth(queries.rows);
-  const auto& kernels = embedding::kernels::active();
-  const auto work = [&](std::size_t first, std::size_t step) {
-    std::vector<std::pair<float, NodeId>> best;
-    for (std::size_t q = first; q < queries.rows; q += step) {
-      best.clear();
-      for (std::size_t i = 0; i < rows; ++i) {
-        const float d = -kernels.dot(queries.row(q), base.row(i), base.dims);
-        if (best.size() < kK || d < best.front().first) {
-          best.emplace_back(d, i);
-          std::push_heap(best.begin(), best.end());
-          if (best.size() > kK) {
-            std::pop_heap(best.begin(), best.end());
-            best.pop_back();
-          }
-        }
-      }
-      for (const auto& b : best) truth[q].push_back(b.second);
-    }
-  };
-  std::thread other(work, 1, 2);
-  work(0, 2);
-  other.join();
-  return truth;
-}
+using bench::Matrix;
 
 struct Point {
   std::size_t ef;
@@ -170,18 +117,6 @@ double qps_at_recall(const std::vector<Point>& curve, double recall) {
   return std::nan("");  // beyond hnswlib's best recall
 }
 
-std::vector<std::size_t> parse_list(const char* text, std::size_t all) {
-  std::vector<std::size_t> out;
-  std::string s(text);
-  for (std::size_t pos = 0; pos <= s.size();) {
-    const std::size_t comma = std::min(s.find(',', pos), s.size());
-    const std::string item = s.substr(pos, comma - pos);
-    out.push_back(item == "all" ? all : std::stoul(item));
-    pos = comma + 1;
-  }
-  return out;
-}
-
 void print_curve(const char* name, const std::vector<Point>& curve) {
   for (const Point& p : curve)
     std::printf("  %-22s ef %4zu  recall@10 %.4f  QPS %7.0f  (passes spread %4.1f%%)\n", name, p.ef,
@@ -235,31 +170,10 @@ int main(int argc, char** argv) {
   g_kernels = &embedding::kernels::active();
 
   // Normalise every row, then draw the queries and keep the rest, in order, as the base.
-  Matrix all = read_matrix(data);
-  for (std::size_t i = 0; i < all.rows; ++i)
-    embedding::hnsw::normalize(all.values.data() + i * all.dims, all.dims);
-  std::vector<std::size_t> order(all.rows);
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed);
-  std::vector<bool> is_query(all.rows, false);
-  Matrix queries{query_count, all.dims, {}};
-  for (std::size_t q = 0; q < query_count; ++q) {
-    std::size_t pick;
-    do pick = rng() % all.rows;
-    while (is_query[pick]);
-    is_query[pick] = true;
-    queries.values.insert(queries.values.end(), all.row(pick), all.row(pick) + all.dims);
-  }
-  Matrix base{0, all.dims, {}};
-  base.values.reserve(all.values.size());
-  for (std::size_t i = 0; i < all.rows; ++i) {
-    if (is_query[i]) continue;
-    base.values.insert(base.values.end(), all.row(i), all.row(i) + all.dims);
-    ++base.rows;
-  }
-  all = Matrix{};
+  Matrix base, queries;
+  bench::split(bench::read_matrix(data), query_count, seed, base, queries);
 
-  const std::vector<std::size_t> efs = parse_list(ef_arg.c_str(), 0);
+  const std::vector<std::size_t> efs = bench::parse_list(ef_arg.c_str(), 0);
   std::printf("data %s: %zu base rows x %zu dims, %zu queries (seed %llu), kernels %s\n",
               data.c_str(), base.rows, base.dims, queries.rows,
               static_cast<unsigned long long>(seed), g_kernels->name);
@@ -269,14 +183,14 @@ int main(int argc, char** argv) {
       "of one thread, best of %d passes; build = wall seconds\n",
       kM, kEfConstruction, tuning.keep_pruned, tuning.wide_layer0, tuning.narrow_reverse, repeat);
 
-  for (std::size_t rows : parse_list(rows_arg.c_str(), base.rows)) {
+  for (std::size_t rows : bench::parse_list(rows_arg.c_str(), base.rows)) {
     rows = std::min(rows, base.rows);
     Clock::time_point start = Clock::now();
-    const auto truth = ground_truth(base, rows, queries);
+    const auto truth = bench::ground_truth(base, rows, queries, kK);
     std::printf("\n== %zu rows (ground truth %.1f s)\n", rows, seconds_since(start));
 
     std::vector<Point> ours_curve, hnswlib_curve, hnswlib_kernel_curve;
-    for (std::size_t threads : parse_list(threads_arg.c_str(), 1)) {
+    for (std::size_t threads : bench::parse_list(threads_arg.c_str(), 1)) {
       // Ours.
       start = Clock::now();
       MemoryGraph graph(base.dims, embedding::hnsw::Metric::kCosine, {kM, kEfConstruction}, seed,
