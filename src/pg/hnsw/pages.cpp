@@ -9,6 +9,7 @@
 #include "pg/pg_call.h"
 
 extern "C" {
+#include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/buf_internals.h"
 #include "utils/memutils.h"
@@ -123,8 +124,8 @@ RecentBuffers& recent_buffers() {
 
 }  // namespace
 
-// The usage count the clock sweep lowers on each pass and a ReadBuffer() pin raises
-// (ReadRecentBuffer() leaves it alone), read without the header lock: a hint, checked by nothing.
+// The usage count the clock sweep lowers on each pass and each ReadBuffer() pin raises by one (up
+// to BM_MAX_USAGE_COUNT), read without the header lock: a hint, checked by nothing.
 static uint32 usage_count(Buffer buffer) {
   BufferDesc* desc = BufferIsLocal(buffer) ? GetLocalBufferDescriptor(-buffer - 1)
                                            : GetBufferDescriptor(buffer - 1);
@@ -132,16 +133,21 @@ static uint32 usage_count(Buffer buffer) {
 }
 
 Buffer pin_block(Relation index, BlockNumber block) {
-  // ReadRecentBuffer() does not raise the buffer's usage count, so a page read only through it
+  // ReadRecentBuffer() skips the shared buffer table's hash probe, but it does not raise the usage
+  // count of a shared buffer this backend has not pinned already, so a page read only through it
   // would look unused to the clock sweep and be evicted under pressure however hot it is. So the
-  // recent buffer is used only while its usage count is at the maximum, which a ReadBuffer() pin
-  // restores: pages keep the protection every access gives them through ReadBuffer(), and while
-  // nothing sweeps (the index fits) no access pays for the shared buffer table's hash probe.
+  // recent buffer is used only while its usage count is at the maximum, where ReadBuffer() could
+  // not raise it either: pages keep the protection every access would give them through
+  // ReadBuffer() (which brings a page to the maximum after a few reads), and while the sweep seldom
+  // passes (the index fits, the pool is not under pressure) almost no access pays for the probe.
   Buffer* recent = recent_buffers().slot(index->rd_node, index->rd_backend, block);
   if (*recent != InvalidBuffer && usage_count(*recent) >= BM_MAX_USAGE_COUNT &&
       ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, *recent)) {
-    pgstat_count_buffer_read(index);  // counted as ReadBuffer() counts a hit (pg_statio_*)
+    // Counted as ReadBuffer() counts a hit: pg_statio_* and VACUUM's cost-based delay.
+    pgstat_count_buffer_read(index);
     pgstat_count_buffer_hit(index);
+    VacuumPageHit++;
+    if (VacuumCostActive) VacuumCostBalance += VacuumCostPageHit;
     return *recent;
   }
   *recent = ReadBuffer(index, block);
