@@ -1,7 +1,8 @@
 -- hnsw search quality and iterative scans: results equal exact search on a small table with a
 -- large ef_search, for each opclass; filtered queries return k rows with iterative scans.
 SET enable_seqscan = off;
-CREATE TABLE items (id int, category int, v vector(8));
+-- (autovacuum off: an automatic ANALYZE's snapshot would keep the VACUUM below from removing rows)
+CREATE TABLE items (id int, category int, v vector(8)) WITH (autovacuum_enabled = false);
 INSERT INTO items
   SELECT i, i % 10, ARRAY(SELECT sin(i * 7.1 + j * 1.3) FROM generate_series(1, 8) j)::real[]::vector
   FROM generate_series(1, 2000) i;

@@ -32,7 +32,8 @@ DROP TABLE iv;
 
 -- On a larger table, with every list probed, each opclass gives the exact order (halfvec
 -- cosine within the rounding of the normalised halfs the index stores, as pgvector's does).
-CREATE TABLE ivl (id int, v vector(8), h halfvec(8));
+-- (autovacuum off: an automatic ANALYZE's snapshot would keep the VACUUM below from removing rows)
+CREATE TABLE ivl (id int, v vector(8), h halfvec(8)) WITH (autovacuum_enabled = false);
 INSERT INTO ivl SELECT i, v, v::halfvec
 FROM (SELECT i, ARRAY[sin(i), cos(i), sin(2 * i), cos(3 * i), sin(5 * i), cos(7 * i),
                       sin(11 * i), cos(13 * i)]::vector(8) AS v
