@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "core/hnsw/distance.h"
+#include "glove_bin.h"
 
 namespace {
 
@@ -124,16 +125,6 @@ double index_mb(const hnswlib::HierarchicalNSW<float>& index, std::size_t rows) 
   return bytes / (1 << 20);
 }
 
-std::vector<std::size_t> parse_list(const std::string& text) {
-  std::vector<std::size_t> out;
-  for (std::size_t pos = 0; pos <= text.size();) {
-    const std::size_t comma = std::min(text.find(',', pos), text.size());
-    out.push_back(std::stoul(text.substr(pos, comma - pos)));
-    pos = comma + 1;
-  }
-  return out;
-}
-
 std::string json_list(const std::vector<double>& values) {
   std::string out = "[";
   char item[32];
@@ -211,7 +202,7 @@ int main(int argc, char** argv) {
 
   std::vector<double> latency(query_file.rows);
   std::vector<std::size_t> found(query_file.rows * kK);
-  for (std::size_t ef : parse_list(ef_arg)) {
+  for (std::size_t ef : bench::parse_list(ef_arg, 0)) {
     index.setEf(ef);
     std::vector<double> qps, cpu_us, p50, p99;
     long distances = 0;

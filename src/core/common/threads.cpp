@@ -7,6 +7,7 @@
 namespace embedding {
 
 WorkerTeam::WorkerTeam(int size) : errors_(size > 1 ? size : 1) {
+  if (size <= 1) return;  // the caller alone: no threads, so no signal mask to set (two syscalls)
   BlockSignals blocked;
   try {
     for (int part = 1; part < size; ++part) workers_.emplace_back([this, part] { work(part); });

@@ -138,17 +138,16 @@ void BertEncoder::embed(std::span<const std::string_view> texts, float* out, int
     }
     const bool shared = threads > 1 && tokens >= kParallelTokens;
     if (shared && !team) team.emplace(threads);
-    encode_chunk(chunk, 0, chunk.size(), out + done * dims(), shared ? *team : alone);
+    encode_chunk(chunk, out + done * dims(), shared ? *team : alone);
   }
 }
 
-void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& ids,
-                               std::size_t first, std::size_t count, float* out,
+void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& ids, float* out,
                                WorkerTeam& team) const {
   const EncoderConfig& c = file_.config();
   const std::size_t h = c.hidden, heads = c.heads, head_dims = h / heads;
   std::size_t total = 0, longest = 0;
-  for (std::size_t s = first; s < first + count; ++s) {
+  for (std::size_t s = 0; s < ids.size(); ++s) {
     total += ids[s].size();
     longest = std::max(longest, ids[s].size());
   }
@@ -156,7 +155,7 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
       attended(total * h), inter(total * c.intermediate),
       scores(team.size() * std::min(longest, kQueryBlock) * longest);
   // Embeddings: word + position + token type 0, then LayerNorm.
-  for (std::size_t s = first, row = 0; s < first + count; ++s)
+  for (std::size_t s = 0, row = 0; s < ids.size(); ++s)
     for (std::size_t p = 0; p < ids[s].size(); ++p, ++row) {
       const float* word = word_ + std::size_t{ids[s][p]} * h;
       const float* position = position_ + p * h;
@@ -182,7 +181,7 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
     // rows. Only the caller's thread has an interrupt poll (on the others the call does nothing).
     team.run([&](int part) {
       float* part_scores = scores.data() + part * block_scores;
-      for (std::size_t s = first, offset = 0; s < first + count; offset += ids[s++].size()) {
+      for (std::size_t s = 0, offset = 0; s < ids.size(); offset += ids[s++].size()) {
         const std::size_t length = ids[s].size();
         for (std::size_t head = part; head < heads; head += team.size()) {
           const std::size_t column = head * head_dims;
@@ -215,9 +214,9 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
     });
   }
   // Pooling, then the optional normalisation.
-  for (std::size_t s = first, offset = 0; s < first + count; offset += ids[s++].size()) {
+  for (std::size_t s = 0, offset = 0; s < ids.size(); offset += ids[s++].size()) {
     const std::size_t length = ids[s].size();
-    float* pooled = out + (s - first) * h;
+    float* pooled = out + s * h;
     const float* rows = x.data() + offset * h;
     for (std::size_t j = 0; j < h; ++j) {
       if (c.pooling == Pooling::kCls) {

@@ -43,9 +43,9 @@ class BertEncoder {
     const float *query_w, *query_b, *key_w, *key_b, *value_w, *value_b, *attn_out_w, *attn_out_b,
         *attn_norm_w, *attn_norm_b, *inter_w, *inter_b, *out_w, *out_b, *out_norm_w, *out_norm_b;
   };
-  // Runs sequences [first, first + count) of ids together; pooled rows go to out.
-  void encode_chunk(const std::vector<std::vector<std::uint32_t>>& ids, std::size_t first,
-                    std::size_t count, float* out, WorkerTeam& team) const;
+  // Runs the sequences of ids together; pooled row i goes to row i of out.
+  void encode_chunk(const std::vector<std::vector<std::uint32_t>>& ids, float* out,
+                    WorkerTeam& team) const;
 
   EncoderFile file_;
   const float *word_, *position_, *token_type_, *embed_norm_w_, *embed_norm_b_;
