@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -64,6 +66,46 @@ TEST(HnswScan, BatchesContinueTheSearchAndCoverEveryNodeOnce) {
   for (std::size_t i = 0; i < 40; ++i)
     first += returned[i].distance, second += returned[40 + i].distance;
   EXPECT_LT(first, second);
+}
+
+// A complete graph on one layer: every node links every other, so the first search evaluates
+// every node, and each later batch can only be the closest nodes left over. The batches must
+// then be exactly the nodes ranked by distance, ef at a time, however many times the scan
+// resumes (the leftovers are kept unordered until a resume orders them).
+struct CompleteGraph {
+  std::size_t n;
+  std::optional<EntryPoint> entry_point() const { return EntryPoint{0, 0}; }
+  std::size_t neighbor_capacity(int) const { return n; }
+  std::size_t neighbors(NodeId node, int, NodeId* out) const {
+    std::size_t count = 0;
+    for (NodeId other = 0; other < n; ++other)
+      if (other != node) out[count++] = other;
+    return count;
+  }
+};
+
+TEST(HnswScan, ResumedBatchesAreTheNextClosestLeftovers) {
+  constexpr std::size_t kNodes = 300, kEf = 7;
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<float> uniform(-100.0f, 100.0f);
+  std::vector<float> x(kNodes);
+  for (float& v : x) v = uniform(rng);
+  const float query = 3.25f;
+  auto dist = [&](NodeId node) { return std::abs(x[node] - query); };
+  std::vector<NodeId> ranked(kNodes);
+  for (NodeId i = 0; i < kNodes; ++i) ranked[i] = i;
+  std::sort(ranked.begin(), ranked.end(), [&](NodeId a, NodeId b) { return dist(a) < dist(b); });
+
+  CompleteGraph graph{kNodes};
+  GenerationVisitedSet visited(kNodes);
+  SearchScratch scratch;
+  LayerScan scan(graph, dist, visited, scratch);
+  std::vector<Candidate> returned;
+  std::size_t batches = 0;
+  while (scan.next_batch(kEf, returned)) ++batches;
+  EXPECT_EQ(batches, (kNodes + kEf - 1) / kEf);
+  ASSERT_EQ(returned.size(), kNodes);
+  for (std::size_t i = 0; i < kNodes; ++i) EXPECT_EQ(returned[i].node, ranked[i]) << "rank " << i;
 }
 
 TEST(HnswScan, EmptyGraphHasNoBatch) {

@@ -98,8 +98,8 @@ Candidate greedy_closest(G& graph, F& dist, Candidate start, int level, SearchSc
 // `ef` nodes found: leaves them in scratch.results as a max-heap (see sorted_results()).
 // Entries are marked visited here; the caller resets `visited` before a fresh search and keeps
 // it to resume one. When `discarded` is given, every evaluated node that does not stay among
-// the results (rejected, or pushed out by a closer one) is added to it as a min-heap (pop with
-// detail::pop_candidate), so that a later call can resume from there (LayerScan).
+// the results (rejected, or pushed out by a closer one) is appended to it, in no order, so that
+// a later call can resume from there (LayerScan orders them only if it resumes).
 template <SearchableGraph G, QueryDistance F, VisitedSet V>
 void search_layer(G& graph, F& dist, V& visited, std::span<const Candidate> entries, std::size_t ef,
                   int level, SearchScratch& scratch, std::vector<Candidate>* discarded = nullptr) {
@@ -116,7 +116,7 @@ void search_layer(G& graph, F& dist, V& visited, std::span<const Candidate> entr
     detail::push_result(results, entry);
     if (results.size() > ef) {
       const Candidate out = detail::pop_result(results);
-      if (discarded) detail::push_candidate(*discarded, out);
+      if (discarded) discarded->push_back(out);
     }
   }
 
@@ -151,10 +151,10 @@ void search_layer(G& graph, F& dist, V& visited, std::span<const Candidate> entr
         detail::push_result(results, c);
         if (results.size() > ef) {
           const Candidate out = detail::pop_result(results);
-          if (discarded) detail::push_candidate(*discarded, out);
+          if (discarded) discarded->push_back(out);
         }
       } else if (discarded) {
-        detail::push_candidate(*discarded, c);
+        discarded->push_back(c);
       }
     }
   }
@@ -217,14 +217,20 @@ class LayerScan {
       const std::optional<Candidate> start = descend(graph_, dist_, scratch_);
       if (!start) return false;
       visited_.reset();
+      discarded_.reserve(16 * ef);  // a search evaluates some 15-20 nodes per unit of ef
       search_layer(graph_, dist_, visited_, std::span<const Candidate>(&*start, 1), ef, 0, scratch_,
                    &discarded_);
     } else {
       if (discarded_.empty()) return false;
-      // Resume from the best leftovers; they are already visited and evaluated.
+      // Resume from the best leftovers; they are already visited and evaluated. Most scans
+      // never resume, so search_layer() only appends them, and they join the heap here.
+      for (auto end = discarded_.begin() + static_cast<std::ptrdiff_t>(heap_size_);
+           end != discarded_.end();)
+        std::push_heap(discarded_.begin(), ++end, detail::FartherFirst{});
       entries_.clear();
       while (!discarded_.empty() && entries_.size() < ef)
         entries_.push_back(detail::pop_candidate(discarded_));
+      heap_size_ = discarded_.size();
       search_layer(graph_, dist_, visited_, std::span<const Candidate>(entries_), ef, 0, scratch_,
                    &discarded_);
     }
@@ -241,7 +247,8 @@ class LayerScan {
   F& dist_;
   V& visited_;
   SearchScratch& scratch_;
-  std::vector<Candidate> discarded_;
+  std::vector<Candidate> discarded_;  // a min-heap in its first heap_size_ entries
+  std::size_t heap_size_ = 0;
   std::vector<Candidate> entries_;
   bool started_ = false;
 };
