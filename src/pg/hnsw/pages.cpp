@@ -124,25 +124,25 @@ RecentBuffers& recent_buffers() {
 
 }  // namespace
 
-// The usage count the clock sweep lowers on each pass and each ReadBuffer() pin raises by one (up
-// to BM_MAX_USAGE_COUNT), read without the header lock: a hint, checked by nothing.
-static uint32 usage_count(Buffer buffer) {
-  BufferDesc* desc = BufferIsLocal(buffer) ? GetLocalBufferDescriptor(-buffer - 1)
-                                           : GetBufferDescriptor(buffer - 1);
-  return BUF_STATE_GET_USAGECOUNT(pg_atomic_read_u32(&desc->state));
+// Raises the usage count of a shared buffer this backend has pinned, as a ReadBuffer() pin does:
+// the clock sweep lowers it on each pass and evicts a buffer whose count reached zero. Done the way
+// PinBuffer() does it, by compare-and-swap while the header is not locked; a lost race (another
+// backend changed the state meanwhile) leaves the count as it is, which is only a hint.
+static void raise_usage_count(Buffer buffer) {
+  BufferDesc* desc = GetBufferDescriptor(buffer - 1);
+  uint32 state = pg_atomic_read_u32(&desc->state);
+  if ((state & BM_LOCKED) == 0 && BUF_STATE_GET_USAGECOUNT(state) < BM_MAX_USAGE_COUNT)
+    pg_atomic_compare_exchange_u32(&desc->state, &state, state + BUF_USAGECOUNT_ONE);
 }
 
 Buffer pin_block(Relation index, BlockNumber block) {
-  // ReadRecentBuffer() skips the shared buffer table's hash probe, but it does not raise the usage
-  // count of a shared buffer this backend has not pinned already, so a page read only through it
-  // would look unused to the clock sweep and be evicted under pressure however hot it is. So the
-  // recent buffer is used only while its usage count is at the maximum, where ReadBuffer() could
-  // not raise it either: pages keep the protection every access would give them through
-  // ReadBuffer() (which brings a page to the maximum after a few reads), and while the sweep seldom
-  // passes (the index fits, the pool is not under pressure) almost no access pays for the probe.
+  // ReadRecentBuffer() skips the shared buffer table's hash probe under a partition lock. But it
+  // does not raise the usage count of a shared buffer this backend has not pinned already (a local
+  // buffer's it does), so a page read only through it would look unused to the clock sweep and be
+  // evicted under pressure however hot it is: the count is raised here as ReadBuffer() would.
   Buffer* recent = recent_buffers().slot(index->rd_node, index->rd_backend, block);
-  if (*recent != InvalidBuffer && usage_count(*recent) >= BM_MAX_USAGE_COUNT &&
-      ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, *recent)) {
+  if (*recent != InvalidBuffer && ReadRecentBuffer(index->rd_node, MAIN_FORKNUM, block, *recent)) {
+    if (!BufferIsLocal(*recent)) raise_usage_count(*recent);
     // Counted as ReadBuffer() counts a hit: pg_statio_* and VACUUM's cost-based delay.
     pgstat_count_buffer_read(index);
     pgstat_count_buffer_hit(index);
