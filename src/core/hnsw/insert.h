@@ -19,6 +19,34 @@ struct InsertResult {
   NodeId node;  // the node that now stands for the vector (itself, or the one merged into)
 };
 
+// A reverse link: adds `node` (`distance` from `neighbor`) to the list of `neighbor` at `level`
+// unless it is there already; a full list re-selects among its members and `node`, as lists are
+// filled everywhere (tuning.heuristic, tuning.keep_pruned). Used by insert() and by repairs of
+// the graph after deletions.
+template <InsertableGraph G, class PairDistance>
+void link_back(G& graph, NodeId neighbor, int level, NodeId node, float distance,
+               PairDistance& pair_distance, const BuildTuning& tuning,
+               std::vector<Candidate>& pruning) {
+  const std::size_t capacity = graph.neighbor_capacity(level);
+  graph.update_neighbors(neighbor, level, [&](NodeId* ids, std::size_t count) -> std::size_t {
+    for (std::size_t i = 0; i < count; ++i)
+      if (ids[i] == node) return count;
+    if (count < capacity) {
+      ids[count] = node;
+      return count + 1;
+    }
+    pruning.clear();
+    pruning.push_back({distance, node});
+    for (std::size_t i = 0; i < count; ++i)
+      pruning.push_back({pair_distance(neighbor, ids[i]), ids[i]});
+    std::sort(pruning.begin(), pruning.end(), closer);
+    const std::size_t kept = select_neighbors(pruning.data(), pruning.size(), capacity,
+                                              pair_distance, tuning.heuristic, tuning.keep_pruned);
+    for (std::size_t i = 0; i < kept; ++i) ids[i] = pruning[i].node;
+    return kept;
+  });
+}
+
 // Links `node`, whose vector the storage already holds and whose level is `node_level`, into
 // the graph. `dist` measures from the new node's vector. Safe to run concurrently for
 // different nodes when the storage's update_neighbors() is atomic per node.
@@ -148,25 +176,8 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
             continue;
           }
         }
-        graph.update_neighbors(
-            neighbor.node, level, [&](NodeId* ids, std::size_t count) -> std::size_t {
-              for (std::size_t i = 0; i < count; ++i)
-                if (ids[i] == node) return count;
-              if (count < capacity) {
-                ids[count] = node;
-                return count + 1;
-              }
-              pruning.clear();
-              pruning.push_back({neighbor.distance, node});
-              for (std::size_t i = 0; i < count; ++i)
-                pruning.push_back({pair_distance(neighbor.node, ids[i]), ids[i]});
-              std::sort(pruning.begin(), pruning.end(), closer);
-              const std::size_t kept =
-                  select_neighbors(pruning.data(), pruning.size(), capacity, pair_distance,
-                                   tuning.heuristic, tuning.keep_pruned);
-              for (std::size_t i = 0; i < kept; ++i) ids[i] = pruning[i].node;
-              return kept;
-            });
+        link_back(graph, neighbor.node, level, node, neighbor.distance, pair_distance, tuning,
+                  pruning);
       }
     }
   }

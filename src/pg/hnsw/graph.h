@@ -25,6 +25,8 @@ class VectorCache {
     slots_.clear();
     arena_.clear();
   }
+  // Bytes held (vectors and an estimate of the index's).
+  std::size_t bytes() const { return arena_.size() * sizeof(uint32) + slots_.size() * 32; }
   const void* find(NodeId node) const {
     auto it = slots_.find(node);
     return it == slots_.end() ? nullptr : arena_.data() + it->second;
@@ -90,6 +92,7 @@ class PageGraph {
       const std::size_t count = neighbors(node, level, before);
       std::copy(before, before + count, ids);
       const std::size_t updated = fn(ids, count);
+      if (updated == count && std::equal(ids, ids + count, before)) return;  // nothing to write
       if (write_neighbors(node, level, ids, updated, attempt < kAttempts ? before : nullptr, count))
         return;
     }
