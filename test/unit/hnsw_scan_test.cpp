@@ -108,6 +108,48 @@ TEST(HnswScan, ResumedBatchesAreTheNextClosestLeftovers) {
   for (std::size_t i = 0; i < kNodes; ++i) EXPECT_EQ(returned[i].node, ranked[i]) << "rank " << i;
 }
 
+// Points on a line linked as a path (each to the next and the previous): a resumed search finds
+// only a few new nodes each time, so leftovers pile up across many resumes and each resume must
+// merge the new ones into those already ordered. On a path the batches are still exactly the nodes
+// by distance, ef at a time.
+struct PathGraph {
+  std::size_t n;
+  std::optional<EntryPoint> entry_point() const { return EntryPoint{0, 0}; }
+  std::size_t neighbor_capacity(int) const { return 2; }
+  std::size_t neighbors(NodeId node, int, NodeId* out) const {
+    std::size_t count = 0;
+    if (node > 0) out[count++] = node - 1;
+    if (node + 1 < n) out[count++] = node + 1;
+    return count;
+  }
+};
+
+TEST(HnswScan, ResumesMergeNewLeftoversIntoOrderedOnes) {
+  constexpr std::size_t kNodes = 400;
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<float> step(0.5f, 1.5f);
+  std::vector<float> x(kNodes);  // increasing along the path, unevenly spaced
+  for (std::size_t i = 1; i < kNodes; ++i) x[i] = x[i - 1] + step(rng);
+  const float query = x[kNodes / 3] + 0.25f;
+  auto dist = [&](NodeId node) { return std::abs(x[node] - query); };
+  std::vector<NodeId> ranked(kNodes);
+  for (NodeId i = 0; i < kNodes; ++i) ranked[i] = i;
+  std::sort(ranked.begin(), ranked.end(), [&](NodeId a, NodeId b) { return dist(a) < dist(b); });
+
+  for (std::size_t ef : {1, 3, 8}) {
+    PathGraph graph{kNodes};
+    GenerationVisitedSet visited(kNodes);
+    SearchScratch scratch;
+    LayerScan scan(graph, dist, visited, scratch);
+    std::vector<Candidate> returned;
+    while (scan.next_batch(ef, returned)) {
+    }
+    ASSERT_EQ(returned.size(), kNodes) << "ef " << ef;
+    for (std::size_t i = 0; i < kNodes; ++i)
+      ASSERT_EQ(returned[i].node, ranked[i]) << "ef " << ef << ", rank " << i;
+  }
+}
+
 TEST(HnswScan, EmptyGraphHasNoBatch) {
   MemoryGraph graph(4, Metric::kL2, Params{}, 1);
   MemorySearchContext context;

@@ -189,9 +189,9 @@ void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
       for (const Candidate& c : v.entries) add(c.node);
     }
     // Live elements' vectors do not change while the graph is repaired (inserts wait), and the
-    // next elements' neighbourhoods overlap this one's: the cache is kept until it holds half
-    // of maintenance_work_mem.
-    if (v.cache.bytes() > static_cast<std::size_t>(maintenance_work_mem) * 512) v.cache.clear();
+    // next elements' neighbourhoods overlap this one's: the cache is kept until it holds a
+    // quarter of maintenance_work_mem (its arrays grow by doubling, so it allocates at most half).
+    if (v.cache.bytes() > static_cast<std::size_t>(maintenance_work_mem) * 256) v.cache.clear();
     std::sort(v.candidates.begin(), v.candidates.end(), embedding::hnsw::closer);
     std::size_t diverse = 0;  // how many of them the heuristic itself kept
     const std::size_t kept = embedding::hnsw::select_neighbors(
