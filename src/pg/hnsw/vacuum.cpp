@@ -124,6 +124,9 @@ void collect(IndexVacuumInfo* info, BlockNumber block, VacuumState& v) {
 // some repaired list happens to pick it (pgvector's test 022, m 4 and ef_construction 8 on 52-bit
 // strings, 75% deleted: recall 0.80-0.87 without them).
 void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
+  const auto pair_distance = [&graph](NodeId a, NodeId b) {
+    return embedding::hnsw::orderable(graph.distance(a, b));
+  };
   std::optional<PageQueryDistance> dist;
   std::optional<EntryPoint> entry;
   int searched_down_to = embedding::hnsw::kMaxLevel + 1;  // levels above it have v.entries
@@ -195,8 +198,7 @@ void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
     std::sort(v.candidates.begin(), v.candidates.end(), embedding::hnsw::closer);
     std::size_t diverse = 0;  // how many of them the heuristic itself kept
     const std::size_t kept = embedding::hnsw::select_neighbors(
-        v.candidates.data(), v.candidates.size(), capacity,
-        [&graph](NodeId a, NodeId b) { return graph.distance(a, b); }, /*heuristic=*/true,
+        v.candidates.data(), v.candidates.size(), capacity, pair_distance, /*heuristic=*/true,
         /*keep_pruned=*/true, &diverse);  // as the build and inserts fill their lists
     for (std::size_t i = 0; i < kept; ++i) v.ids[i] = v.candidates[i].node;
     graph.write_neighbors(node, level, v.ids, kept);
@@ -208,9 +210,6 @@ void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
     // them, 74 s with all of them and 43 s with these. Linking back only from new neighbours, or
     // only where a list lost many, or only into free slots and deleted members' places, did not
     // raise recall.
-    const auto pair_distance = [&graph](NodeId a, NodeId b) {
-      return embedding::hnsw::orderable(graph.distance(a, b));
-    };
     for (std::size_t i = 0; i < diverse; ++i)
       embedding::hnsw::link_back(graph, v.candidates[i].node, level, node,
                                  embedding::hnsw::orderable(v.candidates[i].distance),
