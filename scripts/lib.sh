@@ -3,7 +3,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PGBIN=/usr/lib/postgresql/15/bin
+PGBIN=${EMB_PGBIN:-/usr/lib/postgresql/15/bin}
 export EMB_STATE=${EMB_STATE:-/var/tmp/embedding}
 export EMB_PGDATA=${EMB_PGDATA:-$EMB_STATE/pgdata}
 export PGPORT=${EMB_PGPORT:-5499}
