@@ -25,6 +25,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/varbit.h"
 }
@@ -234,8 +235,14 @@ InspectedIndex open_for_inspection(Oid relid, const char* am, const char* functi
   if (pg_class_aclcheck(heap_oid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
     throw Error(ErrorCode::kPermission, "permission denied for table " + name(heap_oid),
                 std::string(function) + "() needs SELECT on the table of the index.");
+  if (check_enable_rls(heap_oid, InvalidOid, true) == RLS_ENABLED)
+    throw Error(ErrorCode::kPermission,
+                std::string(function) + "() is not allowed on table " + name(heap_oid) +
+                    ", whose row-level security hides rows from this role",
+                "It reports row counts: run it as the table's owner.");
   InspectedIndex opened;
-  opened.heap = table_open(heap_oid, heap_lock);
+  opened.heap_lock = pg_class_ownercheck(heap_oid, GetUserId()) ? heap_lock : AccessShareLock;
+  opened.heap = table_open(heap_oid, opened.heap_lock);
   opened.index = index_open(relid, AccessShareLock);
   if (opened.index->rd_rel->relam != get_index_am_oid(am, false))
     throw Error(ErrorCode::kInvalidParameter,

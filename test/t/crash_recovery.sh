@@ -62,13 +62,17 @@ SQL
 )
 echo "committed before the crash: $n; found by an index search for their own vector: $found"
 [ $((found * 1000)) -ge $((n * 995)) ] || fail "only $found of $n committed rows found through the index"
+# The structure is sound; concurrent inserts may have left a few rows unreachable (their last
+# in-link dropped by a later insert), which hnsw_verify reports until VACUUM links them.
 verify=$(q $P "SELECT hnsw_verify('items_v')")
-echo "$verify" | grep -q '^ok:' || fail "hnsw_verify: $verify"
-# After VACUUM (which drops the TIDs of inserts the crash aborted) the index holds exactly the
-# table's rows.
+echo "$verify" | grep -qE '^(ok:|not ok: [0-9]+ live elements holding [0-9]+ visible rows cannot be reached)' ||
+  fail "hnsw_verify: $verify"
+# After VACUUM (which drops the TIDs of inserts the crash aborted and links what inserts left
+# unreachable) the index holds exactly the table's rows.
 q $P "VACUUM items" >/dev/null
 rows=$(q $P "SELECT count(*) FROM items")
 verify=$(q $P "SELECT hnsw_verify('items_v')")
+echo "$verify" | grep -q '^ok:' || fail "hnsw_verify after VACUUM: $verify"
 indexed=$(echo "$verify" | sed -n 's/.* \([0-9]*\) heap rows.*/\1/p')
 [ "$indexed" = "$rows" ] || fail "the index holds $indexed heap rows, the table $rows"
 echo "ok: $verify"

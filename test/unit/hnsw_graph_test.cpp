@@ -15,6 +15,7 @@
 #include "core/hnsw/insert.h"
 #include "core/hnsw/memory_graph.h"
 #include "core/hnsw/search.h"
+#include "list_storage.h"
 
 namespace embedding::hnsw {
 namespace {
@@ -250,43 +251,17 @@ TEST(HnswGraph, DuplicatesAreAllFindable) {
 
 // A page-like storage: sparse 64-bit ids (block << 16 | offset), lists in maps, a hash set
 // for visited. Running the same templates on it gives exactly the MemoryGraph's graph.
-class MapGraph {
+class MapGraph : public ListStorage {
  public:
-  MapGraph(const MemoryGraph& source) : source_(source) {}
+  MapGraph(const MemoryGraph& source)
+      : ListStorage(max_neighbors(source.params(), 0), max_neighbors(source.params(), 1)),
+        source_(source) {}
   static NodeId id_of(NodeId dense) { return ((dense / 7 + 1) << 16) | (dense % 7 + 1); }
   static NodeId dense_of(NodeId id) { return ((id >> 16) - 1) * 7 + (id & 0xffff) - 1; }
-
-  std::optional<EntryPoint> entry_point() const { return entry_; }
-  std::size_t neighbor_capacity(int level) const { return max_neighbors(source_.params(), level); }
-  std::size_t neighbors(NodeId node, int level, NodeId* out) const {
-    const auto it = lists_.find({node, level});
-    if (it == lists_.end()) return 0;  // the first node has no lists until others link to it
-    std::copy(it->second.begin(), it->second.end(), out);
-    return it->second.size();
-  }
   float distance(NodeId a, NodeId b) const { return source_.distance(dense_of(a), dense_of(b)); }
-  template <class Fn>
-  void update_neighbors(NodeId node, int level, Fn&& fn) {
-    auto& list = lists_[{node, level}];
-    std::vector<NodeId> ids(neighbor_capacity(level));
-    std::copy(list.begin(), list.end(), ids.begin());
-    ids.resize(fn(ids.data(), list.size()));
-    list = ids;
-  }
-  bool offer_entry_point(NodeId node, int level) {
-    if (entry_ && entry_->level >= level) return false;
-    entry_ = EntryPoint{node, level};
-    return true;
-  }
-  std::vector<NodeId> list(NodeId node, int level) const {
-    const auto it = lists_.find({node, level});
-    return it == lists_.end() ? std::vector<NodeId>{} : it->second;
-  }
 
  private:
   const MemoryGraph& source_;
-  std::optional<EntryPoint> entry_;
-  std::map<std::pair<NodeId, int>, std::vector<NodeId>> lists_;
 };
 
 struct HashVisited {

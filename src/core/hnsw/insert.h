@@ -57,7 +57,10 @@ void link_back(G& graph, NodeId neighbor, int level, NodeId node, float distance
 // the node into an existing node with an identical vector (pgvector keeps several heap TIDs
 // per element). The hook is offered the closest nodes found on layer 0 that are exactly as far
 // as the closest one; returning true ends the insert unlinked. Many separate copies of one
-// vector would otherwise fill each other's lists and leave the later copies unreachable.
+// vector would otherwise fill each other's lists and leave the later copies unreachable. When
+// none of them can take it, a storage with `NodeId g.relocate_duplicate(NodeId node, NodeId
+// closest)` may move the still unlinked node to where it has room for many later copies (its
+// id changes), so that later copies merge again instead of each becoming a node of its own.
 template <InsertableGraph G, QueryDistance F, VisitedSet V>
 InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
                     const Params& params, const BuildTuning& tuning, SearchScratch& scratch) {
@@ -95,11 +98,14 @@ InsertResult insert(G& graph, NodeId node, int node_level, F& dist, V& visited,
     std::vector<Candidate>& found = sorted_results(scratch);
     std::erase_if(found, [node](const Candidate& c) { return c.node == node; });
     if constexpr (requires { graph.merge_duplicate(node, node); }) {
-      if (level == 0) {
+      if (level == 0 && !found.empty()) {
         for (const Candidate& c : found) {
           if (c.distance != found.front().distance) break;
           if (graph.merge_duplicate(node, c.node)) return {false, c.node};
         }
+        // No copy could take it: the node becomes the one that takes the next copies.
+        if constexpr (requires { graph.relocate_duplicate(node, node); })
+          node = graph.relocate_duplicate(node, found.front().node);
       }
     }
     // The paper's W: all ef nodes found are the next layer's entry points.

@@ -64,6 +64,10 @@ namespace embedding::hnsw {
 //       Optional: if `existing` holds exactly the same vector as `node` and can take one more
 //       duplicate, record that `node` is represented by `existing` and return true (insert()
 //       then links nothing). See insert.h.
+//   NodeId g.relocate_duplicate(NodeId node, NodeId closest)
+//       Optional, with merge_duplicate(): called when no identical node could take `node`.
+//       If `closest` holds exactly node's vector and node has no room for later copies, the
+//       storage may move the still unlinked `node` to where it has; returns node's id then.
 // A new node's own lists also go through update_neighbors(), and the storage must start them
 // empty.
 //

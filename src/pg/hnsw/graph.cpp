@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/common/error.h"
+#include "pg/hnsw/insert.h"
 
 extern "C" {
 #include "storage/bufmgr.h"
@@ -113,22 +114,62 @@ bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
   if (!PageIndexTupleOverwrite(opage, ItemPointerGetOffsetNumber(&old_tid),
                                reinterpret_cast<Item>(merged), std::max(grown, old_size)))
     elog(ERROR, "hnsw: could not grow an element tuple");
-  auto* freed = reinterpret_cast<ElementTuple*>(
-      PageGetItem(npage, PageGetItemId(npage, ItemPointerGetOffsetNumber(&new_tid))));
-  freed->deleted = kFree;
-  freed->heap_tid_count = 0;
+  mark_free(npage, ItemPointerGetOffsetNumber(&new_tid));
   GenericXLogFinish(state);
   release();
   pfree(merged);
+  note_free(new_block);
+  return true;
+}
+
+void PageGraph::mark_free(Page page, OffsetNumber offset) {
+  auto* freed = reinterpret_cast<ElementTuple*>(PageGetItem(page, PageGetItemId(page, offset)));
+  freed->deleted = kFree;
+  freed->heap_tid_count = 0;
+}
+
+void PageGraph::note_free(BlockNumber block) {
   // Let inserts reuse the freed element. Nothing can read it (no list links to it), so when no
   // other element is waiting to be freed it is reusable at once (free_after 0).
   modify_meta(index_, [&](MetaPage& meta) {
-    if (meta.free_page != 0 && meta.free_page <= new_block) return false;
+    if (meta.free_page != 0 && meta.free_page <= block) return false;
     if (meta.free_page == 0) meta.free_after = 0;
-    meta.free_page = new_block;
+    meta.free_page = block;
     return true;
   });
-  return true;
+}
+
+NodeId PageGraph::relocate_duplicate(NodeId node, NodeId closest) {
+  const ItemPointerData tid = to_tid(node);
+  uint32 vector[kMaxVectorBytes / sizeof(uint32)];
+  uint32 other[kMaxVectorBytes / sizeof(uint32)];
+  const Size bytes = read_vector(node, vector);
+  if (bytes == 0 || read_vector(closest, other) != bytes || std::memcmp(vector, other, bytes) != 0)
+    return node;
+  const int reserved = max_heap_tids(bytes);
+  Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Size size = 0;
+  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
+                                         TupleType::kElement, &size);
+  const bool movable = element != nullptr && element->deleted == kLive &&
+                       element->heap_tid_count == 1 && size < element_size(bytes, reserved);
+  const int level = movable ? element->level : 0;
+  const ItemPointerData heap_tid = movable ? heap_tids(element)[0] : ItemPointerData{};
+  UnlockReleaseBuffer(buf);
+  if (!movable) return node;
+  // The copy first, then the original is freed: a crash in between leaves an unlinked element
+  // whose row the crash aborted, as any insert interrupted before linking does.
+  MetaPage meta = read_meta(index_);
+  const ItemPointerData moved = place_element(index_, meta, vector, level, &heap_tid, 1, reserved);
+  buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  GenericXLogState* state = GenericXLogStart(index_);
+  mark_free(GenericXLogRegisterBuffer(state, buf, 0), ItemPointerGetOffsetNumber(&tid));
+  GenericXLogFinish(state);
+  UnlockReleaseBuffer(buf);
+  note_free(ItemPointerGetBlockNumber(&tid));
+  return to_node(moved);
 }
 
 float PageGraph::distance(NodeId a, NodeId b) const {

@@ -103,6 +103,13 @@ class PageGraph {
   // heap TID on its page, moves node's heap row into existing and frees node's element (nothing
   // links to it yet). Identical rows then share one element however they arrived, as in a build.
   bool merge_duplicate(NodeId node, NodeId existing);
+  // The core insert's other hook: when no element could take the row of the new, unlinked
+  // element `node` and `closest` holds exactly its vector, moves node to a tuple with room for
+  // max_heap_tids() rows (a new page when need be) and frees the old one, so that later copies
+  // merge into it. Otherwise, and when node already has that room, returns node unchanged.
+  // Without it, copies placed in reused free elements on full pages could not merge, each became
+  // an element of its own, and more of them than a list holds were unreachable.
+  NodeId relocate_duplicate(NodeId node, NodeId closest);
 
   // Replaces the list of `node` at `level` (generic WAL). With `expected`, only if the list still
   // holds exactly those `expected_count` ids; returns whether it wrote.
@@ -110,6 +117,11 @@ class PageGraph {
                        const NodeId* expected = nullptr, std::size_t expected_count = 0);
 
  private:
+  // Frees the unlinked element at `offset` of a page registered for generic WAL.
+  static void mark_free(Page page, OffsetNumber offset);
+  // Tells inserts that `block` holds a free element they may reuse.
+  void note_free(BlockNumber block);
+
   Relation index_;
   MetaPage meta_;
   embedding::hnsw::VectorDistance distance_;

@@ -208,9 +208,10 @@ ItemPointerData add_element(Relation index, MetaPage& meta, ElementTuple* elemen
 }  // namespace
 
 ItemPointerData place_element(Relation index, MetaPage& meta, const void* vector, int level,
-                              const ItemPointerData* heap_tids, int heap_tid_count) {
+                              const ItemPointerData* heap_tids, int heap_tid_count,
+                              int reserved_tids) {
   const Size bytes = vector_bytes(meta, vector);
-  const Size esize = element_size(bytes, heap_tid_count);
+  const Size esize = element_size(bytes, std::max(heap_tid_count, reserved_tids));
   auto* element = static_cast<ElementTuple*>(palloc0(esize));
   element->type = TupleType::kElement;
   element->level = static_cast<uint8>(level);

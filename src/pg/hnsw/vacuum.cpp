@@ -14,6 +14,7 @@
 #include "pg/guard.h"
 #include "pg/hnsw/graph.h"
 #include "pg/hnsw/hnsw.h"
+#include "pg/hnsw/orphans.h"
 #include "pg/pg_call.h"
 
 extern "C" {
@@ -50,13 +51,28 @@ struct VacuumState {
   BlockNumber first_deleted = 0;  // the lowest page with a dead or free element (0: none)
 };
 
+// Initialises the exclusively locked page of `buf` as an empty index page if it is new (all
+// zeros, as a crash can leave one); returns whether it was.
+bool init_if_new(Relation index, Buffer buf) {
+  if (!PageIsNew(BufferGetPage(buf))) return false;
+  GenericXLogState* state = GenericXLogStart(index);
+  init_page(GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE));
+  GenericXLogFinish(state);
+  return true;
+}
+
 // Pass 1 on one page: removes dead heap TIDs and marks elements left without any dead. Runs
 // beside inserts (they may merge a row into an element only while it is live, under the same
-// buffer lock).
-void remove_dead_rows(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
+// buffer lock). A page left all zeros by a crash (the index grew, the crash came before the
+// page was written) becomes an empty index page; returns true for those.
+bool remove_dead_rows(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
                       IndexBulkDeleteCallback callback, void* callback_state) {
   Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  if (init_if_new(info->index, buf)) {
+    UnlockReleaseBuffer(buf);
+    return true;
+  }
   GenericXLogState* state = GenericXLogStart(info->index);
   Page page = GenericXLogRegisterBuffer(state, buf, 0);
   bool changed = false;
@@ -82,6 +98,7 @@ void remove_dead_rows(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, Block
   else
     GenericXLogAbort(state);
   UnlockReleaseBuffer(buf);
+  return false;
 }
 
 // Pass 2's census of one page, under the exclusive graph lock (so it includes what inserts
@@ -284,9 +301,19 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
     // Pass 1 beside inserts and searches; then inserts wait while the graph is repaired and
     // dead elements are freed (searches go on).
     stats->num_index_tuples = 0;
+    BlockNumber first_empty = InvalidBlockNumber;
     for (BlockNumber block = 1; block < RelationGetNumberOfBlocks(index); ++block) {
       vacuum_delay_point();
-      remove_dead_rows(info, stats, block, callback, callback_state);
+      if (remove_dead_rows(info, stats, block, callback, callback_state) &&
+          first_empty == InvalidBlockNumber)
+        first_empty = block;
+    }
+    if (first_empty != InvalidBlockNumber) {
+      // Inserts fill it next (they move on to new pages once it is full).
+      modify_meta(index, [&](MetaPage& current) {
+        current.insert_page = first_empty;
+        return true;
+      });
     }
     lock_graph(index, GraphLock::kExclusive);
     MetaPage meta = read_meta(index);
@@ -312,6 +339,7 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
         });
       }
     }
+    connect_orphans(index, info->strategy);
     // No live list leads to a dead element any more, so inserts may go on: they cannot reach
     // one. A scan that began before this point may still hold a dead element it reached
     // through a list repaired since, and may read its vector later, so a dead element may be
@@ -351,23 +379,35 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
 extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
                                                      IndexBulkDeleteResult* stats) {
   if (info->analyze_only) return stats;
-  if (stats == nullptr) {
-    // No bulk delete ran: count the live rows for the statistics.
-    stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-    const BlockNumber nblocks = RelationGetNumberOfBlocks(info->index);
-    for (BlockNumber block = 1; block < nblocks; ++block) {
-      vacuum_delay_point();
-      Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
-      LockBuffer(buf, BUFFER_LOCK_SHARE);
-      Page page = BufferGetPage(buf);
-      for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
-        auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
-        if (element != nullptr && !element->deleted)
-          stats->num_index_tuples += element->heap_tid_count;
+  return embedding::pg::guarded([&]() {
+    if (stats == nullptr) {
+      // No bulk delete ran: count the live rows for the statistics.
+      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
+      const BlockNumber nblocks = RelationGetNumberOfBlocks(info->index);
+      for (BlockNumber block = 1; block < nblocks; ++block) {
+        vacuum_delay_point();
+        Buffer buf =
+            ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        if (PageIsNew(page)) {
+          LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+          LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+          init_if_new(info->index, buf);
+        }
+        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+          auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
+          if (element != nullptr && !element->deleted)
+            stats->num_index_tuples += element->heap_tid_count;
+        }
+        UnlockReleaseBuffer(buf);
       }
-      UnlockReleaseBuffer(buf);
+      // Elements that inserts since the last VACUUM left without an in-link get one.
+      lock_graph(info->index, GraphLock::kExclusive);
+      connect_orphans(info->index, info->strategy);
+      unlock_graph(info->index, GraphLock::kExclusive);
     }
-  }
-  stats->num_pages = RelationGetNumberOfBlocks(info->index);
-  return stats;
+    stats->num_pages = RelationGetNumberOfBlocks(info->index);
+    return stats;
+  });
 }

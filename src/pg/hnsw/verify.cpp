@@ -1,13 +1,16 @@
 // hnsw_verify(regclass): walks every page and every link of an hnsw index and reports the first
-// structural problem as an error (XX001), or a summary of what it checked. For roles that may
-// read the table; it holds a SHARE lock on the table, so writers (INSERT, UPDATE, DELETE, VACUUM)
-// wait and the verdict is exact. An invalid index (a cancelled CREATE INDEX CONCURRENTLY) is
+// structural problem as an error (XX001), or a summary of what it checked; then walks the graph
+// from the entry point, as a search could, and reports live rows no scan can reach. For roles
+// that may read the table. Its owner's check holds a SHARE lock on the table, so writers
+// (INSERT, UPDATE, DELETE, VACUUM) wait and the verdict is exact; other roles' check takes ACCESS
+// SHARE and says it is not exact. An invalid index (a cancelled CREATE INDEX CONCURRENTLY) is
 // reported as such.
 #include <algorithm>
 #include <string>
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/hnsw/reachability.h"
 #include "pg/guard.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/pages.h"
@@ -16,6 +19,7 @@
 extern "C" {
 #include "access/relation.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
@@ -26,6 +30,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
 }
 
 namespace embedding::pg::hnsw {
@@ -37,15 +42,24 @@ struct NeighborList {
   std::vector<std::pair<int, NodeId>> links;  // (level, target element)
 };
 
+struct ElementRef {
+  NodeId node;
+  NodeId list;  // its neighbour tuple
+  uint8 state;  // ElementState
+  bool operator<(const ElementRef& other) const { return node < other.node; }
+};
+
 struct Verifier {
   std::vector<std::pair<NodeId, int>> elements;  // node, level
-  std::vector<std::pair<NodeId, NodeId>> lists;  // element -> its neighbour tuple
+  std::vector<ElementRef> refs;                  // the same elements, their lists and states
   std::vector<NeighborList> neighbor_lists;
   std::vector<std::pair<NodeId, int>> list_levels;
   std::vector<NodeId> free;        // free elements (ElementState)
   std::vector<NodeId> live_lists;  // the neighbour tuples of live elements
   std::vector<NodeId> dead_lists;  // those of dead elements (a VACUUM was interrupted)
-  long links = 0, deleted = 0, heap_tids = 0;
+  long links = 0, deleted = 0, heap_tids = 0, empty_pages = 0;
+  std::vector<NodeId> unreachable;  // live elements no walk from the entry point reaches
+  std::vector<ItemPointerData> unreachable_tids;
 };
 
 [[noreturn]] void bad(const std::string& what) {
@@ -56,6 +70,69 @@ std::string at(NodeId node) {
   return "(" + std::to_string(node >> 16) + "," + std::to_string(node & 0xffff) + ")";
 }
 
+// Pass 3: the live elements that no walk from the entry point over the links of live and dead
+// elements reaches (their rows no scan can return). Pure C++ on what the passes collected.
+void find_unreachable(Verifier& v, NodeId entry) {
+  const auto position = [&](NodeId node) -> std::size_t {
+    auto it = std::lower_bound(v.refs.begin(), v.refs.end(), ElementRef{node, 0, 0});
+    return it != v.refs.end() && it->node == node ? it - v.refs.begin() : v.refs.size();
+  };
+  std::vector<std::pair<NodeId, std::size_t>> lists;  // neighbour tuple -> neighbor_lists index
+  for (std::size_t i = 0; i < v.neighbor_lists.size(); ++i)
+    lists.push_back({v.neighbor_lists[i].node, i});
+  std::sort(lists.begin(), lists.end());
+  std::vector<std::uint32_t> offsets{0}, targets;
+  std::vector<bool> passable;
+  for (const ElementRef& ref : v.refs) {
+    passable.push_back(ref.state != kFree);
+    auto it =
+        std::lower_bound(lists.begin(), lists.end(), std::make_pair(ref.list, std::size_t{0}));
+    if (ref.state != kFree && it != lists.end() && it->first == ref.list) {
+      for (auto [level, target] : v.neighbor_lists[it->second].links) {
+        const std::size_t at = position(target);
+        if (at < v.refs.size()) targets.push_back(static_cast<std::uint32_t>(at));
+      }
+    }
+    offsets.push_back(static_cast<std::uint32_t>(targets.size()));
+  }
+  const std::size_t start = position(entry);
+  if (start == v.refs.size()) return;  // checked before: the entry point is an element
+  const std::vector<bool> reached = embedding::hnsw::reachable(start, offsets, targets, passable);
+  for (std::size_t i = 0; i < v.refs.size(); ++i)
+    if (v.refs[i].state == kLive && !reached[i]) v.unreachable.push_back(v.refs[i].node);
+}
+
+// How many heap rows of the unreachable elements a new snapshot sees: rows of inserts that a
+// crash or an error interrupted before their element was linked are not visible, and VACUUM
+// frees such elements; visible ones are rows that index scans can never return.
+long visible_unreachable_rows(Relation heap, Relation index, Verifier& v) {
+  std::vector<ItemPointerData>& tids = v.unreachable_tids;
+  for (NodeId node : v.unreachable) {
+    const ItemPointerData tid = to_tid(node);
+    Buffer buf = InvalidBuffer;
+    embedding::pg::check_for_interrupts();
+    embedding::pg::pg_call([&] {
+      buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
+      LockBuffer(buf, BUFFER_LOCK_SHARE);
+    });
+    auto* e = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
+                                     TupleType::kElement);
+    ItemPointerData copied[1000];  // max_heap_tids() is at most 1000
+    const int count = e != nullptr ? std::min<int>(e->heap_tid_count, 1000) : 0;
+    if (count > 0) std::copy(heap_tids(e), heap_tids(e) + count, copied);
+    embedding::pg::pg_call([&] { UnlockReleaseBuffer(buf); });
+    tids.insert(tids.end(), copied, copied + count);
+  }
+  long visible = 0;
+  for (ItemPointerData& tid : tids) {
+    embedding::pg::pg_call([&] {
+      bool all_dead = false;
+      visible += table_index_fetch_tuple_check(heap, &tid, GetLatestSnapshot(), &all_dead);
+    });
+  }
+  return visible;
+}
+
 }  // namespace
 }  // namespace embedding::pg::hnsw
 
@@ -64,10 +141,11 @@ using namespace embedding::pg::hnsw;
 EMB_FUNCTION(hnsw_verify) {
   // SHARE on the table stops writers (they take ROW EXCLUSIVE, VACUUM SHARE UPDATE EXCLUSIVE)
   // for the duration, and lets queries go on. A hot standby allows no more than ACCESS SHARE;
-  // there, WAL replayed meanwhile may change pages under the walk.
-  const LOCKMODE heap_lock = RecoveryInProgress() ? AccessShareLock : ShareLock;
-  const embedding::pg::InspectedIndex opened =
-      embedding::pg::open_for_inspection(PG_GETARG_OID(0), "hnsw", "hnsw_verify", heap_lock);
+  // there, WAL replayed meanwhile may change pages under the walk. Only the table's owner gets
+  // SHARE (open_for_inspection()).
+  const embedding::pg::InspectedIndex opened = embedding::pg::open_for_inspection(
+      PG_GETARG_OID(0), "hnsw", "hnsw_verify", RecoveryInProgress() ? AccessShareLock : ShareLock);
+  const bool exact = opened.heap_lock == ShareLock;
   Relation heap = opened.heap;
   Relation index = opened.index;
   if (!index->rd_index->indisvalid)
@@ -91,7 +169,14 @@ EMB_FUNCTION(hnsw_verify) {
       LockBuffer(buf, BUFFER_LOCK_SHARE);
     });
     Page page = BufferGetPage(buf);
-    bool ours = !PageIsNew(page) && PageGetSpecialSize(page) == MAXALIGN(sizeof(PageOpaque)) &&
+    if (PageIsNew(page)) {
+      // The index grew but a crash came before the page was written (normal in PostgreSQL):
+      // free space, which VACUUM initialises.
+      v->empty_pages++;
+      embedding::pg::pg_call([&] { UnlockReleaseBuffer(buf); });
+      continue;
+    }
+    bool ours = PageGetSpecialSize(page) == MAXALIGN(sizeof(PageOpaque)) &&
                 reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->page_id == kPageId;
     std::string problem;
     if (!ours) problem = "page " + std::to_string(block) + " is not an hnsw page";
@@ -117,7 +202,7 @@ EMB_FUNCTION(hnsw_verify) {
               "element " + at(node) + " has " + std::to_string(e->heap_tid_count) + " heap TIDs";
         else {
           v->elements.push_back({node, e->level});
-          v->lists.push_back({node, to_node(e->neighbors)});
+          v->refs.push_back({node, to_node(e->neighbors), e->deleted});
           v->deleted += e->deleted != kLive;
           if (e->deleted == kFree) v->free.push_back(node);
           if (e->deleted == kLive) v->live_lists.push_back(to_node(e->neighbors));
@@ -156,10 +241,12 @@ EMB_FUNCTION(hnsw_verify) {
   std::sort(v->elements.begin(), v->elements.end());
   std::sort(list_levels.begin(), list_levels.end());
   int top = -1;
-  for (auto& [node, list] : v->lists) {
-    int level = level_of(node, v->elements);
-    if (level_of(list, list_levels) != level)
-      bad("element " + at(node) + " points to a missing or mismatched neighbour list " + at(list));
+  std::sort(v->refs.begin(), v->refs.end());
+  for (const ElementRef& ref : v->refs) {
+    int level = level_of(ref.node, v->elements);
+    if (level_of(ref.list, list_levels) != level)
+      bad("element " + at(ref.node) + " points to a missing or mismatched neighbour list " +
+          at(ref.list));
     top = std::max(top, level);
   }
   // Free elements' lists are never read and keep stale links. Free elements may be overwritten
@@ -192,20 +279,46 @@ EMB_FUNCTION(hnsw_verify) {
           std::to_string(meta.entry_level));
     if (has(v->free, to_node(meta.entry)))
       bad("the entry point " + at(to_node(meta.entry)) + " is a free element");
+    find_unreachable(*v, to_node(meta.entry));
   } else if (v->elements.size() > static_cast<std::size_t>(v->deleted)) {
     bad("the index has live elements but no entry point");
   }
+  const long lost = visible_unreachable_rows(heap, index, *v);
   text* result = nullptr;
   {
-    const std::string summary =
-        "ok: " + std::to_string(nblocks) + " pages, " + std::to_string(v->elements.size()) +
-        " elements (" + std::to_string(v->deleted) + " deleted), " + std::to_string(v->heap_tids) +
-        " heap rows, " + std::to_string(v->links) + " links, top level " +
-        std::to_string(meta.entry_level);
+    // Rows no scan can return are not a broken structure: the result says so instead of "ok".
+    // Under inner product most small vectors are nobody's neighbour (connect_orphans()): there
+    // it is the nature of the graph, reported after the summary.
+    const bool inner_product =
+        static_cast<embedding::hnsw::Metric>(meta.metric) == embedding::hnsw::Metric::kInnerProduct;
+    std::string summary =
+        lost == 0 || inner_product
+            ? std::string("ok: ")
+            : "not ok: " + std::to_string(v->unreachable.size()) + " live elements holding " +
+                  std::to_string(lost) +
+                  " visible rows cannot be reached from the entry point, for example " +
+                  at(v->unreachable.front()) +
+                  ", so index scans cannot return those rows (VACUUM links them); ";
+    summary += std::to_string(nblocks) + " pages, " + std::to_string(v->elements.size()) +
+               " elements (" + std::to_string(v->deleted) + " deleted), " +
+               std::to_string(v->heap_tids) + " heap rows, " + std::to_string(v->links) +
+               " links, top level " + std::to_string(meta.entry_level);
+    if (v->empty_pages > 0)
+      summary +=
+          ", " + std::to_string(v->empty_pages) + " empty pages (a crash's, VACUUM uses them)";
+    if (lost > 0 && inner_product)
+      summary += ", " + std::to_string(lost) +
+                 " visible rows in elements with no path from the entry point (usual under "
+                 "inner product, see README)";
+    if (lost == 0 && !v->unreachable.empty())
+      summary +=
+          ", " + std::to_string(v->unreachable.size()) +
+          " unlinked elements of rows no one sees (an interrupted insert's, VACUUM frees them)";
+    if (!exact) summary += "; not exact: writers were not stopped (see README)";
     embedding::pg::pg_call([&] { result = cstring_to_text(summary.c_str()); });
   }
   index_close(index, AccessShareLock);
-  table_close(heap, heap_lock);
+  table_close(heap, opened.heap_lock);
   MemoryContextDelete(cxt);
   PG_RETURN_TEXT_P(result);
 }

@@ -51,7 +51,7 @@ EMB_FUNCTION(ivfflat_info) {
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
   }
   index_close(index, AccessShareLock);
-  table_close(heap, AccessShareLock);
+  table_close(heap, opened.heap_lock);
   MemoryContextDelete(cxt);
   return static_cast<Datum>(0);
 }

@@ -1,0 +1,195 @@
+// connect_orphans() for page storage (orphans.h): read every live element's links, walk the graph
+// from the entry point, and link each live element the walk missed from a reached neighbour.
+#include "pg/hnsw/orphans.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/hnsw/reachability.h"
+#include "core/hnsw/select.h"
+#include "pg/hnsw/graph.h"
+#include "pg/pg_call.h"
+
+extern "C" {
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+}
+
+namespace embedding::pg::hnsw {
+namespace {
+
+struct OrphanState {
+  std::vector<NodeId> live;                      // live elements, ascending
+  std::vector<std::pair<NodeId, uint32>> lists;  // their neighbour tuples -> position in live
+  std::vector<std::pair<uint32, uint32>> edges;  // (from, to) positions in live
+  std::vector<uint32> offsets, targets;          // the edges as compressed rows
+  std::vector<uint32> in_links;
+  std::vector<bool> reached, passable;
+  std::vector<Candidate> hosts;
+  VectorCache cache;
+};
+
+std::size_t position(const OrphanState& s, NodeId node) {
+  auto it = std::lower_bound(s.live.begin(), s.live.end(), node);
+  return it != s.live.end() && *it == node ? it - s.live.begin() : s.live.size();
+}
+
+// Runs fn(page, offset, node) on every item of `block` under its share lock. fn must not call
+// PostgreSQL.
+template <class Fn>
+void for_each_item(Relation index, BlockNumber block, BufferAccessStrategy strategy, Fn&& fn) {
+  Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, block, RBM_NORMAL, strategy);
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  Page page = BufferGetPage(buf);
+  for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+    ItemPointerData tid;
+    ItemPointerSet(&tid, block, off);
+    fn(page, off, to_node(tid));
+  }
+  UnlockReleaseBuffer(buf);
+}
+
+// Pass 1: the live elements and their lists.
+void collect_live(Relation index, BlockNumber block, BufferAccessStrategy strategy,
+                  OrphanState& s) {
+  for_each_item(index, block, strategy, [&](Page page, OffsetNumber off, NodeId node) {
+    auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
+    if (element == nullptr || element->deleted != kLive) return;
+    s.lists.push_back({to_node(element->neighbors), static_cast<uint32>(s.live.size())});
+    s.live.push_back(node);  // pages in order, offsets in order: ascending
+  });
+}
+
+// Pass 2: the links of live elements' lists, at every level, to live elements.
+void collect_links(Relation index, BlockNumber block, BufferAccessStrategy strategy,
+                   OrphanState& s) {
+  for_each_item(index, block, strategy, [&](Page page, OffsetNumber off, NodeId node) {
+    auto* list = tuple_at<NeighborTuple>(page, off, TupleType::kNeighbors);
+    if (list == nullptr) return;
+    auto owner = std::lower_bound(s.lists.begin(), s.lists.end(), std::make_pair(node, 0u));
+    if (owner == s.lists.end() || owner->first != node) return;
+    for (int level = 0; level <= list->level; ++level) {
+      const ItemPointerData* ids = neighbor_ids(list, level);
+      const int count = std::min<int>(list->counts[level], level == 0 ? 2 * list->m : list->m);
+      for (int i = 0; i < count; ++i) {
+        const std::size_t at = position(s, to_node(ids[i]));
+        if (at < s.live.size() && at != owner->second)
+          s.edges.push_back({owner->second, static_cast<uint32>(at)});
+      }
+    }
+  });
+}
+
+void build_rows(OrphanState& s) {
+  std::sort(s.edges.begin(), s.edges.end());
+  s.offsets.assign(s.live.size() + 1, 0);
+  s.in_links.assign(s.live.size(), 0);
+  s.targets.clear();
+  for (const auto& [from, to] : s.edges) {
+    ++s.offsets[from + 1];
+    ++s.in_links[to];
+    s.targets.push_back(to);
+  }
+  for (std::size_t i = 0; i < s.live.size(); ++i) s.offsets[i + 1] += s.offsets[i];
+  std::vector<std::pair<uint32, uint32>>().swap(s.edges);
+  s.passable.assign(s.live.size(), true);
+}
+
+// Links the element at `orphan` from the closest reached element it links to (on any level)
+// whose layer-0 list has room or a member, farthest from that element, with another in-link to
+// spare. Returns the host's position, or live.size() when none could take it.
+std::size_t adopt(PageGraph& graph, std::size_t orphan, OrphanState& s) {
+  const NodeId node = s.live[orphan];
+  s.hosts.clear();
+  for (uint32 i = s.offsets[orphan]; i < s.offsets[orphan + 1]; ++i) {
+    const uint32 at = s.targets[i];
+    if (s.reached[at] && (s.hosts.empty() || s.hosts.back().node != at))
+      s.hosts.push_back(
+          {embedding::hnsw::orderable(graph.distance(node, s.live[at])), static_cast<NodeId>(at)});
+  }
+  std::sort(s.hosts.begin(), s.hosts.end(), embedding::hnsw::closer);
+  const std::size_t capacity = graph.neighbor_capacity(0);
+  for (const Candidate& host : s.hosts) {
+    const NodeId host_node = s.live[host.node];
+    // The editor may run more than once (update_neighbors()); the last run is what is written.
+    NodeId replaced = node;
+    bool added = false;
+    graph.update_neighbors(host_node, 0, [&](NodeId* ids, std::size_t count) -> std::size_t {
+      replaced = node;
+      added = false;
+      for (std::size_t i = 0; i < count; ++i)
+        if (ids[i] == node) return count;
+      std::size_t slot = count;
+      if (count == capacity) {
+        float farthest = -1;
+        for (std::size_t i = 0; i < count; ++i) {
+          const std::size_t at = position(s, ids[i]);
+          if (at < s.live.size() && s.in_links[at] < 2) continue;
+          const float d = embedding::hnsw::orderable(graph.distance(host_node, ids[i]));
+          if (d > farthest) farthest = d, slot = i;
+        }
+        if (slot == count) return count;  // every member would lose its only in-link
+        replaced = ids[slot];
+      }
+      ids[slot] = node;
+      added = true;
+      return slot == count ? count + 1 : count;
+    });
+    if (!added) continue;
+    const std::size_t gone = position(s, replaced);
+    if (replaced != node && gone < s.live.size()) --s.in_links[gone];
+    ++s.in_links[orphan];
+    return host.node;
+  }
+  return s.live.size();
+}
+
+}  // namespace
+
+long connect_orphans(Relation index, BufferAccessStrategy strategy) {
+  const MetaPage meta = read_meta(index);
+  if (meta.entry_level < 0 ||
+      static_cast<embedding::hnsw::Metric>(meta.metric) == embedding::hnsw::Metric::kInnerProduct)
+    return 0;
+  const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+  // About 16 bytes an element and 12 a link (2 * m + m per upper level); skipped beyond that.
+  const double budget = static_cast<double>(maintenance_work_mem) * 1024.0;
+  MemoryContext cxt =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw orphans", ALLOCSET_DEFAULT_SIZES);
+  OrphanState* s = embedding::pg::new_owned<OrphanState>(cxt);
+  for (BlockNumber block = 1; block < nblocks; ++block) {
+    vacuum_delay_point();
+    collect_live(index, block, strategy, *s);
+  }
+  if (s->live.size() * (16.0 + 12.0 * 2.5 * meta.m) > budget) {
+    MemoryContextDelete(cxt);
+    return 0;
+  }
+  std::sort(s->lists.begin(), s->lists.end());
+  for (BlockNumber block = 1; block < nblocks; ++block) {
+    vacuum_delay_point();
+    collect_links(index, block, strategy, *s);
+  }
+  build_rows(*s);
+  const std::size_t entry = position(*s, to_node(meta.entry));
+  long linked = 0;
+  if (entry < s->live.size()) {
+    s->reached = embedding::hnsw::reachable(entry, s->offsets, s->targets, s->passable);
+    PageGraph graph(index, meta, &s->cache);
+    for (std::size_t i = 0; i < s->live.size(); ++i) {
+      if (s->reached[i]) continue;
+      vacuum_delay_point();
+      if (adopt(graph, i, *s) == s->live.size()) continue;
+      // Now reached, and with it whatever it links to that was not (a group that linked only
+      // among itself). Its links are as read: the lists it leads to changed only by gaining
+      // an orphan, which the walk reaches from where it was adopted.
+      embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached);
+      ++linked;
+    }
+  }
+  MemoryContextDelete(cxt);
+  return linked;
+}
+
+}  // namespace embedding::pg::hnsw

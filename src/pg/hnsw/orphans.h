@@ -1,0 +1,19 @@
+// VACUUM's last hnsw step: live elements that no search can reach get an in-link.
+#pragma once
+
+#include "pg/hnsw/pages.h"
+
+namespace embedding::pg::hnsw {
+
+// Gives every live element that no walk from the entry point reaches (no list of a reached
+// element links to it) a place in the layer-0 list of its closest reached neighbour, as the build
+// does for elements without in-links (core MemoryGraph::connect_orphans()); once linked, a group
+// of elements that linked only among themselves is reached with it. Inserts on disk leave a few
+// such elements (a later insert's re-selection dropped their last in-link: 14-48 of 10,000 rows
+// re-inserted into freed elements on a lattice of points), and no scan can return their rows.
+// Caller holds the graph lock exclusively. Not for inner product, where most elements have no
+// in-link by nature (see connect_orphans()). Skipped when the links would need more than
+// maintenance_work_mem. Returns how many it linked.
+long connect_orphans(Relation index, BufferAccessStrategy strategy);
+
+}  // namespace embedding::pg::hnsw

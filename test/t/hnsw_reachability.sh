@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Every live row of an hnsw index stays reachable, and hnsw_verify says so when one is not:
+# 1. copies of one vector inserted after a VACUUM (into freed elements on full pages) are all
+#    returned by an index scan (they once became separate elements that no list kept: 1,202-1,475
+#    of 1,667 found), and hnsw_verify, which walks the graph from the entry point, is ok;
+# 2. an element removed from every neighbour list (the file edited while the server is down) is
+#    reported by hnsw_verify as unreachable rows ("not ok"), and VACUUM links it again;
+# 3. an all-zero page at the end of the index (what a crash leaves after the file grew) is free
+#    space for hnsw_verify, and VACUUM makes it an index page that inserts use;
+# 4. hnsw_verify by a role that may only SELECT takes ACCESS SHARE (SHARE, which blocks writers,
+#    is the owner's), and neither it nor ivfflat_info runs for a role whose rows row-level
+#    security hides.
+source "$(dirname "$0")/cluster.bash"
+P=5551
+trap 'stop_cluster hnsw_reachability' EXIT
+new_cluster hnsw_reachability $P
+q $P "CREATE EXTENSION embedding"
+copy="'[$(seq -s, 1 16 | sed 's/[0-9]\+/0.5/g')]'"
+
+# 1. Copies after VACUUM.
+q $P "CREATE TABLE dup (id serial PRIMARY KEY, v vector(16)) WITH (autovacuum_enabled = false)"
+q $P "SELECT setseed(0.42); INSERT INTO dup (v) SELECT (SELECT array_agg(random()) FROM generate_series(1, 16) WHERE i > 0)::vector FROM generate_series(1, 3000) i" >/dev/null
+q $P "CREATE INDEX dup_idx ON dup USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32)"
+q $P "INSERT INTO dup (v) SELECT $copy FROM generate_series(1, 1000)"
+q $P "DELETE FROM dup WHERE id % 3 = 0"
+q $P "VACUUM dup"
+q $P "INSERT INTO dup (v) SELECT $copy FROM generate_series(1, 1000)"
+[ "$(q $P "SELECT count(*) FROM dup WHERE v = $copy")" = 1667 ] || fail "the table lost copies"
+for settings in "" "SET hnsw.ef_search = 1000; SET hnsw.iterative_scan = strict_order;"; do
+  found=$(q $P "SET enable_seqscan = off; $settings
+    SELECT count(*) FROM (SELECT v FROM dup ORDER BY v <-> $copy LIMIT 1667) s WHERE v = $copy")
+  [ "$found" = 1667 ] || fail "an index scan ($settings) found $found of 1667 copies"
+done
+verify=$(q $P "SELECT hnsw_verify('dup_idx')")
+echo "$verify" | grep -q '^ok:' || fail "hnsw_verify: $verify"
+echo "ok: 1,667 copies inserted around a VACUUM are all found; $verify"
+
+# 2. An element no list leads to.
+q $P "CREATE TABLE small (id int, v vector(4)) WITH (autovacuum_enabled = false)"
+q $P "SELECT setseed(0.5); INSERT INTO small SELECT i, ARRAY[random(), random(), random(), random()] FROM generate_series(1, 300) i" >/dev/null
+q $P "CREATE INDEX small_idx ON small USING hnsw (v vector_l2_ops) WITH (m = 4, ef_construction = 16)"
+q $P "CHECKPOINT"
+file=$(cluster_dir hnsw_reachability)/$(q $P "SELECT pg_relation_filepath('small_idx')")
+as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null
+victim=$(/usr/bin/python3 "$ROOT/test/t/hnsw_unlink.py" "$file") || fail "could not edit the index"
+start_cluster_dir "$(cluster_dir hnsw_reachability)"
+out=$(q $P "SELECT hnsw_verify('small_idx')")
+echo "$out" | grep -q "^not ok: 1 live elements holding 1 visible rows cannot be reached from the entry point, for example ($victim)" ||
+  fail "hnsw_verify: $out"
+echo "ok: an unlinked element ($victim) is reported"
+q $P "VACUUM small"
+out=$(q $P "SELECT hnsw_verify('small_idx')")
+echo "$out" | grep -q '^ok:' || fail "not ok after VACUUM: $out"
+echo "ok: VACUUM linked it again"
+
+# 3. An all-zero page at the end of the index.
+q $P "CHECKPOINT"
+as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null
+start_cluster_dir "$(cluster_dir hnsw_reachability)"
+file=$(cluster_dir hnsw_reachability)/$(q $P "SELECT pg_relation_filepath('small_idx')")
+pages=$(q $P "SELECT pg_relation_size('small_idx') / 8192")
+as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null
+head -c 8192 /dev/zero >>"$file"
+start_cluster_dir "$(cluster_dir hnsw_reachability)"
+verify=$(q $P "SELECT hnsw_verify('small_idx')") || fail "hnsw_verify failed on an all-zero page"
+echo "$verify" | grep -q "^ok: $((pages + 1)) pages.*1 empty pages" || fail "hnsw_verify: $verify"
+q $P "VACUUM small"
+verify=$(q $P "SELECT hnsw_verify('small_idx')")
+echo "$verify" | grep -q "empty pages" && fail "VACUUM left the page empty: $verify"
+q $P "INSERT INTO small SELECT i, ARRAY[i, 1, 1, 1] FROM generate_series(301, 310) i"
+[ "$(q $P "SELECT pg_relation_size('small_idx') / 8192")" = $((pages + 1)) ] ||
+  fail "inserts did not use the initialised page"
+[ "$(q $P "SET enable_seqscan = off; SELECT id FROM small ORDER BY v <-> '[305,1,1,1]' LIMIT 1")" = 305 ] ||
+  fail "a row inserted after VACUUM is not found"
+echo "ok: an all-zero page is free space, and VACUUM makes it usable"
+
+# 4. Locks and row-level security for a role that may only read.
+q $P "CREATE ROLE reader; GRANT SELECT ON small TO reader"
+q $P "CREATE INDEX small_ivf ON small USING ivfflat (v vector_l2_ops) WITH (lists = 2)"
+# A writer's transaction stays open meanwhile: a reader's check must not wait for it.
+"$PGBIN/psql" -X -qAt -p $P -d postgres -c "BEGIN; INSERT INTO small VALUES (0, '[0,0,0,0]'); SELECT pg_sleep(8); ROLLBACK" >/dev/null &
+writer=$!
+for _ in $(seq 1 50); do
+  [ "$(q $P "SELECT count(*) FROM pg_locks WHERE relation = 'small'::regclass AND mode = 'RowExclusiveLock'")" = 1 ] && break
+  sleep 0.1
+done
+q $P "SET lock_timeout = '2s'; SET ROLE reader; SELECT hnsw_verify('small_idx')" | grep -q '^ok:' ||
+  fail "a reader's hnsw_verify waited for a writer"
+out=$("$PGBIN/psql" -X -qAt -p $P -d postgres -c "SET lock_timeout = '500ms'; SELECT hnsw_verify('small_idx')" 2>&1) &&
+  fail "the owner's hnsw_verify did not wait for the writer: $out"
+echo "$out" | grep -q "lock timeout" || fail "owner: $out"
+wait $writer
+q $P "SET ROLE reader; SELECT hnsw_verify('small_idx')" | grep -q "not exact" || fail "a reader's check does not say it is not exact"
+q $P "ALTER TABLE small ENABLE ROW LEVEL SECURITY; CREATE POLICY few ON small FOR SELECT USING (id < 10)"
+for call in "hnsw_verify('small_idx')" "count(*) FROM ivfflat_info('small_ivf')"; do
+  out=$("$PGBIN/psql" -X -qAt -p $P -d postgres -c "SET ROLE reader; SELECT $call" 2>&1) &&
+    fail "$call ran past row-level security: $out"
+  echo "$out" | grep -q "row-level security" || fail "$call: $out"
+done
+q $P "SELECT hnsw_verify('small_idx')" | grep -q '^ok:' || fail "the owner's check failed under RLS"
+echo "ok: readers take ACCESS SHARE, and row-level security keeps counts from them"
+echo "hnsw_reachability: all passed"

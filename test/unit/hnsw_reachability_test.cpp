@@ -1,0 +1,107 @@
+// What keeps every row of an hnsw graph findable: the reachability walk hnsw_verify runs, and
+// insert()'s relocate_duplicate hook, which lets copies of a vector that no node can take any more
+// continue in a node that can (page storage; see core/hnsw/insert.h).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <unordered_set>
+#include <vector>
+
+#include "core/hnsw/insert.h"
+#include "core/hnsw/reachability.h"
+#include "list_storage.h"
+
+namespace embedding::hnsw {
+namespace {
+
+TEST(HnswReachability, WalkFollowsLinksFromTheEntryPoint) {
+  // 0 -> 1 -> 2, 3 -> 0 (3 has no in-link), 4 isolated.
+  const std::vector<std::uint32_t> offsets{0, 1, 2, 2, 3, 3};
+  const std::vector<std::uint32_t> targets{1, 2, 0};
+  const std::vector<bool> reached = reachable(0, offsets, targets, std::vector<bool>(5, true));
+  EXPECT_EQ(reached, (std::vector<bool>{true, true, true, false, false}));
+  // From 3 everything but 4.
+  EXPECT_EQ(reachable(3, offsets, targets, std::vector<bool>(5, true)),
+            (std::vector<bool>{true, true, true, true, false}));
+}
+
+TEST(HnswReachability, WalkDoesNotPassThroughFreeNodes) {
+  // 0 -> 1 -> 2: with 1 free (not passable), 1 counts as reached but 2 does not.
+  const std::vector<std::uint32_t> offsets{0, 1, 2, 2};
+  const std::vector<std::uint32_t> targets{1, 2};
+  EXPECT_EQ(reachable(0, offsets, targets, {true, false, true}),
+            (std::vector<bool>{true, true, false}));
+}
+
+TEST(HnswReachability, ExtendingTheWalkMarksOnlyWhatWasNotReached) {
+  // 0 -> 1; 2 <-> 3 is a group nothing links to. Linking 0 -> 2 later: the walk from 2 adds both.
+  const std::vector<std::uint32_t> offsets{0, 1, 1, 2, 3};
+  const std::vector<std::uint32_t> targets{1, 3, 2};
+  const std::vector<bool> passable(4, true);
+  std::vector<bool> reached = reachable(0, offsets, targets, passable);
+  EXPECT_EQ(reached, (std::vector<bool>{true, true, false, false}));
+  extend_reach(2, offsets, targets, passable, reached);
+  EXPECT_EQ(reached, (std::vector<bool>{true, true, true, true}));
+}
+
+TEST(HnswReachability, BadInputThrows) {
+  EXPECT_THROW(reachable(2, {0, 0, 0}, {}, {true, true}), std::out_of_range);
+  EXPECT_THROW(reachable(0, {0, 1}, {5}, {true}), std::out_of_range);
+  EXPECT_THROW(reachable(0, {0, 0}, {}, {true, true}), std::out_of_range);
+}
+
+// One-dimensional vectors in a map; every identical node is "full", so merge_duplicate() always
+// refuses, and relocate_duplicate() moves a node to id + 100.
+class FullCopiesGraph : public ListStorage {
+ public:
+  FullCopiesGraph() : ListStorage(4, 2) {}
+  std::map<NodeId, float> values;
+  std::vector<std::pair<NodeId, NodeId>> relocations;  // (node, closest)
+
+  float distance(NodeId a, NodeId b) const { return std::fabs(values.at(a) - values.at(b)); }
+  bool merge_duplicate(NodeId, NodeId) { return false; }
+  NodeId relocate_duplicate(NodeId node, NodeId closest) {
+    relocations.push_back({node, closest});
+    if (values.at(node) != values.at(closest)) return node;
+    values[node + 100] = values.at(node);
+    return node + 100;
+  }
+};
+
+struct SetVisited {
+  std::unordered_set<NodeId> set;
+  bool insert(NodeId node) { return set.insert(node).second; }
+  void reset() { set.clear(); }
+};
+
+TEST(HnswReachability, UnmergeableCopyIsLinkedUnderItsNewId) {
+  FullCopiesGraph graph;
+  SetVisited visited;
+  SearchScratch scratch;
+  const auto add = [&](NodeId node, float value) {
+    graph.values[node] = value;
+    auto dist = [&](NodeId other) { return std::fabs(graph.values.at(other) - value); };
+    return insert(graph, node, 0, dist, visited, Params{2, 8}, BuildTuning{}, scratch);
+  };
+  add(1, 0.0f);
+  add(2, 5.0f);
+  ASSERT_EQ(graph.relocations.size(), 1u);  // offered for node 2, whose closest is 1
+  EXPECT_EQ(graph.relocations[0], (std::pair<NodeId, NodeId>{2, 1}));
+  EXPECT_TRUE(graph.links_to(1, 2));  // not identical: linked under its own id
+
+  const InsertResult copy = add(3, 0.0f);
+  ASSERT_EQ(graph.relocations.size(), 2u);
+  EXPECT_EQ(graph.relocations[1], (std::pair<NodeId, NodeId>{3, 1}));
+  EXPECT_TRUE(copy.linked);
+  EXPECT_EQ(copy.node, 103u);
+  EXPECT_TRUE(graph.links_to(1, 103));
+  EXPECT_TRUE(graph.links_to(103, 1));
+  EXPECT_FALSE(graph.links_to(1, 3));
+  EXPECT_FALSE(graph.links_to(3, 1));
+}
+
+}  // namespace
+}  // namespace embedding::hnsw
