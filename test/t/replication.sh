@@ -24,6 +24,7 @@ q $P "DELETE FROM items WHERE id % 3 = 0"
 q $P "VACUUM items"
 q $P "SELECT txid_current()" >/dev/null # once older than every snapshot, freed elements are reused
 q $P "INSERT INTO items SELECT i, rv(16) FROM generate_series(5001, 5500) i"
+q $P "VACUUM items"  # links what the inserts may have left unreachable (hnsw_verify below)
 
 wait_for_replay $P $S
 
