@@ -35,6 +35,30 @@ verify=$(q $P "SELECT hnsw_verify('dup_idx')")
 echo "$verify" | grep -q '^ok:' || fail "hnsw_verify: $verify"
 echo "ok: 1,667 copies inserted around a VACUUM are all found; $verify"
 
+# 1b. The same under 4 concurrent clients inserting copies and other rows and deleting, with
+#     VACUUM every 4 s (once 810 of 1,094 copies were unreachable).
+work=$(mktemp -d)
+chmod 755 "$work"
+cat >"$work/mixed.sql" <<SQL
+\\set r random(1, 10)
+INSERT INTO cc (v) SELECT CASE WHEN :r <= 4 THEN $copy::vector ELSE (SELECT array_agg(random()) FROM generate_series(1, 16))::vector END;
+DELETE FROM cc WHERE id = (SELECT max(id) - 7 FROM cc) AND :r >= 9;
+SQL
+q $P "CREATE TABLE cc (id bigserial PRIMARY KEY, v vector(16))"
+q $P "INSERT INTO cc (v) SELECT (SELECT array_agg(random()) FROM generate_series(1, 16) WHERE i > 0)::vector FROM generate_series(1, 2000) i"
+q $P "CREATE INDEX cc_idx ON cc USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32)"
+(for _ in 1 2 3; do sleep 4; q $P "VACUUM cc"; done) &
+vacuums=$!
+"$PGBIN/pgbench" -n -h "$PGHOST" -p $P -U "$PGOWNER" -c 4 -j 2 -T 14 -f "$work/mixed.sql" postgres >"$work/pgbench.log" 2>&1 ||
+  { cat "$work/pgbench.log"; fail "pgbench failed"; }
+wait $vacuums || fail "a concurrent VACUUM failed"
+rm -rf "$work"
+copies=$(q $P "SELECT count(*) FROM cc WHERE v = $copy")
+found=$(q $P "SET enable_seqscan = off; SET hnsw.ef_search = 1000; SET hnsw.iterative_scan = strict_order;
+  SELECT count(*) FROM (SELECT v FROM cc ORDER BY v <-> $copy LIMIT 100000) s WHERE v = $copy")
+[ "$copies" -gt 500 ] && [ "$found" = "$copies" ] || fail "concurrent load: $found of $copies copies found"
+echo "ok: $copies copies inserted by 4 clients beside deletes and VACUUMs are all found"
+
 # 2. An element no list leads to.
 q $P "CREATE TABLE small (id int, v vector(4)) WITH (autovacuum_enabled = false)"
 q $P "SELECT setseed(0.5); INSERT INTO small SELECT i, ARRAY[random(), random(), random(), random()] FROM generate_series(1, 300) i" >/dev/null
