@@ -152,6 +152,12 @@ for t in public.aaa public.zzz public.\"AAA\" app.docs \"Analytics\".docs; do
   q $P "INSERT INTO $t (id, body) SELECT i, (ARRAY['king', 'queen', 'man woman', 'blue cat'])[i % 4 + 1] FROM generate_series(1, 50) i"
 done
 q $P "CREATE INDEX ON public.zzz ((embed('m', body)))"
+# Dropping a model these tables use is refused: every later INSERT would fail, and so would the
+# restore of a dump made after it (the table's COPY, leaving it empty).
+for model in m cased; do
+  expect_error "drop_model('$model') while tables use it" "because other objects use it" \
+    "$(err postgres NONE "SELECT drop_model('$model')")"
+done
 fingerprint() {
   psql_p -d "$1" -c "SELECT string_agg(t || ':' || n || ':' || h, ' ' ORDER BY t) FROM (
     SELECT 'aaa' t, count(*) n, md5(string_agg(e::text, ',' ORDER BY id)) h FROM public.aaa UNION ALL
