@@ -30,6 +30,22 @@ CREATE FUNCTION dep_atomic(t text) RETURNS vector LANGUAGE sql IMMUTABLE
 CREATE DOMAIN dep_domain AS text CHECK (embed('dep_m', VALUE) IS NOT NULL);
 SELECT drop_model('dep_m');
 \echo :LAST_ERROR_SQLSTATE
+-- Long lists stop at 100 objects, as PostgreSQL's own dependency reports do.
+DO $$ BEGIN
+  FOR i IN 1..100 LOOP
+    EXECUTE format('CREATE VIEW dep_many_%s AS SELECT embed(''dep_m'', ''king'') AS e', i);
+  END LOOP;
+END $$;
+DO $$ DECLARE detail text; BEGIN
+  PERFORM drop_model('dep_m');
+EXCEPTION WHEN dependent_objects_still_exist THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RAISE NOTICE '% lines, the last: %', array_length(string_to_array(detail, E'\n'), 1),
+    split_part(detail, E'\n', 101);
+END $$;
+DO $$ BEGIN
+  FOR i IN 1..100 LOOP EXECUTE format('DROP VIEW dep_many_%s', i); END LOOP;
+END $$;
 -- Other models, the default model, and a model named by a column are not this model's users.
 CREATE TABLE dep_others (model text, body text,
   a vector GENERATED ALWAYS AS (embed('dep_other', body)) STORED,

@@ -22,6 +22,8 @@ extern "C" {
 namespace embedding::pg {
 namespace {
 
+constexpr int kListed = 100;  // objects named in a message, at most
+
 // The functions of this extension that take a model name, and the position of that argument.
 struct ModelFunctions {
   int count;
@@ -171,14 +173,18 @@ int find_model_users(const char* name, StringInfo out) {
   int found = 0;
   const char* last = nullptr;  // rows come sorted by description: one line an object
   for (uint64 i = 0; i < SPI_processed; ++i) {
-    char* what = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+    const char* what = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+    if (what == nullptr) what = "an object that no longer exists";  // dropped meanwhile
     if (last != nullptr && strcmp(last, what) == 0) continue;
     char* expr = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
     if (!uses_model(static_cast<Node*>(stringToNode(expr)), &search)) continue;
-    appendStringInfo(out, "%s%s uses model \"%s\"", found > 0 ? "\n" : "", what, name);
+    // As PostgreSQL's own dependency reports, the list stops at kListed lines.
+    if (found < kListed)
+      appendStringInfo(out, "%s%s uses model \"%s\"", found > 0 ? "\n" : "", what, name);
     last = what;
     ++found;
   }
+  if (found > kListed) appendStringInfo(out, "\nand %d other objects", found - kListed);
   SPI_finish();
   return found;
 }

@@ -15,6 +15,7 @@ namespace embedding::pg {
 
 // Appends to `out` one line per object that uses model `name` ("column e of table t uses model
 // "m"", objects named as PostgreSQL's dependency messages name them), sorted, and returns how many.
+// Past 100 objects, one last line says how many more there are.
 // A model named by a non-constant argument (a column, a parameter, a function's result) or inside a
 // function whose body is a string (LANGUAGE sql without BEGIN ATOMIC, plpgsql) cannot be resolved
 // and is not found. PostgreSQL calls only (SPI, node reading): it may ereport, so call it through
