@@ -28,6 +28,10 @@ CREATE TRIGGER dep_trigger BEFORE INSERT ON dep_misc FOR EACH ROW
 CREATE FUNCTION dep_atomic(t text) RETURNS vector LANGUAGE sql IMMUTABLE
   BEGIN ATOMIC SELECT embed('dep_m', t); END;
 CREATE DOMAIN dep_domain AS text CHECK (embed('dep_m', VALUE) IS NOT NULL);
+CREATE RULE dep_rule AS ON DELETE TO dep_misc WHERE embed('dep_m', OLD.body) IS NULL DO INSTEAD NOTHING;
+CREATE POLICY dep_policy ON dep_misc USING (embed('dep_m', body) IS NOT NULL);
+CREATE STATISTICS dep_stats ON (embed('dep_m', body)) FROM dep_misc;
+CREATE TABLE dep_parts (body text) PARTITION BY RANGE ((embed('dep_m', body)));
 SELECT drop_model('dep_m');
 \echo :LAST_ERROR_SQLSTATE
 -- Long lists stop at 100 objects, as PostgreSQL's own dependency reports do.
@@ -60,6 +64,7 @@ DROP MATERIALIZED VIEW dep_matview;
 DROP TRIGGER dep_trigger ON dep_misc;
 DROP FUNCTION dep_atomic(text);
 DROP DOMAIN dep_domain;
+DROP TABLE dep_parts;
 SELECT drop_model('dep_m');
 -- cascade => true: the model goes, a WARNING names the objects left behind, which fail until the
 -- same vectors come back under the name.

@@ -122,18 +122,23 @@ int find_model_users(const char* name, StringInfo out) {
   const ModelFunctions functions = model_functions();
   // Each object whose expressions call one of the functions (a normal dependency, recorded by
   // every stored expression), with its description and each of its stored expressions. A view
-  // or materialized view is named rather than its _RETURN rule, a default by its column.
+  // or materialized view is named rather than its _RETURN rule, a default by its column, a
+  // domain's constraint with its domain.
   const char* sql = psprintf(
       "WITH users AS (SELECT DISTINCT classid, objid, objsubid FROM pg_catalog.pg_depend "
       "  WHERE refclassid OPERATOR(pg_catalog.=) %u AND refobjid OPERATOR(pg_catalog.=) ANY ($1) "
       "  AND deptype OPERATOR(pg_catalog.=) 'n') "
       "SELECT COALESCE("
-      "  (SELECT pg_catalog.pg_describe_object(%u, a.adrelid, a.adnum) FROM pg_catalog.pg_attrdef "
-      "a "
+      "  (SELECT pg_catalog.pg_describe_object(%u, a.adrelid, a.adnum) "
+      "    FROM pg_catalog.pg_attrdef a "
       "    WHERE u.classid OPERATOR(pg_catalog.=) %u AND a.oid OPERATOR(pg_catalog.=) u.objid), "
       "  (SELECT pg_catalog.pg_describe_object(%u, r.ev_class, 0) FROM pg_catalog.pg_rewrite r "
       "    WHERE u.classid OPERATOR(pg_catalog.=) %u AND r.oid OPERATOR(pg_catalog.=) u.objid "
       "    AND r.rulename OPERATOR(pg_catalog.=) '_RETURN'), "
+      "  (SELECT pg_catalog.format('constraint %%s on domain %%s', c.conname, "
+      "      c.contypid::pg_catalog.regtype) FROM pg_catalog.pg_constraint c "
+      "    WHERE u.classid OPERATOR(pg_catalog.=) %u AND c.oid OPERATOR(pg_catalog.=) u.objid "
+      "    AND c.contypid OPERATOR(pg_catalog.<>) 0), "
       "  pg_catalog.pg_describe_object(u.classid, u.objid, u.objsubid)) AS what, e.expr "
       "FROM users u, LATERAL ("
       "  SELECT adbin::pg_catalog.text FROM pg_catalog.pg_attrdef "
@@ -159,9 +164,9 @@ int find_model_users(const char* name, StringInfo out) {
       "    WHERE u.classid OPERATOR(pg_catalog.=) %u AND oid OPERATOR(pg_catalog.=) u.objid "
       ") e(expr) WHERE e.expr IS NOT NULL ORDER BY 1",
       ProcedureRelationId, RelationRelationId, AttrDefaultRelationId, RelationRelationId,
-      RewriteRelationId, AttrDefaultRelationId, RelationRelationId, RelationRelationId,
-      RewriteRelationId, ConstraintRelationId, TriggerRelationId, PolicyRelationId,
-      StatisticExtRelationId, ProcedureRelationId);
+      RewriteRelationId, ConstraintRelationId, AttrDefaultRelationId, RelationRelationId,
+      RelationRelationId, RewriteRelationId, ConstraintRelationId, TriggerRelationId,
+      PolicyRelationId, StatisticExtRelationId, ProcedureRelationId);
   Datum* oids = static_cast<Datum*>(palloc(sizeof(Datum) * (functions.count + 1)));
   for (int i = 0; i < functions.count; ++i) oids[i] = ObjectIdGetDatum(functions.oids[i]);
   Oid types[1] = {OIDARRAYOID};
