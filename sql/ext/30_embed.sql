@@ -61,7 +61,10 @@ CREATE FUNCTION analogy(a text, b text, c text, k int DEFAULT 1, model text DEFA
 -- else). Returns the number of words (or WordPiece entries) loaded.
 CREATE FUNCTION load_model(name text, path text, format text) RETURNS int
 	AS 'MODULE_PATHNAME', 'load_model' LANGUAGE C VOLATILE STRICT;
-CREATE FUNCTION drop_model(name text) RETURNS void
+-- Dropping is refused while stored expressions (generated columns, defaults, indexes, views,
+-- CHECK constraints, ...) call a model function with this model's name, unless cascade: then
+-- the model goes and a WARNING names the objects left behind.
+CREATE FUNCTION drop_model(name text, cascade boolean DEFAULT false) RETURNS void
 	AS 'MODULE_PATHNAME', 'drop_model' LANGUAGE C VOLATILE STRICT;
 
 CREATE FUNCTION embedding_default_model(OUT name text, OUT dims int, OUT vocab_size int, OUT bytes bigint)

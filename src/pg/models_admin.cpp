@@ -14,6 +14,7 @@
 #include "core/models/model_builder.h"
 #include "pg/guard.h"
 #include "pg/model_store.h"
+#include "pg/model_users.h"
 #include "pg/models.h"
 #include "pg/pg_call.h"
 
@@ -163,10 +164,15 @@ EMB_FUNCTION(load_model) {
   PG_RETURN_INT32(vocab);
 }
 
-// drop_model(name): removes a loaded model's vectors. The name stays reserved for the same
-// vectors (see load_model).
+// drop_model(name, cascade): removes a loaded model's vectors. The name stays reserved for the
+// same vectors (see load_model). Refused while stored expressions use the model (a generated
+// column or a CHECK constraint would fail every later INSERT, and a dump of its table would not
+// restore), unless cascade: then the model goes anyway, and a WARNING names the objects left
+// behind, which work again once the same vectors are loaded under the name.
 EMB_FUNCTION(drop_model) {
   const char* name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+  // The 0.4.0 declaration drop_model(name) has no second argument.
+  const bool cascade = PG_NARGS() > 1 && PG_GETARG_BOOL(1);
   check_model_admin("drop a model");
   if (std::strcmp(name, embedding::pg::kDefaultModelName) == 0)
     throw Error(ErrorCode::kFeature, "cannot drop the default model");
@@ -181,6 +187,23 @@ EMB_FUNCTION(drop_model) {
                  store::kTable),
         1, types, key);
     SPI_finish();
+    if (dropped == 0) return;
+    StringInfoData users;
+    initStringInfo(&users);
+    const int count = embedding::pg::find_model_users(name, &users);
+    if (count > 0 && !cascade)
+      ereport(ERROR, (errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
+                      errmsg("cannot drop model \"%s\" because other objects use it", name),
+                      errdetail("%s", users.data),
+                      errhint("Drop or change those objects first, or call drop_model(name, "
+                              "cascade => true) to drop the model and leave them failing until "
+                              "the same vectors are loaded under that name again.")));
+    if (count > 0)
+      ereport(WARNING,
+              (errmsg("model \"%s\" dropped while %d other object%s use%s it", name, count,
+                      count == 1 ? "" : "s", count == 1 ? "s" : ""),
+               errdetail("%s", users.data),
+               errhint("They fail until the same vectors are loaded under that name again.")));
   });
   if (dropped == 0)
     throw Error(ErrorCode::kUndefinedObject, std::string("model \"") + name + "\" does not exist");

@@ -59,7 +59,10 @@ Datum combine(FunctionCallInfo fcinfo, const char* function) {
   int na, nb;
   double* va = state_values(a, &na, function);
   double* vb = state_values(b, &nb, function);
-  // A side without rows contributes nothing; the other must be a valid vector's state.
+  // A side without rows contributes nothing; the other, if it has rows, must be a valid vector's
+  // state. Two sides without rows give the empty state: a parallel plan whose workers saw no rows
+  // combines their initial states, and the final function then returns NULL.
+  if (va[0] == 0 && vb[0] == 0) PG_RETURN_ARRAYTYPE_P(new_state(0, nullptr));
   if (va[0] == 0) {
     vec::check_dim(nb);
     PG_RETURN_ARRAYTYPE_P(new_state(nb, vb));

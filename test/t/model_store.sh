@@ -3,8 +3,9 @@
 # load_model()/drop_model() (plain roles, pg_read_server_files members, even superusers), cache
 # files are named by the server's SHA-256 and never followed, trusted or written outside
 # $PGDATA/embedding_models, planted files are replaced, FIFOs never hang, statement_timeout
-# stops long calls, formats and case follow the file, and a dump restores every row of tables
-# whose generated columns call embed() on a loaded model, whatever the tables are called.
+# stops long calls, formats and case follow the file, drop_model refuses models that tables use,
+# and a dump restores every row of tables whose generated columns call embed() on a loaded model
+# (in a schema sorting before "#embedding", with the README's store-first restore).
 source "$(dirname "$0")/cluster.bash"
 P=5521
 work=$(mktemp -d)
@@ -152,6 +153,12 @@ for t in public.aaa public.zzz public.\"AAA\" app.docs \"Analytics\".docs; do
   q $P "INSERT INTO $t (id, body) SELECT i, (ARRAY['king', 'queen', 'man woman', 'blue cat'])[i % 4 + 1] FROM generate_series(1, 50) i"
 done
 q $P "CREATE INDEX ON public.zzz ((embed('m', body)))"
+# Dropping a model these tables use is refused: every later INSERT would fail, and so would the
+# restore of a dump made after it (the table's COPY, leaving it empty).
+for model in m cased; do
+  expect_error "drop_model('$model') while tables use it" "because other objects use it" \
+    "$(err postgres NONE "SELECT drop_model('$model')")"
+done
 fingerprint() {
   psql_p -d "$1" -c "SELECT string_agg(t || ':' || n || ':' || h, ' ' ORDER BY t) FROM (
     SELECT 'aaa' t, count(*) n, md5(string_agg(e::text, ',' ORDER BY id)) h FROM public.aaa UNION ALL
@@ -171,3 +178,42 @@ for db in restored_custom restored_plain; do
   [ "$got" = "$source_print" ] || fail "$db differs: $got vs $source_print"
 done
 echo "ok: restores keep every row: $source_print"
+
+# 6. Schemas whose names sort before "#embedding" (here "!early"): pg_dump orders table data by
+# schema and table name, and no dependency puts the models' rows first, so a one-step restore runs
+# the COPY of "!early".docs before the store has its models and loses its rows (a known limitation,
+# README). The documented two-step restore, with the store's data moved first, keeps every row.
+q $P "CREATE DATABASE early_src"
+psql_p -v ON_ERROR_STOP=1 -d early_src >/dev/null <<SQL
+CREATE EXTENSION embedding;
+SELECT load_model('m', '$work/models_toy.glove.txt', 'glove');
+CREATE SCHEMA "!early";
+CREATE TABLE "!early".docs (id int PRIMARY KEY, body text,
+                            e vector(4) GENERATED ALWAYS AS (embed('m', body)) STORED);
+INSERT INTO "!early".docs (id, body) SELECT i, (ARRAY['king', 'queen', 'man woman'])[i % 3 + 1]
+  FROM generate_series(1, 30) i;
+SQL
+early_print() { psql_p -d "$1" -c "SELECT count(*) || ':' || coalesce(md5(string_agg(e::text, ',' ORDER BY id)), '-') FROM \"!early\".docs"; }
+early_source=$(early_print early_src)
+"$PGBIN/pg_dump" -p $P -Fc -d early_src -f "$work/early.custom"
+q $P "CREATE DATABASE early_one_step"
+"$PGBIN/pg_restore" -p $P -d early_one_step "$work/early.custom" 2>/dev/null &&
+  echo "note: the one-step restore of \"!early\" now succeeds: update README" ||
+  echo "known limitation: a one-step restore of \"!early\" keeps $(early_print early_one_step | cut -d: -f1) of 30 rows"
+# Its data alone, restored again after the failed COPY (the README's other way).
+"$PGBIN/pg_restore" -p $P -e -d early_one_step --data-only -n '!early' -t docs "$work/early.custom" ||
+  fail "restoring the data of \"!early\".docs again failed"
+[ "$(early_print early_one_step)" = "$early_source" ] ||
+  fail "restoring the table's data again lost rows: $(early_print early_one_step) vs $early_source"
+echo "ok: the failed table's data restored again keeps every row"
+q $P "CREATE DATABASE early_two_steps"
+"$PGBIN/pg_restore" -l "$work/early.custom" >"$work/all.list"
+{ grep 'TABLE DATA #embedding model_store ' "$work/all.list"
+  grep -v 'TABLE DATA #embedding model_store ' "$work/all.list"; } >"$work/ordered.list"
+"$PGBIN/pg_restore" -p $P -e -d early_two_steps --section=pre-data "$work/early.custom" ||
+  fail "pre-data restore failed"
+"$PGBIN/pg_restore" -p $P -e -d early_two_steps --section=data --section=post-data \
+  -L "$work/ordered.list" "$work/early.custom" || fail "the store-first data restore failed"
+[ "$(early_print early_two_steps)" = "$early_source" ] ||
+  fail "the README's store-first restore lost rows: $(early_print early_two_steps) vs $early_source"
+echo "ok: the store-first restore (README) keeps every row of \"!early\".docs: $early_source"

@@ -48,5 +48,9 @@ for script in "$ROOT"/sql/versions/embedding--*--*.sql; do
   fi
   [ "$(psql_db $db -c "SELECT embed('m', 'king queen')::text")" = "$expected" ] ||
     fail "the model stored by $from gives other vectors after the update"
+  # The updated drop_model refuses to drop a model that a generated column uses (from 0.5.0 on).
+  psql_db $db -c "CREATE TABLE uses_m (body text, e vector GENERATED ALWAYS AS (embed('m', body)) STORED)"
+  out=$(psql_db $db -c "SELECT drop_model('m')" 2>&1) && fail "$db: drop_model dropped a model in use"
+  echo "$out" | grep -q "because other objects use it" || fail "$db: drop_model said: $out"
   echo "ok: $from -> $current gives a fresh install's objects; its model still embeds the same"
 done
