@@ -22,11 +22,14 @@ namespace {
 struct OrphanState {
   std::vector<NodeId> live;                      // live elements, ascending
   std::vector<std::pair<NodeId, uint32>> lists;  // their neighbour tuples -> position in live
-  std::vector<std::pair<uint32, uint32>> edges;  // (from, to) positions in live
-  std::vector<uint32> offsets, targets;          // the edges as compressed rows
+  std::vector<uint32> offsets, targets;          // links between live elements, compressed rows
+  std::vector<uint32> next;                      // where each row's next link goes while filling
   std::vector<uint32> in_links;
+  bool walk = false;  // the links are kept (else only counted: orphans are then the elements
+                      // without in-links, and groups that link only among themselves are missed)
   std::vector<bool> reached, passable;
   std::vector<Candidate> hosts;
+  NodeId ids[2 * embedding::hnsw::kMaxM];
   VectorCache cache;
 };
 
@@ -61,9 +64,11 @@ void collect_live(Relation index, BlockNumber block, BufferAccessStrategy strate
   });
 }
 
-// Pass 2: the links of live elements' lists, at every level, to live elements.
-void collect_links(Relation index, BlockNumber block, BufferAccessStrategy strategy,
-                   OrphanState& s) {
+// Runs fn(from, to) on every link of a live element's list (every level) to a live element
+// on `block`, as positions in live.
+template <class Fn>
+void for_each_link(Relation index, BlockNumber block, BufferAccessStrategy strategy, OrphanState& s,
+                   Fn&& fn) {
   for_each_item(index, block, strategy, [&](Page page, OffsetNumber off, NodeId node) {
     auto* list = tuple_at<NeighborTuple>(page, off, TupleType::kNeighbors);
     if (list == nullptr) return;
@@ -74,39 +79,29 @@ void collect_links(Relation index, BlockNumber block, BufferAccessStrategy strat
       const int count = std::min<int>(list->counts[level], level == 0 ? 2 * list->m : list->m);
       for (int i = 0; i < count; ++i) {
         const std::size_t at = position(s, to_node(ids[i]));
-        if (at < s.live.size() && at != owner->second)
-          s.edges.push_back({owner->second, static_cast<uint32>(at)});
+        if (at < s.live.size() && at != owner->second) fn(owner->second, static_cast<uint32>(at));
       }
     }
   });
 }
 
-void build_rows(OrphanState& s) {
-  std::sort(s.edges.begin(), s.edges.end());
-  s.offsets.assign(s.live.size() + 1, 0);
-  s.in_links.assign(s.live.size(), 0);
-  s.targets.clear();
-  for (const auto& [from, to] : s.edges) {
-    ++s.offsets[from + 1];
-    ++s.in_links[to];
-    s.targets.push_back(to);
-  }
-  for (std::size_t i = 0; i < s.live.size(); ++i) s.offsets[i + 1] += s.offsets[i];
-  std::vector<std::pair<uint32, uint32>>().swap(s.edges);
-  s.passable.assign(s.live.size(), true);
-}
-
-// Links the element at `orphan` from the closest reached element it links to (on any level)
+// Links the element at `orphan` from the closest reached element it links to (on any level;
+// without the walk, on layer 0)
 // whose layer-0 list has room or a member, farthest from that element, with another in-link to
 // spare. Returns the host's position, or live.size() when none could take it.
 std::size_t adopt(PageGraph& graph, std::size_t orphan, OrphanState& s) {
   const NodeId node = s.live[orphan];
   s.hosts.clear();
-  for (uint32 i = s.offsets[orphan]; i < s.offsets[orphan + 1]; ++i) {
-    const uint32 at = s.targets[i];
-    if (s.reached[at] && (s.hosts.empty() || s.hosts.back().node != at))
+  const auto consider = [&](std::size_t at) {
+    if (at < s.live.size() && s.reached[at] && (s.hosts.empty() || s.hosts.back().node != at))
       s.hosts.push_back(
           {embedding::hnsw::orderable(graph.distance(node, s.live[at])), static_cast<NodeId>(at)});
+  };
+  if (s.walk) {
+    for (uint32 i = s.offsets[orphan]; i < s.offsets[orphan + 1]; ++i) consider(s.targets[i]);
+  } else {
+    const std::size_t n = graph.neighbors(node, 0, s.ids);
+    for (std::size_t i = 0; i < n; ++i) consider(position(s, s.ids[i]));
   }
   std::sort(s.hosts.begin(), s.hosts.end(), embedding::hnsw::closer);
   const std::size_t capacity = graph.neighbor_capacity(0);
@@ -153,7 +148,6 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
       static_cast<embedding::hnsw::Metric>(meta.metric) == embedding::hnsw::Metric::kInnerProduct)
     return 0;
   const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-  // About 16 bytes an element and 12 a link (2 * m + m per upper level); skipped beyond that.
   const double budget = static_cast<double>(maintenance_work_mem) * 1024.0;
   MemoryContext cxt =
       AllocSetContextCreate(CurrentMemoryContext, "hnsw orphans", ALLOCSET_DEFAULT_SIZES);
@@ -162,29 +156,51 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
     vacuum_delay_point();
     collect_live(index, block, strategy, *s);
   }
-  if (s->live.size() * (16.0 + 12.0 * 2.5 * meta.m) > budget) {
-    MemoryContextDelete(cxt);
-    return 0;
-  }
   std::sort(s->lists.begin(), s->lists.end());
+  const std::size_t n = s->live.size();
+  s->offsets.assign(n + 1, 0);
+  s->in_links.assign(n, 0);
   for (BlockNumber block = 1; block < nblocks; ++block) {
     vacuum_delay_point();
-    collect_links(index, block, strategy, *s);
+    for_each_link(index, block, strategy, *s, [&](uint32 from, uint32 to) {
+      ++s->offsets[from + 1];
+      ++s->in_links[to];
+    });
   }
-  build_rows(*s);
+  for (std::size_t i = 0; i < n; ++i) s->offsets[i + 1] += s->offsets[i];
+  // Per element about 40 bytes (positions, lists, counts), per link 4: the walk when they fit.
+  s->walk = n * 40.0 + s->offsets[n] * 4.0 <= budget;
+  s->passable.assign(n, true);
   const std::size_t entry = position(*s, to_node(meta.entry));
+  if (s->walk) {
+    std::vector<uint32>& next = s->next;  // in the state: ReadBuffer below may longjmp
+    next.assign(s->offsets.begin(), s->offsets.end() - 1);
+    s->targets.resize(s->offsets[n]);
+    for (BlockNumber block = 1; block < nblocks; ++block) {
+      vacuum_delay_point();
+      for_each_link(index, block, strategy, *s,
+                    [&](uint32 from, uint32 to) { s->targets[next[from]++] = to; });
+    }
+    if (entry < n)
+      s->reached = embedding::hnsw::reachable(entry, s->offsets, s->targets, s->passable);
+  } else {
+    s->reached.assign(n, false);
+    for (std::size_t i = 0; i < n; ++i) s->reached[i] = s->in_links[i] > 0 || i == entry;
+  }
   long linked = 0;
-  if (entry < s->live.size()) {
-    s->reached = embedding::hnsw::reachable(entry, s->offsets, s->targets, s->passable);
+  if (entry < n) {
     PageGraph graph(index, meta, &s->cache);
-    for (std::size_t i = 0; i < s->live.size(); ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       if (s->reached[i]) continue;
       vacuum_delay_point();
-      if (adopt(graph, i, *s) == s->live.size()) continue;
+      if (adopt(graph, i, *s) == n) continue;
       // Now reached, and with it whatever it links to that was not (a group that linked only
       // among itself). Its links are as read: the lists it leads to changed only by gaining
       // an orphan, which the walk reaches from where it was adopted.
-      embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached);
+      if (s->walk)
+        embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached);
+      else
+        s->reached[i] = true;
       ++linked;
     }
   }
