@@ -17,7 +17,7 @@ namespace embedding::models {
 namespace {
 
 std::string fixture(const char* name) {
-  return read_text_file(std::string(EMB_SOURCE_DIR "/test/data/") + name);
+  return read_file(std::string(EMB_SOURCE_DIR "/test/data/") + name);
 }
 
 const std::vector<std::string> kToyWords = {"the",        "man", "woman", "king",  "queen",

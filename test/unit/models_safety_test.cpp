@@ -1,7 +1,8 @@
 // What keeps model handling safe and interruptible: the interrupt poll reaching long loops (and
 // only the thread that installed it), files that are not regular files or are links refused
-// without blocking, the atomic writer never following a planted link, formats checked against
-// their header lines, and case-sensitive vocabularies looked up exactly first.
+// without blocking, source files changed while read refused, the atomic writer never following a
+// planted link, formats checked against their header lines, and case-sensitive vocabularies looked
+// up exactly first.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -126,6 +128,42 @@ TEST(MappedFiles, AFifoIsRefusedWithoutBlocking) {
   EXPECT_EQ(error_code_of([&] { load_word_vectors_file(fifo, SourceFormat::kGloveText); }),
             ErrorCode::kIoError);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// What the next poll does to the file being read (the poll runs between read steps).
+std::string file_to_change;
+void truncate_on_second_poll() {
+  if (++polls == 2) ASSERT_EQ(::truncate(file_to_change.c_str(), 1000), 0);
+}
+void append_on_second_poll() {
+  if (++polls != 2) return;
+  std::FILE* f = std::fopen(file_to_change.c_str(), "a");
+  std::fputs("x", f);
+  std::fclose(f);
+}
+
+TEST(SourceFiles, AFileThatChangesWhileReadIsAnErrorNotATornImage) {
+  TempDir dir;
+  file_to_change = dir / "big.txt";
+  const std::string content(20u << 20, 'v');  // five read steps
+  for (const InterruptPoll change : {&truncate_on_second_poll, &append_on_second_poll}) {
+    {
+      std::FILE* f = std::fopen(file_to_change.c_str(), "w");
+      std::fwrite(content.data(), 1, content.size(), f);
+      std::fclose(f);
+    }
+    EXPECT_EQ(read_file(file_to_change), content);
+    polls = 0;
+    set_interrupt_poll(change);
+    try {
+      read_file(file_to_change);
+      ADD_FAILURE() << "a file changed during the read was read without an error";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kIoError);
+      EXPECT_NE(std::string(error.what()).find("changed while"), std::string::npos) << error.what();
+    }
+    set_interrupt_poll(nullptr);
+  }
 }
 
 TEST(MappedFiles, OwnFilesRefuseSymbolicLinks) {

@@ -25,13 +25,10 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// A whole file (through mmap, which refuses FIFOs and devices, so reading never blocks).
+// A whole file, read into memory (never mapped: the user's files may change under us; a change
+// during the read is an error). FIFOs and devices are refused, so reading never blocks.
 std::string read_file(const std::string& path, std::size_t limit = kMaxConfigBytes) {
-  const models::MappedFile file(path);
-  if (file.bytes().size() > limit)
-    throw Error(ErrorCode::kProgramLimit,
-                "\"" + path + "\" is larger than " + std::to_string(limit >> 20) + " MB");
-  return std::string(reinterpret_cast<const char*>(file.bytes().data()), file.bytes().size());
+  return models::read_file(path, models::Symlinks::kFollow, limit);
 }
 
 JsonFlat read_json(const std::string& path) { return JsonFlat(read_file(path), path); }
@@ -180,13 +177,16 @@ std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) 
   const std::string path = dir + "/model.safetensors";
   if (!exists(path) && exists(dir + "/pytorch_model.bin"))
     unsupported(dir + " has only pytorch_model.bin: convert it to model.safetensors");
-  const models::MappedFile file(path);
-  const SafeTensors tensors(file.bytes(), path);
   const std::vector<TensorSpec> plan = tensor_plan(c);
+  std::uint64_t planned = 0;
+  for (const TensorSpec& spec : plan) planned += std::uint64_t{spec.rows} * spec.cols;
+  // The file is read whole, so its size is bounded: the planned tensors as float32 twice over
+  // (room for a pooler, a language-model head, position ids) and 256 MB more.
+  const std::string file = read_file(path, static_cast<std::size_t>(8 * planned + (256u << 20)));
+  const SafeTensors tensors(std::as_bytes(std::span(file.data(), file.size())), path);
   // Every tensor found and its shape checked before the weights are allocated: config.json alone
   // may describe tens of gigabytes, the file's tensors cannot.
   std::vector<const Tensor*> found;
-  std::uint64_t total = 0;
   for (const TensorSpec& spec : plan) {
     std::vector<std::string> names = {spec.name, "bert." + spec.name};
     for (const auto& [from, to] : {std::pair{".LayerNorm.weight", ".LayerNorm.gamma"},
@@ -210,9 +210,8 @@ std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) 
       throw Error(ErrorCode::kCorruptData, path + ": tensor \"" + spec.name +
                                                "\" does not have the shape config.json implies");
     found.push_back(tensor);
-    total += std::uint64_t{spec.rows} * spec.cols;
   }
-  std::vector<float> weights(total);
+  std::vector<float> weights(planned);
   float* out = weights.data();
   for (const Tensor* tensor : found) {
     poll_interrupts();
