@@ -1,8 +1,8 @@
 // What keeps model handling safe and interruptible: the interrupt poll reaching long loops (and
 // only the thread that installed it), files that are not regular files or are links refused
 // without blocking, source files changed while read refused, the atomic writer never following a
-// planted link, formats checked against their header lines, and case-sensitive vocabularies looked
-// up exactly first.
+// planted link, formats checked against their header lines, case-sensitive vocabularies looked up
+// exactly first, and non-finite vectors reported as errors.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +12,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -164,6 +166,19 @@ TEST(SourceFiles, AFileThatChangesWhileReadIsAnErrorNotATornImage) {
     }
     set_interrupt_poll(nullptr);
   }
+}
+
+TEST(FiniteVectors, ANaNInAnUnverifiedModelIsAnErrorNotNull) {
+  std::vector<std::byte> bytes =
+      build_model(load_word_vectors(glove_text(10, 4), SourceFormat::kGloveText));
+  const Model clean = Model::from_bytes(bytes);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Word 0's first element (from_bytes checks the header only).
+  const auto offset = reinterpret_cast<const std::byte*>(clean.matrix()) - clean.bytes().data();
+  std::memcpy(bytes.data() + offset, &nan, sizeof nan);
+  const Model broken = Model::from_bytes(bytes);
+  EXPECT_EQ(error_code_of([&] { embed_text(broken, "w0 w1"); }), ErrorCode::kDataException);
+  EXPECT_TRUE(embed_text(clean, "w0 w1").has_value());
 }
 
 TEST(MappedFiles, OwnFilesRefuseSymbolicLinks) {
