@@ -203,6 +203,13 @@ def error_cases(workdir):
             fh.seek(8 + n + start)
             fh.write(np.full((end - start) // 4, 3e38, "<f4").tobytes())
 
+    def linked_out(path):
+        """1_Pooling a symbolic link to a directory outside the model."""
+        outside = path + "_outside_pooling"
+        shutil.rmtree(outside, ignore_errors=True)
+        shutil.move(os.path.join(path, "1_Pooling"), outside)
+        os.symlink(outside, os.path.join(path, "1_Pooling"))
+
     case("roberta", "roberta", "a", lambda p: edit_json(os.path.join(p, "config.json"),
                                                          lambda c: c.update(model_type="roberta")))
     case("relu", "relu", "a", lambda p: edit_json(os.path.join(p, "config.json"),
@@ -212,6 +219,7 @@ def error_cases(workdir):
     case("truncated", "safetensors", "a", truncate)
     case("no_vocab", "vocab.txt", "b", lambda p: os.remove(os.path.join(p, "vocab.txt")))
     case("huge_weights", "too large", "a", huge)
+    case("linked_out", "leaves the model directory", "a", linked_out)
     return cases
 
 
