@@ -1,6 +1,6 @@
 // load_sentence_transformer() on small model directories: sizes from config.json checked before
-// allocating, and every file and module confined to the model directory (no symbolic link or
-// ".." leads out).
+// allocating, every file and module confined to the model directory (no symbolic link or ".."
+// leads out), and text from the model's files sanitised before it reaches an error message.
 #include "core/encoder/st_loader.h"
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/text/utf8.h"
 
 namespace embedding::encoder {
 namespace {
@@ -121,6 +122,23 @@ TEST(StLoaderTest, LinksInsideTheDirectoryAreFollowed) {
   const Error error = error_of(model.dir());  // as far as the missing tensors
   EXPECT_FALSE(leaves(error)) << error.what();
   EXPECT_NE(std::string(error.what()).find("lacks the tensor"), std::string::npos) << error.what();
+}
+
+// ---- Text from model files in error messages ----------------------------------------------------
+
+TEST(StLoaderTest, ModelTextInErrorsIsValidUtf8AndBounded) {
+  // Two bytes that are not UTF-8, a control character (as a JSON escape), then 100 kB.
+  const std::string hostile =
+      "rob\xFF\xFE"
+      "erta\\u0007" +
+      std::string(100000, 'x');
+  const ClaimedModel model("3", "4", hostile);
+  const Error error = error_of(model.dir());
+  EXPECT_EQ(error.code(), ErrorCode::kFeature);
+  EXPECT_TRUE(text::is_valid_utf8_text(error.what())) << error.what();
+  EXPECT_LT(std::string(error.what()).size(), 300u);
+  EXPECT_NE(std::string(error.what()).find("rob\uFFFD\uFFFDerta\uFFFDxxx"), std::string::npos)
+      << error.what();
 }
 
 }  // namespace

@@ -22,6 +22,8 @@ namespace {
 
 // Configuration files are small; a larger one is not what it claims to be.
 constexpr std::size_t kMaxConfigBytes = 64u << 20;
+// How much of a path (which may hold a module path from modules.json) an error message shows.
+constexpr std::size_t kShownPath = 512;
 
 // The model directory, resolved once: every file of the model is read through it, and a file or
 // module path that resolves (through symbolic links or "..") outside the directory is refused, so
@@ -34,8 +36,9 @@ class ModelDir {
   std::string resolve(const std::string& path) const {
     std::string real = resolve_path(path);
     if (real != root_ && !real.starts_with(root_ + "/"))
-      throw Error(ErrorCode::kCorruptData,
-                  "\"" + path + "\" leaves the model directory (it resolves to \"" + real + "\")");
+      throw Error(ErrorCode::kCorruptData, "\"" + text::for_message(path, kShownPath) +
+                                               "\" leaves the model directory (it resolves to \"" +
+                                               text::for_message(real, kShownPath) + "\")");
     return real;
   }
   bool exists(const std::string& path) const {
@@ -53,8 +56,9 @@ class ModelDir {
   static std::string resolve_path(const std::string& path) {
     char* real = ::realpath(path.c_str(), nullptr);
     if (real == nullptr)
-      throw Error(ErrorCode::kIoError,
-                  "could not open file \"" + path + "\": " + std::strerror(errno));
+      throw Error(ErrorCode::kIoError, "could not open file \"" +
+                                           text::for_message(path, kShownPath) +
+                                           "\": " + std::strerror(errno));
     std::string result(real);
     std::free(real);
     return result;
@@ -103,7 +107,8 @@ Modules read_modules(const ModelDir& model, const std::string& dir) {
     } else if (type->ends_with("models.Normalize") && !m.normalize) {
       m.normalize = true;
     } else {
-      unsupported("sentence-transformers module \"" + *type + "\" is not supported");
+      unsupported("sentence-transformers module \"" + text::for_message(*type) +
+                  "\" is not supported");
     }
   }
   if (!transformer || !pooling) unsupported(path + " must list a Transformer and a Pooling module");
@@ -135,12 +140,15 @@ void read_bert_config(const ModelDir& model, const std::string& dir, EncoderConf
   const std::string path = dir + "/config.json";
   const JsonFlat json = model.json(path);
   const std::string type = json.string("model_type").value_or("");
-  if (type != "bert") unsupported("model_type \"" + type + "\" is not supported (only \"bert\")");
+  if (type != "bert")
+    unsupported("model_type \"" + text::for_message(type) + "\" is not supported (only \"bert\")");
   const std::string act = json.string("hidden_act").value_or("gelu");
-  if (act != "gelu") unsupported("hidden_act \"" + act + "\" is not supported (only \"gelu\")");
+  if (act != "gelu")
+    unsupported("hidden_act \"" + text::for_message(act) + "\" is not supported (only \"gelu\")");
   const std::string positions = json.string("position_embedding_type").value_or("absolute");
   if (positions != "absolute")
-    unsupported("position_embedding_type \"" + positions + "\" is not supported");
+    unsupported("position_embedding_type \"" + text::for_message(positions) +
+                "\" is not supported");
   c.vocab_size = required(json, "vocab_size", path);
   c.hidden = required(json, "hidden_size", path);
   c.layers = required(json, "num_hidden_layers", path);
@@ -163,7 +171,7 @@ std::uint32_t special_id(const std::vector<std::string>& vocab, const std::strin
   auto it = std::find(vocab.rbegin(), vocab.rend(), piece);
   if (piece.empty() || it == vocab.rend())
     throw Error(ErrorCode::kCorruptData,
-                dir + "/vocab.txt lacks the special token \"" + piece + "\"");
+                dir + "/vocab.txt lacks the special token \"" + text::for_message(piece) + "\"");
   return static_cast<std::uint32_t>(vocab.rend() - it - 1);
 }
 
@@ -179,11 +187,11 @@ void read_tokenizer(const ModelDir& model, const std::string& dir, const JsonFla
     const JsonFlat json = model.json(json_path);
     const std::string normalizer = json.string("normalizer/type").value_or("");
     if (normalizer != "BertNormalizer")
-      unsupported(json_path + ": normalizer \"" + normalizer +
+      unsupported(json_path + ": normalizer \"" + text::for_message(normalizer) +
                   "\" is not supported (only BertNormalizer)");
     const std::string model = json.string("model/type").value_or("WordPiece");
     if (model != "WordPiece")
-      unsupported(json_path + ": tokenizer model \"" + model +
+      unsupported(json_path + ": tokenizer model \"" + text::for_message(model) +
                   "\" is not supported (only WordPiece)");
     lowercase = json.boolean("normalizer/lowercase").value_or(lowercase);
     if (json.has("normalizer/strip_accents")) strip = json.boolean("normalizer/strip_accents");
