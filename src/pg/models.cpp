@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -103,10 +104,11 @@ OpenModel open_model_file(const std::string& path, bool check) {
 }
 
 // Opens a cache file the server wrote: no symbolic link, no FIFO or device (never blocks),
-// header and section checksums verified before anything is served from it.
-std::optional<OpenModel> open_cached(const std::string& path) {
+// the header checked, and the section checksums too when `check` is set; nullopt when missing
+// or unusable.
+std::optional<OpenModel> open_cached(const std::string& path, bool check = true) {
   try {
-    return open_model_file(path, true);
+    return open_model_file(path, check);
   } catch (const Error& error) {
     if (error.code() == ErrorCode::kCancelled) throw;
     return std::nullopt;  // missing or unusable: rebuilt from the table
@@ -171,6 +173,56 @@ void materialise(const char* name, const char* hash, const std::string& path) {
   });
 }
 
+// The default model ships in the extension's share directory, a file the extension did not
+// write: a package upgrade or a cp may rewrite it while a backend maps it, and a mapped file that
+// shrinks kills the backend (SIGBUS). So it goes the way of every outside file: read into memory
+// (pread), verified, and written into our own cache, which is what backends map (a cache file is
+// replaced only by rename, so a mapping never loses its pages). Copied rather than read by each
+// backend, which would hold its 150 MB privately. The copy is named by the share file's version
+// (device, inode, size, ctime), so a reinstalled model is copied again on its first use without
+// the share file being read again by every backend.
+OpenModel open_default_model() {
+  const std::string source = default_model_path();
+  struct stat st;
+  if (::stat(source.c_str(), &st) != 0)
+    throw Error(ErrorCode::kUndefinedObject,
+                std::string("the default model \"") + kDefaultModelName + "\" is not installed",
+                "Expected the file \"" + source + "\"; scripts/setup.sh converts and installs it.");
+  const std::string dir = std::string(DataDir) + "/embedding_models/default";
+  const auto copy_path = [&](const embedding::models::FileVersion& v) {
+    return dir + "/" + kDefaultModelName + "-" + std::to_string(v.device) + "-" +
+           std::to_string(v.inode) + "-" + std::to_string(v.size) + "-" +
+           std::to_string(v.change_ns) + ".emb";
+  };
+  const embedding::models::FileVersion seen{
+      st.st_dev, st.st_ino, static_cast<uint64>(st.st_size),
+      int64{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec};
+  // The header alone is checked, as the shipped file's was when it was mapped: the copy was
+  // written from a fully verified image, and its checksums would cost every backend 0.4 s.
+  if (std::optional<OpenModel> cached = open_cached(copy_path(seen), false))
+    return std::move(*cached);
+  embedding::models::FileVersion version;
+  const std::string bytes =
+      embedding::models::read_file(source, embedding::models::Symlinks::kFollow,
+                                   std::numeric_limits<std::size_t>::max(), &version);
+  const auto image = std::as_bytes(std::span(bytes.data(), bytes.size()));
+  embedding::encoder::verify_model_image(image);  // fully, once, before any backend maps it
+  ::mkdir((std::string(DataDir) + "/embedding_models").c_str(), 0700);
+  ::mkdir(dir.c_str(), 0700);
+  const std::string path = copy_path(version);
+  embedding::models::write_file_atomically(path, image);
+  // Finished copies of earlier versions (a backend that maps one keeps its pages; temporary
+  // files may be another backend's copy in progress).
+  if (DIR* listing = ::opendir(dir.c_str())) {
+    while (const struct dirent* entry = ::readdir(listing))
+      if (const std::string file = entry->d_name;
+          file.starts_with(kDefaultModelName) && file.ends_with(".emb") && dir + "/" + file != path)
+        ::unlinkat(::dirfd(listing), entry->d_name, 0);
+    ::closedir(listing);
+  }
+  return open_model_file(path, false);  // just written from a verified image
+}
+
 }  // namespace
 
 int encoder_threads = kDefaultEncoderThreads;
@@ -198,18 +250,7 @@ OpenedModel find_any_model(const char* name) {
     return OpenedModel{m.model ? &*m.model : nullptr, m.encoder ? &*m.encoder : nullptr};
   };
   if (std::strcmp(name, kDefaultModelName) == 0) {
-    if (it == r.models.end()) {
-      std::string path = default_model_path();
-      struct stat st;
-      if (::stat(path.c_str(), &st) != 0)
-        throw Error(
-            ErrorCode::kUndefinedObject,
-            std::string("the default model \"") + kDefaultModelName + "\" is not installed",
-            "Expected the file \"" + path + "\"; scripts/setup.sh converts and installs it.");
-      OpenModel model;
-      model.model.emplace(Model::open_file(path));
-      it = r.models.emplace(name, std::move(model)).first;
-    }
+    if (it == r.models.end()) it = r.models.emplace(name, open_default_model()).first;
     return opened(it->second);
   }
   const uint64 stamp = command_stamp();

@@ -30,12 +30,12 @@ int main(int argc, char** argv) {
     std::printf("model: %s (%u words x %u dims)\n", model_path.c_str(), model.vocab_size(),
                 model.dims());
     for (const char* name : {"wordsim353.tsv", "simlex999.txt"}) {
-      const auto pairs = parse_word_pairs(read_text_file(data_dir + "/" + name));
+      const auto pairs = parse_word_pairs(read_file(data_dir + "/" + name));
       const PairResult result = evaluate_word_pairs(model, pairs);
       std::printf("%-16s Spearman %.4f on %zu/%zu pairs\n", name, result.spearman, result.used,
                   result.total);
     }
-    const AnalogySet set = parse_analogies(read_text_file(data_dir + "/questions-words.txt"));
+    const AnalogySet set = parse_analogies(read_file(data_dir + "/questions-words.txt"));
     const AnalogyResult analogies = evaluate_analogies(model, set, 30000);
     std::printf(
         "analogies (3CosAdd, top 30000 words): accuracy %.4f on %zu questions (%zu skipped); "

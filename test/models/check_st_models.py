@@ -192,6 +192,24 @@ def error_cases(workdir):
         f = os.path.join(path, "model.safetensors")
         os.truncate(f, os.path.getsize(f) * 6 // 10)
 
+    def huge(path):
+        """One tensor of finite but huge weights (3e38): the forward pass would overflow to NaN."""
+        f = os.path.join(path, "model.safetensors")
+        with open(f, "r+b") as fh:
+            n = int.from_bytes(fh.read(8), "little")
+            entry = json.loads(fh.read(n))["bert.encoder.layer.0.attention.self.query.weight"]
+            assert entry["dtype"] == "F32"
+            start, end = entry["data_offsets"]
+            fh.seek(8 + n + start)
+            fh.write(np.full((end - start) // 4, 3e38, "<f4").tobytes())
+
+    def linked_out(path):
+        """1_Pooling a symbolic link to a directory outside the model."""
+        outside = path + "_outside_pooling"
+        shutil.rmtree(outside, ignore_errors=True)
+        shutil.move(os.path.join(path, "1_Pooling"), outside)
+        os.symlink(outside, os.path.join(path, "1_Pooling"))
+
     case("roberta", "roberta", "a", lambda p: edit_json(os.path.join(p, "config.json"),
                                                          lambda c: c.update(model_type="roberta")))
     case("relu", "relu", "a", lambda p: edit_json(os.path.join(p, "config.json"),
@@ -200,6 +218,8 @@ def error_cases(workdir):
     case("dense", "Dense", "a", dense)
     case("truncated", "safetensors", "a", truncate)
     case("no_vocab", "vocab.txt", "b", lambda p: os.remove(os.path.join(p, "vocab.txt")))
+    case("huge_weights", "too large", "a", huge)
+    case("linked_out", "leaves the model directory", "a", linked_out)
     return cases
 
 

@@ -1,15 +1,19 @@
 // BertEncoder on tiny random models: tokenisation ([CLS] ... [SEP], truncation), batches equal to
-// single texts, normalisation, and the forward pass against a plain double-precision BERT.
+// single texts, normalisation, the forward pass against a plain double-precision BERT, and weights
+// too large for float32 refused (never a NaN vector).
 #include "core/encoder/bert_encoder.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/common/error.h"
 
 namespace embedding::encoder {
 namespace {
@@ -245,6 +249,53 @@ TEST(BertEncoderTest, MatchesPlainDoublePrecisionBert) {
               << "layers " << layers << " pooling " << int(pooling) << " text " << i;
       }
     }
+}
+
+// ---- Weights too large for float32 ----------------------------------------------------------
+
+// The first layer's query weight of a 2-layer tiny model, all set to value (a finite float).
+std::vector<float> with_query_weight(const EncoderConfig& c, float value) {
+  std::vector<float> weights = random_weights(c, 5);
+  std::size_t at = 0;
+  for (const TensorSpec& t : tensor_plan(c)) {
+    const std::size_t count = std::size_t{t.rows} * t.cols;
+    if (t.name == "encoder.layer.0.attention.self.query.weight")
+      std::fill_n(weights.begin() + at, count, value);
+    at += count;
+  }
+  return weights;
+}
+
+TEST(BertEncoderTest, HugeFiniteWeightsAreRefusedAndNeverGiveNaN) {
+  const EncoderConfig c = tiny_config(2);
+  const std::vector<std::byte> image = build_encoder_file(c, kVocab, with_query_weight(c, 3e38f));
+  const EncoderFile file = EncoderFile::view_bytes(image);
+  try {
+    file.verify();
+    FAIL() << "verify() accepted weights that overflow float32";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kCorruptData);
+    EXPECT_NE(std::string(error.what()).find("too large"), std::string::npos) << error.what();
+  }
+  // Unverified, the encoder computes NaN, and says so instead of returning it.
+  const BertEncoder encoder(file);
+  const std::string_view text = "the cat sat";
+  std::vector<float> out(encoder.dims());
+  try {
+    encoder.embed(std::span(&text, 1), out.data());
+    FAIL() << "embed() returned " << out[0] << " ...";
+  } catch (const Error& error) {
+    EXPECT_EQ(error.code(), ErrorCode::kDataException);
+  }
+}
+
+TEST(BertEncoderTest, LargeWeightsWithinTheBoundPassAndGiveFiniteVectors) {
+  const EncoderConfig c = tiny_config(2);
+  const std::vector<std::byte> image = build_encoder_file(c, kVocab, with_query_weight(c, 1e6f));
+  const EncoderFile file = EncoderFile::view_bytes(image);
+  EXPECT_NO_THROW(file.verify());
+  for (const float value : embed_all(BertEncoder(file), {"the cat sat on the mat", ""}))
+    EXPECT_TRUE(std::isfinite(value));
 }
 
 }  // namespace

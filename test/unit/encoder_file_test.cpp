@@ -3,14 +3,10 @@
 #include "core/encoder/encoder_file.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <random>
@@ -408,55 +404,6 @@ TEST(ParseVocabTest, LinesEndingsPaddingAndLimits) {
   EXPECT_EQ(message("\xC0\x80", 10), "dir/vocab.txt: line 1 is not valid UTF-8 text");  // overlong
   EXPECT_EQ(message("a\nb\nc", 2), "dir/vocab.txt has 3 entries for vocab_size 2");
   EXPECT_EQ(message("a", 0), "dir/vocab.txt has 1 entries for vocab_size 0");
-}
-
-// ---- load_sentence_transformer: sizes from config.json checked before allocating ---------
-
-// A model directory whose config.json claims vocab_size and hidden_size, with an empty
-// model.safetensors; removed with the object.
-class ClaimedModel {
- public:
-  ClaimedModel(const std::string& vocab_size, const std::string& hidden) {
-    char pattern[] = "/tmp/emb_encoder_XXXXXX";
-    dir_ = ::mkdtemp(pattern);
-    std::filesystem::create_directory(dir_ + "/pool");
-    put("modules.json", R"([{"type": "sentence_transformers.models.Transformer", "path": ""},
-                             {"type": "sentence_transformers.models.Pooling", "path": "pool"}])");
-    put("config.json", R"({"model_type": "bert", "vocab_size": )" + vocab_size +
-                           R"(, "hidden_size": )" + hidden +
-                           R"(, "num_hidden_layers": 1, "num_attention_heads": 1,
-                              "intermediate_size": 1, "max_position_embeddings": 16})");
-    put("pool/config.json", R"({"pooling_mode_mean_tokens": true})");
-    put("sentence_bert_config.json", "{}");
-    put("tokenizer_config.json", "{}");
-    put("vocab.txt", "[UNK]\n[CLS]\n[SEP]\n");
-    put("model.safetensors", std::string("\x02\0\0\0\0\0\0\0{}", 10));
-  }
-  ~ClaimedModel() { std::filesystem::remove_all(dir_); }
-  const std::string& dir() const { return dir_; }
-
- private:
-  void put(const std::string& name, const std::string& text) {
-    std::ofstream(dir_ + "/" + name, std::ios::binary) << text;
-  }
-  std::string dir_;
-};
-
-long peak_rss_kb() {
-  struct rusage usage;
-  ::getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss;
-}
-
-TEST(StLoaderTest, SizesAreCheckedBeforeAllocating) {
-  // vocab_size past the format's limit: refused before 2^32 - 1 entries are padded in.
-  EXPECT_EQ(code_of([] { load_sentence_transformer(ClaimedModel("4000000000", "4").dir()); }),
-            ErrorCode::kProgramLimit);
-  // 2^19 x 1024 floats (2 GB) of weights and no tensor: refused without allocating them.
-  const long before = peak_rss_kb();
-  EXPECT_EQ(code_of([] { load_sentence_transformer(ClaimedModel("524288", "1024").dir()); }),
-            ErrorCode::kCorruptData);
-  EXPECT_LT(peak_rss_kb() - before, 256 * 1024);
 }
 
 // ---- The kernel table's gemm ---------------------------------------------------------------

@@ -22,7 +22,7 @@ namespace embedding::models {
 namespace {
 
 WordVectors toy_vectors() {
-  return load_word_vectors(read_text_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
+  return load_word_vectors(read_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
                            SourceFormat::kWord2vecText);
 }
 

@@ -12,12 +12,13 @@
 #include "core/models/mapped_file.h"
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
+#include "core/text/utf8.h"
 
 namespace embedding::models {
 namespace {
 
 std::string fixture(const char* name) {
-  return read_text_file(std::string(EMB_SOURCE_DIR "/test/data/") + name);
+  return read_file(std::string(EMB_SOURCE_DIR "/test/data/") + name);
 }
 
 const std::vector<std::string> kToyWords = {"the",        "man", "woman", "king",  "queen",
@@ -272,6 +273,21 @@ TEST(JsonReader, SkipValueSkipsNestedContainers) {
   EXPECT_EQ(reader.text(), "7");
   EXPECT_EQ(reader.next(), JsonReader::Event::kEndObject);
   EXPECT_EQ(reader.next(), JsonReader::Event::kEnd);
+}
+
+TEST(LoaderErrors, TextFromTheFileIsValidUtf8AndBounded) {
+  const std::string bad_value = "\xFF\xFE" + std::string(5000, '9') + "x";
+  for (const SourceFormat format : {SourceFormat::kGloveText, SourceFormat::kFasttextVec}) {
+    const std::string input = (format == SourceFormat::kGloveText ? "" : "1 2\n") +
+                              std::string("word 1.0 ") + bad_value + "\n";
+    try {
+      load_word_vectors(input, format);
+      ADD_FAILURE() << "a bad value was accepted";
+    } catch (const Error& error) {
+      EXPECT_TRUE(text::is_valid_utf8_text(error.what())) << error.what();
+      EXPECT_LT(std::string(error.what()).size(), 200u);
+    }
+  }
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // What keeps model handling safe and interruptible: the interrupt poll reaching long loops (and
 // only the thread that installed it), files that are not regular files or are links refused
-// without blocking, the atomic writer never following a planted link, formats checked against
-// their header lines, and case-sensitive vocabularies looked up exactly first.
+// without blocking, source files changed while read refused, the atomic writer never following a
+// planted link, formats checked against their header lines, case-sensitive vocabularies looked up
+// exactly first, and non-finite vectors reported as errors.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,8 +10,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <thread>
 
@@ -126,6 +130,55 @@ TEST(MappedFiles, AFifoIsRefusedWithoutBlocking) {
   EXPECT_EQ(error_code_of([&] { load_word_vectors_file(fifo, SourceFormat::kGloveText); }),
             ErrorCode::kIoError);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// What the next poll does to the file being read (the poll runs between read steps).
+std::string file_to_change;
+void truncate_on_second_poll() {
+  if (++polls == 2) ASSERT_EQ(::truncate(file_to_change.c_str(), 1000), 0);
+}
+void append_on_second_poll() {
+  if (++polls != 2) return;
+  std::FILE* f = std::fopen(file_to_change.c_str(), "a");
+  std::fputs("x", f);
+  std::fclose(f);
+}
+
+TEST(SourceFiles, AFileThatChangesWhileReadIsAnErrorNotATornImage) {
+  TempDir dir;
+  file_to_change = dir / "big.txt";
+  const std::string content(20u << 20, 'v');  // five read steps
+  for (const InterruptPoll change : {&truncate_on_second_poll, &append_on_second_poll}) {
+    {
+      std::FILE* f = std::fopen(file_to_change.c_str(), "w");
+      std::fwrite(content.data(), 1, content.size(), f);
+      std::fclose(f);
+    }
+    EXPECT_EQ(read_file(file_to_change), content);
+    polls = 0;
+    set_interrupt_poll(change);
+    try {
+      read_file(file_to_change);
+      ADD_FAILURE() << "a file changed during the read was read without an error";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.code(), ErrorCode::kIoError);
+      EXPECT_NE(std::string(error.what()).find("changed while"), std::string::npos) << error.what();
+    }
+    set_interrupt_poll(nullptr);
+  }
+}
+
+TEST(FiniteVectors, ANaNInAnUnverifiedModelIsAnErrorNotNull) {
+  std::vector<std::byte> bytes =
+      build_model(load_word_vectors(glove_text(10, 4), SourceFormat::kGloveText));
+  const Model clean = Model::from_bytes(bytes);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Word 0's first element (from_bytes checks the header only).
+  const auto offset = reinterpret_cast<const std::byte*>(clean.matrix()) - clean.bytes().data();
+  std::memcpy(bytes.data() + offset, &nan, sizeof nan);
+  const Model broken = Model::from_bytes(bytes);
+  EXPECT_EQ(error_code_of([&] { embed_text(broken, "w0 w1"); }), ErrorCode::kDataException);
+  EXPECT_TRUE(embed_text(clean, "w0 w1").has_value());
 }
 
 TEST(MappedFiles, OwnFilesRefuseSymbolicLinks) {

@@ -10,9 +10,8 @@
 namespace embedding::models {
 
 inline Model toy_model() {
-  return Model::from_bytes(
-      build_model(load_word_vectors(read_text_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
-                                    SourceFormat::kWord2vecText)));
+  return Model::from_bytes(build_model(load_word_vectors(
+      read_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"), SourceFormat::kWord2vecText)));
 }
 
 }  // namespace embedding::models

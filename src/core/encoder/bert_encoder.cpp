@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "core/common/error.h"
+#include "core/common/finite.h"
 #include "core/common/interrupt.h"
 #include "core/text/bert_tokenizer.h"
 #include "core/vector/kernels.h"
@@ -239,6 +240,7 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
       const double inv = 1.0 / std::max(norm, 1e-12);
       for (std::size_t j = 0; j < h; ++j) pooled[j] = static_cast<float>(pooled[j] * inv);
     }
+    require_finite(std::span<const float>(pooled, h));
   }
 }
 

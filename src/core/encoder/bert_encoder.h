@@ -31,6 +31,8 @@ class BertEncoder {
   // many threads (the caller's included; the others run core code only). The work is cut the
   // same way whatever the number of threads (dense layers in fixed blocks of kColumnBlock output
   // columns, attention by head, the rest by row), so a text's vector has the same bits on any.
+  // A vector that is not finite throws Error(kDataException) (verify() refuses weights that could
+  // give one, so only an unverified file can).
   void embed(std::span<const std::string_view> texts, float* out, int threads = 1) const;
 
   static constexpr std::size_t kChunkTokens = 1024;

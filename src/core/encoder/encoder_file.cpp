@@ -7,6 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
+#include "core/encoder/weight_bounds.h"
 #include "core/models/fnv1a.h"
 #include "core/models/mapped_file.h"
 #include "core/text/utf8.h"
@@ -261,11 +262,7 @@ void EncoderFile::verify() const {
     const auto found = find(piece(id));
     if (!found || piece(*found) != piece(id)) corrupt("hash index misses a vocabulary entry");
   }
-  const std::uint64_t count = header_.sections[3].length / 4;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    poll_interrupts_every<20>(i);
-    if (!std::isfinite(weights_[i])) corrupt("a weight is not finite");
-  }
+  check_weight_bounds(config_, weights_);  // finite, and small enough to stay finite
 }
 
 std::string_view EncoderFile::piece(std::uint32_t id) const {

@@ -108,7 +108,8 @@ class EncoderFile {
   // Uses bytes in place when 4-byte aligned (the caller keeps them alive), else copies them.
   static EncoderFile view_bytes(std::span<const std::byte> bytes);
 
-  // Section checksums, vocabulary strings and hash index, finite weights: O(size).
+  // Section checksums, vocabulary strings and hash index, finite weights small enough that no
+  // activation can overflow (weight_bounds.h): O(size).
   void verify() const;
   // The checksums alone (what a cache file the server wrote needs before it is served again).
   void verify_checksums() const;

@@ -5,6 +5,7 @@
 
 #include "core/common/error.h"
 #include "core/models/json_reader.h"
+#include "core/text/utf8.h"
 #include "core/vector/half.h"
 
 namespace embedding::encoder {
@@ -74,14 +75,16 @@ SafeTensors::SafeTensors(std::span<const std::byte> file, const std::string& wha
         reader.skip_value(value);
         continue;
       }
-      if (value != Event::kBeginObject) fail("tensor \"" + name + "\" is not an object");
+      // The name as error messages show it (the file's bytes may be anything).
+      const std::string tensor_name = "tensor \"" + text::for_message(name) + "\"";
+      if (value != Event::kBeginObject) fail(tensor_name + " is not an object");
       Tensor tensor;
       std::vector<std::uint64_t> offsets;
       bool has_dtype = false, has_shape = false;
       for (Event f = reader.next(); f != Event::kEndObject; f = reader.next()) {
         const std::string field(reader.text());
         const Event v = reader.next();
-        const std::string where = "tensor \"" + name + "\" " + field;
+        const std::string where = tensor_name + " " + text::for_message(field);
         if (field == "dtype" && v == Event::kString) {
           tensor.dtype = std::string(reader.text());
           has_dtype = true;
@@ -95,24 +98,24 @@ SafeTensors::SafeTensors(std::span<const std::byte> file, const std::string& wha
         }
       }
       if (!has_dtype || !has_shape || offsets.size() != 2)
-        fail("tensor \"" + name + "\" lacks dtype, shape or data_offsets");
+        fail(tensor_name + " lacks dtype, shape or data_offsets");
       const std::size_t size = dtype_size(tensor.dtype);
-      if (size == 0) fail("tensor \"" + name + "\" has unknown dtype \"" + tensor.dtype + "\"");
+      if (size == 0)
+        fail(tensor_name + " has unknown dtype \"" + text::for_message(tensor.dtype) + "\"");
       // Each dimension below 2^40 and the product checked step by step: no overflow.
       std::uint64_t elements = 1;
       for (std::uint64_t d : tensor.shape) {
         if (d >= (1ull << 40) || (d != 0 && elements > (1ull << 50) / d))
-          fail("tensor \"" + name + "\" is too large");
+          fail(tensor_name + " is too large");
         elements *= d;
       }
       if (offsets[0] > offsets[1] || offsets[1] > data.size())
-        fail("tensor \"" + name + "\" lies outside the file (the file may be truncated)");
+        fail(tensor_name + " lies outside the file (the file may be truncated)");
       if (offsets[1] - offsets[0] != elements * size)
-        fail("tensor \"" + name + "\" has " + std::to_string(offsets[1] - offsets[0]) +
+        fail(tensor_name + " has " + std::to_string(offsets[1] - offsets[0]) +
              " bytes for its shape's " + std::to_string(elements * size));
       tensor.data = data.subspan(offsets[0], offsets[1] - offsets[0]);
-      if (!tensors_.emplace(name, std::move(tensor)).second)
-        fail("tensor \"" + name + "\" repeats");
+      if (!tensors_.emplace(name, std::move(tensor)).second) fail(tensor_name + " repeats");
     }
     if (reader.next() != Event::kEnd) fail("text after the header's object");
   } catch (const Error& e) {
@@ -145,7 +148,7 @@ void tensor_to_float(const Tensor& tensor, float* out) {
       std::memcpy(out + i, &bits, 4);
     }
   } else {
-    throw Error(ErrorCode::kFeature, "tensors of dtype " + tensor.dtype +
+    throw Error(ErrorCode::kFeature, "tensors of dtype " + text::for_message(tensor.dtype) +
                                          " are not supported (float32, float16 and bfloat16 are)");
   }
 }

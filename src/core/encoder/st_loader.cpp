@@ -4,6 +4,9 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <optional>
 
 #include "core/common/error.h"
@@ -19,22 +22,49 @@ namespace {
 
 // Configuration files are small; a larger one is not what it claims to be.
 constexpr std::size_t kMaxConfigBytes = 64u << 20;
+// How much of a path (which may hold a module path from modules.json) an error message shows.
+constexpr std::size_t kShownPath = 512;
 
-bool exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
+// The model directory, resolved once: every file of the model is read through it, and a file or
+// module path that resolves (through symbolic links or "..") outside the directory is refused, so
+// a link planted in a downloaded model cannot make the server read its other files.
+class ModelDir {
+ public:
+  explicit ModelDir(const std::string& dir) : root_(resolve_path(dir)) {}
 
-// A whole file (through mmap, which refuses FIFOs and devices, so reading never blocks).
-std::string read_file(const std::string& path, std::size_t limit = kMaxConfigBytes) {
-  const models::MappedFile file(path);
-  if (file.bytes().size() > limit)
-    throw Error(ErrorCode::kProgramLimit,
-                "\"" + path + "\" is larger than " + std::to_string(limit >> 20) + " MB");
-  return std::string(reinterpret_cast<const char*>(file.bytes().data()), file.bytes().size());
-}
+  // The real path of path (under the model directory), or an error naming it.
+  std::string resolve(const std::string& path) const {
+    std::string real = resolve_path(path);
+    if (real != root_ && !real.starts_with(root_ + "/"))
+      throw Error(ErrorCode::kCorruptData, "\"" + text::for_message(path, kShownPath) +
+                                               "\" leaves the model directory (it resolves to \"" +
+                                               text::for_message(real, kShownPath) + "\")");
+    return real;
+  }
+  bool exists(const std::string& path) const {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0;
+  }
+  // A whole file, read into memory (never mapped: the user's files may change under us; a
+  // change during the read is an error). FIFOs and devices are refused: reading never blocks.
+  std::string read(const std::string& path, std::size_t limit = kMaxConfigBytes) const {
+    return models::read_file(resolve(path), models::Symlinks::kRefuse, limit);
+  }
+  JsonFlat json(const std::string& path) const { return JsonFlat(read(path), path); }
 
-JsonFlat read_json(const std::string& path) { return JsonFlat(read_file(path), path); }
+ private:
+  static std::string resolve_path(const std::string& path) {
+    char* real = ::realpath(path.c_str(), nullptr);
+    if (real == nullptr)
+      throw Error(ErrorCode::kIoError, "could not open file \"" +
+                                           text::for_message(path, kShownPath) +
+                                           "\": " + std::strerror(errno));
+    std::string result(real);
+    std::free(real);
+    return result;
+  }
+  std::string root_;
+};
 
 [[noreturn]] void unsupported(const std::string& message) {
   throw Error(ErrorCode::kFeature, message,
@@ -56,36 +86,38 @@ struct Modules {
   bool normalize = false;
 };
 
-Modules read_modules(const std::string& dir) {
+Modules read_modules(const ModelDir& model, const std::string& dir) {
   const std::string path = dir + "/modules.json";
-  const JsonFlat json = read_json(path);
+  const JsonFlat json = model.json(path);
   Modules m;
   bool transformer = false, pooling = false;
   for (std::uint32_t i = 0;; ++i) {
     const auto type = json.string(std::to_string(i) + "/type");
     if (!type) break;
     const std::string sub = json.string(std::to_string(i) + "/path").value_or("");
-    if (sub.find("..") != std::string::npos || sub.starts_with("/"))
-      throw Error(ErrorCode::kCorruptData,
-                  path + ": module path \"" + sub + "\" leaves the model directory");
     const std::string at = sub.empty() ? dir : dir + "/" + sub;
+    // The modules whose files are read must lie inside the model directory (Normalize has no
+    // files, and its directory is often missing from downloads).
     if (type->ends_with("models.Transformer") && !transformer) {
+      model.resolve(at);
       m.transformer = at, transformer = true;
     } else if (type->ends_with("models.Pooling") && !pooling) {
+      model.resolve(at);
       m.pooling = at, pooling = true;
     } else if (type->ends_with("models.Normalize") && !m.normalize) {
       m.normalize = true;
     } else {
-      unsupported("sentence-transformers module \"" + *type + "\" is not supported");
+      unsupported("sentence-transformers module \"" + text::for_message(*type) +
+                  "\" is not supported");
     }
   }
   if (!transformer || !pooling) unsupported(path + " must list a Transformer and a Pooling module");
   return m;
 }
 
-Pooling read_pooling(const std::string& dir, std::uint32_t hidden) {
+Pooling read_pooling(const ModelDir& model, const std::string& dir, std::uint32_t hidden) {
   const std::string path = dir + "/config.json";
-  const JsonFlat json = read_json(path);
+  const JsonFlat json = model.json(path);
   const bool cls = json.boolean("pooling_mode_cls_token").value_or(false);
   const bool mean = json.boolean("pooling_mode_mean_tokens").value_or(false);
   const bool max = json.boolean("pooling_mode_max_tokens").value_or(false);
@@ -104,16 +136,19 @@ Pooling read_pooling(const std::string& dir, std::uint32_t hidden) {
 }
 
 // The architecture from config.json.
-void read_bert_config(const std::string& dir, EncoderConfig& c) {
+void read_bert_config(const ModelDir& model, const std::string& dir, EncoderConfig& c) {
   const std::string path = dir + "/config.json";
-  const JsonFlat json = read_json(path);
+  const JsonFlat json = model.json(path);
   const std::string type = json.string("model_type").value_or("");
-  if (type != "bert") unsupported("model_type \"" + type + "\" is not supported (only \"bert\")");
+  if (type != "bert")
+    unsupported("model_type \"" + text::for_message(type) + "\" is not supported (only \"bert\")");
   const std::string act = json.string("hidden_act").value_or("gelu");
-  if (act != "gelu") unsupported("hidden_act \"" + act + "\" is not supported (only \"gelu\")");
+  if (act != "gelu")
+    unsupported("hidden_act \"" + text::for_message(act) + "\" is not supported (only \"gelu\")");
   const std::string positions = json.string("position_embedding_type").value_or("absolute");
   if (positions != "absolute")
-    unsupported("position_embedding_type \"" + positions + "\" is not supported");
+    unsupported("position_embedding_type \"" + text::for_message(positions) +
+                "\" is not supported");
   c.vocab_size = required(json, "vocab_size", path);
   c.hidden = required(json, "hidden_size", path);
   c.layers = required(json, "num_hidden_layers", path);
@@ -124,9 +159,10 @@ void read_bert_config(const std::string& dir, EncoderConfig& c) {
   c.layer_norm_eps = json.number("layer_norm_eps").value_or(1e-12);
 }
 
-std::vector<std::string> read_vocab(const std::string& dir, std::uint32_t vocab_size) {
+std::vector<std::string> read_vocab(const ModelDir& model, const std::string& dir,
+                                    std::uint32_t vocab_size) {
   const std::string path = dir + "/vocab.txt";
-  return parse_vocab(read_file(path), vocab_size, path);
+  return parse_vocab(model.read(path), vocab_size, path);
 }
 
 std::uint32_t special_id(const std::vector<std::string>& vocab, const std::string& piece,
@@ -135,27 +171,27 @@ std::uint32_t special_id(const std::vector<std::string>& vocab, const std::strin
   auto it = std::find(vocab.rbegin(), vocab.rend(), piece);
   if (piece.empty() || it == vocab.rend())
     throw Error(ErrorCode::kCorruptData,
-                dir + "/vocab.txt lacks the special token \"" + piece + "\"");
+                dir + "/vocab.txt lacks the special token \"" + text::for_message(piece) + "\"");
   return static_cast<std::uint32_t>(vocab.rend() - it - 1);
 }
 
 // Tokenizer settings: tokenizer_config.json (`config`), overridden by tokenizer.json's
 // BertNormalizer.
-void read_tokenizer(const std::string& dir, const JsonFlat& config,
+void read_tokenizer(const ModelDir& model, const std::string& dir, const JsonFlat& config,
                     const std::vector<std::string>& vocab, EncoderConfig& c) {
   bool lowercase = config.boolean("do_lower_case").value_or(true);
   std::optional<bool> strip = config.boolean("strip_accents");
   bool chinese = config.boolean("tokenize_chinese_chars").value_or(true);
   const std::string json_path = dir + "/tokenizer.json";
-  if (exists(json_path)) {
-    const JsonFlat json = read_json(json_path);
+  if (model.exists(json_path)) {
+    const JsonFlat json = model.json(json_path);
     const std::string normalizer = json.string("normalizer/type").value_or("");
     if (normalizer != "BertNormalizer")
-      unsupported(json_path + ": normalizer \"" + normalizer +
+      unsupported(json_path + ": normalizer \"" + text::for_message(normalizer) +
                   "\" is not supported (only BertNormalizer)");
     const std::string model = json.string("model/type").value_or("WordPiece");
     if (model != "WordPiece")
-      unsupported(json_path + ": tokenizer model \"" + model +
+      unsupported(json_path + ": tokenizer model \"" + text::for_message(model) +
                   "\" is not supported (only WordPiece)");
     lowercase = json.boolean("normalizer/lowercase").value_or(lowercase);
     if (json.has("normalizer/strip_accents")) strip = json.boolean("normalizer/strip_accents");
@@ -176,17 +212,21 @@ void read_tokenizer(const std::string& dir, const JsonFlat& config,
 
 // The weights in tensor_plan() order as float32, found with or without the "bert." prefix
 // (and LayerNorm's older gamma/beta names).
-std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) {
+std::vector<float> read_weights(const ModelDir& model, const std::string& dir,
+                                const EncoderConfig& c) {
   const std::string path = dir + "/model.safetensors";
-  if (!exists(path) && exists(dir + "/pytorch_model.bin"))
+  if (!model.exists(path) && model.exists(dir + "/pytorch_model.bin"))
     unsupported(dir + " has only pytorch_model.bin: convert it to model.safetensors");
-  const models::MappedFile file(path);
-  const SafeTensors tensors(file.bytes(), path);
   const std::vector<TensorSpec> plan = tensor_plan(c);
+  std::uint64_t planned = 0;
+  for (const TensorSpec& spec : plan) planned += std::uint64_t{spec.rows} * spec.cols;
+  // The file is read whole, so its size is bounded: the planned tensors as float32 twice over
+  // (room for a pooler, a language-model head, position ids) and 256 MB more.
+  const std::string file = model.read(path, static_cast<std::size_t>(8 * planned + (256u << 20)));
+  const SafeTensors tensors(std::as_bytes(std::span(file.data(), file.size())), path);
   // Every tensor found and its shape checked before the weights are allocated: config.json alone
   // may describe tens of gigabytes, the file's tensors cannot.
   std::vector<const Tensor*> found;
-  std::uint64_t total = 0;
   for (const TensorSpec& spec : plan) {
     std::vector<std::string> names = {spec.name, "bert." + spec.name};
     for (const auto& [from, to] : {std::pair{".LayerNorm.weight", ".LayerNorm.gamma"},
@@ -210,9 +250,8 @@ std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) 
       throw Error(ErrorCode::kCorruptData, path + ": tensor \"" + spec.name +
                                                "\" does not have the shape config.json implies");
     found.push_back(tensor);
-    total += std::uint64_t{spec.rows} * spec.cols;
   }
-  std::vector<float> weights(total);
+  std::vector<float> weights(planned);
   float* out = weights.data();
   for (const Tensor* tensor : found) {
     poll_interrupts();
@@ -250,16 +289,17 @@ std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     throw Error(ErrorCode::kIoError, "\"" + dir + "\" is not a directory",
                 "A sentence-transformers model is loaded from its directory.");
-  const Modules modules = read_modules(dir);
+  const ModelDir model(dir);
+  const Modules modules = read_modules(model, dir);
   EncoderConfig c;
-  read_bert_config(modules.transformer, c);
-  c.pooling = read_pooling(modules.pooling, c.hidden);
+  read_bert_config(model, modules.transformer, c);
+  c.pooling = read_pooling(model, modules.pooling, c.hidden);
   if (modules.normalize) c.flags |= kNormalize;
-  const JsonFlat st_config = read_json(modules.transformer + "/sentence_bert_config.json");
+  const JsonFlat st_config = model.json(modules.transformer + "/sentence_bert_config.json");
   // Without max_seq_length, sentence-transformers takes the smaller of the position table and
   // the tokenizer's model_max_length.
   std::uint32_t longest = c.max_positions;
-  const JsonFlat tokenizer_config = read_json(modules.transformer + "/tokenizer_config.json");
+  const JsonFlat tokenizer_config = model.json(modules.transformer + "/tokenizer_config.json");
   if (const auto model_max = tokenizer_config.number("model_max_length");
       model_max && *model_max >= 3 && *model_max < longest)
     longest = static_cast<std::uint32_t>(*model_max);
@@ -268,10 +308,10 @@ std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   // The sizes config.json claims are held to the format's limits before anything is allocated
   // from them (the special ids are still 0 here; they are checked again below).
   check_config(c);
-  const std::vector<std::string> vocab = read_vocab(modules.transformer, c.vocab_size);
-  read_tokenizer(modules.transformer, tokenizer_config, vocab, c);
+  const std::vector<std::string> vocab = read_vocab(model, modules.transformer, c.vocab_size);
+  read_tokenizer(model, modules.transformer, tokenizer_config, vocab, c);
   check_config(c);
-  const std::vector<float> weights = read_weights(modules.transformer, c);
+  const std::vector<float> weights = read_weights(model, modules.transformer, c);
   return build_encoder_file(c, vocab, weights);
 }
 

@@ -15,6 +15,9 @@ namespace embedding::encoder {
 // tokenizer_config.json (and tokenizer.json when present), sentence_bert_config.json, and the
 // Pooling module's config.json. Returns the complete encoder file image (the caller verifies it
 // once, with verify_model_image()).
+// Every file and module path must resolve (through symbolic links and "..") inside dir; one
+// that leads out is Error(kCorruptData) "... leaves the model directory". Files are read into
+// memory, never mapped (a file changed during the read is Error(kIoError)).
 // Throws Error(kIoError) for a missing or unreadable file, kFeature for what is not supported,
 // kCorruptData for malformed files.
 std::vector<std::byte> load_sentence_transformer(const std::string& dir);

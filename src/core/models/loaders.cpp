@@ -1,5 +1,5 @@
-// Format names and dispatch for the external word-vector loaders; file input is mmapped and
-// parsed in place.
+// Format names and dispatch for the external word-vector loaders; file input is read into memory
+// (never mapped: someone else's file may shrink under a mapping) and parsed there.
 #include "core/models/loaders.h"
 
 #include "core/models/loader_common.h"
@@ -47,10 +47,7 @@ WordVectors load_word_vectors(std::string_view bytes, SourceFormat format) {
 }
 
 WordVectors load_word_vectors_file(const std::string& path, SourceFormat format) {
-  const MappedFile file(path);
-  const auto bytes = file.bytes();
-  return load_word_vectors(
-      std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), format);
+  return load_word_vectors(read_file(path), format);
 }
 
 }  // namespace embedding::models

@@ -29,7 +29,7 @@ const char* source_format_name(SourceFormat format);
 // Error(kCorruptData) naming the line or byte offset; limits exceeded throw kProgramLimit.
 WordVectors load_word_vectors(std::string_view bytes, SourceFormat format);
 
-// Maps the file and parses it (the file is not copied into memory).
+// Reads the file into memory (see read_file: a file changed meanwhile is an error) and parses it.
 WordVectors load_word_vectors_file(const std::string& path, SourceFormat format);
 
 }  // namespace embedding::models

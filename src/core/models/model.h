@@ -19,7 +19,9 @@ namespace embedding::models {
 class Model {
  public:
   // Maps the file and validates its header (O(1) apart from the mmap itself); the pages are
-  // shared through the OS page cache. Throws kIoError, kCorruptData or kFeature.
+  // shared through the OS page cache. Only for files nobody else changes (see MappedFile): the
+  // server maps its own cache files, never a user's or the shipped one. Throws kIoError,
+  // kCorruptData or kFeature.
   static Model open_file(const std::string& path);
   // The same for a file that must not be a symbolic link (the server's own cache files).
   static Model open_own_file(const std::string& path);

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/common/error.h"
+#include "core/common/finite.h"
 #include "core/common/interrupt.h"
 #include "core/text/tokenizer.h"
 
@@ -64,8 +65,9 @@ bool embed_text(const Model& model, std::string_view text, std::span<float> out,
     squared += sum[i] * sum[i];
   }
   const double norm = std::sqrt(squared);
-  if (!(norm > 0.0) || !std::isfinite(norm)) return false;
+  if (norm == 0.0) return false;
   for (std::uint32_t i = 0; i < dims; ++i) out[i] = static_cast<float>(sum[i] / norm);
+  require_finite(out);  // a NaN anywhere in the model (an unverified file) is an error, not NULL
   return true;
 }
 

@@ -27,7 +27,8 @@ struct EmbedStats {
 // Tokens come from text::Tokenizer; a hyphenated token missing from the vocabulary contributes
 // its parts instead ("blue-green" -> "blue", "green"); unknown tokens are skipped.
 // Returns false, leaving out unspecified, when no token is known (or the result is the zero
-// vector); the SQL layer turns that into NULL. out.size() must equal model.dims().
+// vector); the SQL layer turns that into NULL. out.size() must equal model.dims(). A result that
+// is not finite (only an unverified, corrupt model gives one) throws Error(kDataException).
 bool embed_text(const Model& model, std::string_view text, std::span<float> out,
                 EmbedStats* stats = nullptr);
 

@@ -5,6 +5,7 @@
 
 #include "core/common/interrupt.h"
 #include "core/models/loader_common.h"
+#include "core/text/utf8.h"
 
 namespace embedding::models::detail {
 namespace {
@@ -108,10 +109,9 @@ WordVectors load_text_vectors(std::string_view bytes, SourceFormat format) {
     for (std::size_t i = word_fields; i < fields.size(); ++i) {
       float value;
       if (!parse_float(fields[i], &value)) {
-        corrupt_input(format, at_line(line_number) + "value " +
-                                  std::to_string(i - word_fields + 1) +
-                                  " is not a finite number: \"" +
-                                  std::string(fields[i].substr(0, 40)) + "\"");
+        corrupt_input(format,
+                      at_line(line_number) + "value " + std::to_string(i - word_fields + 1) +
+                          " is not a finite number: \"" + text::for_message(fields[i], 40) + "\"");
       }
       out.values.push_back(value);
     }

@@ -7,6 +7,7 @@
 
 #include "core/models/json_reader.h"
 #include "core/models/loader_common.h"
+#include "core/text/utf8.h"
 
 namespace embedding::models::detail {
 namespace {
@@ -74,15 +75,16 @@ std::vector<std::string> read_vectors(JsonReader& reader, const Layout& layout,
     JsonReader::Event event = reader.next();
     if (event == JsonReader::Event::kEndObject) break;
     std::string key(reader.text());
+    const std::string shown = "\"" + text::for_message(key) + "\"";  // for error messages
     if (reader.next() != JsonReader::Event::kBeginArray) {
-      corrupt_input(kFormat, "the vector of \"" + key + "\" is not an array");
+      corrupt_input(kFormat, "the vector of " + shown + " is not an array");
     }
     double stored_norm = 0.0;
     std::uint64_t index = 0;
     std::uint64_t position = 0;
     while ((event = reader.next()) != JsonReader::Event::kEndArray) {
       if (event != JsonReader::Event::kNumber || position >= record_length) {
-        corrupt_input(kFormat, "the vector of \"" + key + "\" is not " +
+        corrupt_input(kFormat, "the vector of " + shown + " is not " +
                                    std::to_string(record_length) + " numbers");
       }
       bool ok = true;
@@ -96,13 +98,13 @@ std::vector<std::string> read_vectors(JsonReader& reader, const Layout& layout,
         stored_norm = norm_value;
       }
       if (!ok) {
-        corrupt_input(kFormat, "bad number \"" + std::string(reader.text().substr(0, 40)) +
-                                   "\" in the vector of \"" + key + "\"");
+        corrupt_input(kFormat, "bad number \"" + text::for_message(reader.text(), 40) +
+                                   "\" in the vector of " + shown);
       }
       ++position;
     }
     if (position != record_length) {
-      corrupt_input(kFormat, "the vector of \"" + key + "\" has " + std::to_string(position) +
+      corrupt_input(kFormat, "the vector of " + shown + " has " + std::to_string(position) +
                                  " numbers, expected " + std::to_string(record_length));
     }
     if (seen[index]) {
@@ -112,7 +114,7 @@ std::vector<std::string> read_vectors(JsonReader& reader, const Layout& layout,
     double sum = 0.0;
     for (float value : row) sum += static_cast<double>(value) * value;
     if (std::fabs(std::sqrt(sum) - stored_norm) > 1e-4 * std::max(1.0, stored_norm)) {
-      corrupt_input(kFormat, "the stored norm of \"" + key + "\" does not match its values");
+      corrupt_input(kFormat, "the stored norm of " + shown + " does not match its values");
     }
     seen[index] = true;
     std::copy(row.begin(), row.end(), out->values.begin() + index * dims);
@@ -169,7 +171,8 @@ WordVectors load_wink_json(std::string_view bytes) {
     }
     for (std::size_t i = 0; i < words.size(); ++i) {
       if (words[i] != keys[i]) {
-        corrupt_input(kFormat, "word " + std::to_string(i) + " of \"words\" (\"" + words[i] +
+        corrupt_input(kFormat, "word " + std::to_string(i) + " of \"words\" (\"" +
+                                   text::for_message(words[i]) +
                                    "\") does not match the vector with that index");
       }
     }

@@ -73,3 +73,24 @@ void append_utf8(char32_t cp, std::string& out) {
 }
 
 }  // namespace embedding::text
+
+namespace embedding::text {
+
+std::string for_message(std::string_view text, std::size_t max_bytes) {
+  constexpr char32_t kReplacement = 0xFFFD;
+  std::string out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    char32_t code_point;
+    const std::size_t length = decode_utf8(text, pos, &code_point);
+    if (code_point == kInvalidCodePoint || code_point < 0x20 || code_point == 0x7F)
+      code_point = kReplacement;  // also control characters: no line breaks or escapes in logs
+    std::string piece;
+    append_utf8(code_point, piece);
+    if (out.size() + piece.size() > max_bytes) return out + "...";
+    out += piece;
+    pos += length;
+  }
+  return out;
+}
+
+}  // namespace embedding::text

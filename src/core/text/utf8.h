@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace embedding::text {
@@ -20,5 +21,10 @@ bool is_valid_utf8_text(std::string_view text) noexcept;
 
 // Appends the UTF-8 encoding of code_point (must be <= U+10FFFF and not a surrogate).
 void append_utf8(char32_t code_point, std::string& out);
+
+// Text taken from a model file, made fit for an error message: invalid UTF-8 sequences and
+// control characters become U+FFFD, and at most max_bytes are kept (cut at a character boundary,
+// with "..." added), so a hostile file cannot put broken bytes or megabytes into the message.
+std::string for_message(std::string_view text, std::size_t max_bytes = 80);
 
 }  // namespace embedding::text
