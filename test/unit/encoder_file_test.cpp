@@ -23,6 +23,7 @@
 #include "core/encoder/st_loader.h"
 #include "core/models/fnv1a.h"
 #include "core/vector/kernels.h"
+#include "probes.h"
 
 namespace embedding::encoder {
 namespace {
@@ -192,6 +193,31 @@ TEST(JsonFlatTest, PathsDepthAndKinds) {
   EXPECT_EQ(shallow.uint("a/b"), 5u);
   EXPECT_FALSE(shallow.has("a/d/e"));
   EXPECT_FALSE(shallow.has("list/2/0"));
+}
+
+// A tokenizer.json with a huge vocabulary and long strings: only the wanted values are kept, the
+// rest is skipped with small buffers and interrupts polled; too many values are a program limit.
+TEST(JsonFlatTest, WantedPathsBoundMemoryAndWork) {
+  std::string text = R"({"normalizer": {"type": "BertNormalizer", "lowercase": false},
+    "added_tokens": [{"content": ")" +
+                     std::string(4u << 20, 'y') + R"("}],
+    "model": {"type": "WordPiece", "vocab": {)";
+  for (int i = 0; i < 200000; ++i) text += (i ? ",\"w" : "\"w") + std::to_string(i) + "\": 1";
+  text += "}}}";
+  {
+    embedding::testing::AllocProbe probe;
+    const JsonFlat json(text, "tokenizer.json", 3, {"normalizer", "model/type"});
+    EXPECT_LT(probe.largest(), 64u << 10);
+    EXPECT_EQ(json.string("normalizer/type"), "BertNormalizer");
+    EXPECT_EQ(json.boolean("normalizer/lowercase"), false);
+    EXPECT_EQ(json.string("model/type"), "WordPiece");
+    EXPECT_FALSE(json.has("model/vocab/w1"));
+    EXPECT_FALSE(json.has("added_tokens/0/content"));
+  }
+  EXPECT_EQ(code_of([&] { JsonFlat(text, "tokenizer.json"); }), ErrorCode::kProgramLimit);
+  const embedding::testing::CancelAtPoll cancel(10);
+  EXPECT_EQ(code_of([&] { JsonFlat(text, "tokenizer.json", 3, {"model/type"}); }),
+            ErrorCode::kCancelled);
 }
 
 // ---- EncoderFile ---------------------------------------------------------------------------

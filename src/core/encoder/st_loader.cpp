@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <utility>
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
@@ -25,16 +26,27 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-// A whole file (through mmap, which refuses FIFOs and devices, so reading never blocks).
-std::string read_file(const std::string& path, std::size_t limit = kMaxConfigBytes) {
-  const models::MappedFile file(path);
-  if (file.bytes().size() > limit)
-    throw Error(ErrorCode::kProgramLimit,
-                "\"" + path + "\" is larger than " + std::to_string(limit >> 20) + " MB");
-  return std::string(reinterpret_cast<const char*>(file.bytes().data()), file.bytes().size());
-}
+// A configuration file mapped (mmap refuses FIFOs and devices, so reading never blocks), its
+// size checked; read in place, never copied.
+class ConfigFile {
+ public:
+  explicit ConfigFile(const std::string& path) : file_(path) {
+    if (file_.bytes().size() > kMaxConfigBytes)
+      throw Error(ErrorCode::kProgramLimit, "\"" + path + "\" is larger than " +
+                                                std::to_string(kMaxConfigBytes >> 20) + " MB");
+  }
+  std::string_view text() const {
+    return {reinterpret_cast<const char*>(file_.bytes().data()), file_.bytes().size()};
+  }
 
-JsonFlat read_json(const std::string& path) { return JsonFlat(read_file(path), path); }
+ private:
+  models::MappedFile file_;
+};
+
+// A JSON file's values; with `wanted`, only those (see JsonFlat).
+JsonFlat read_json(const std::string& path, std::vector<std::string> wanted = {}) {
+  return JsonFlat(ConfigFile(path).text(), path, 3, std::move(wanted));
+}
 
 [[noreturn]] void unsupported(const std::string& message) {
   throw Error(ErrorCode::kFeature, message,
@@ -126,7 +138,7 @@ void read_bert_config(const std::string& dir, EncoderConfig& c) {
 
 std::vector<std::string> read_vocab(const std::string& dir, std::uint32_t vocab_size) {
   const std::string path = dir + "/vocab.txt";
-  return parse_vocab(read_file(path), vocab_size, path);
+  return parse_vocab(ConfigFile(path).text(), vocab_size, path);
 }
 
 std::uint32_t special_id(const std::vector<std::string>& vocab, const std::string& piece,
@@ -148,7 +160,8 @@ void read_tokenizer(const std::string& dir, const JsonFlat& config,
   bool chinese = config.boolean("tokenize_chinese_chars").value_or(true);
   const std::string json_path = dir + "/tokenizer.json";
   if (exists(json_path)) {
-    const JsonFlat json = read_json(json_path);
+    // Only the normaliser and the model's type: not the vocabulary, merges or added tokens.
+    const JsonFlat json = read_json(json_path, {"normalizer", "model/type"});
     const std::string normalizer = json.string("normalizer/type").value_or("");
     if (normalizer != "BertNormalizer")
       unsupported(json_path + ": normalizer \"" + normalizer +
@@ -259,7 +272,10 @@ std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   // Without max_seq_length, sentence-transformers takes the smaller of the position table and
   // the tokenizer's model_max_length.
   std::uint32_t longest = c.max_positions;
-  const JsonFlat tokenizer_config = read_json(modules.transformer + "/tokenizer_config.json");
+  const JsonFlat tokenizer_config =
+      read_json(modules.transformer + "/tokenizer_config.json",
+                {"model_max_length", "do_lower_case", "strip_accents", "tokenize_chinese_chars",
+                 "unk_token", "cls_token", "sep_token"});
   if (const auto model_max = tokenizer_config.number("model_max_length");
       model_max && *model_max >= 3 && *model_max < longest)
     longest = static_cast<std::uint32_t>(*model_max);
