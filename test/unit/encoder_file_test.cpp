@@ -434,6 +434,11 @@ TEST(ParseVocabTest, LinesEndingsPaddingAndLimits) {
   EXPECT_EQ(message("\xC0\x80", 10), "dir/vocab.txt: line 1 is not valid UTF-8 text");  // overlong
   EXPECT_EQ(message("a\nb\nc", 2), "dir/vocab.txt has 3 entries for vocab_size 2");
   EXPECT_EQ(message("a", 0), "dir/vocab.txt has 1 entries for vocab_size 0");
+  // Lines past vocab_size are not kept: 10 million empty lines cost no string objects.
+  const std::string empty_lines(10'000'000, '\n');
+  embedding::testing::AllocProbe probe;
+  EXPECT_EQ(message(empty_lines, 3), "dir/vocab.txt has 10000000 entries for vocab_size 3");
+  EXPECT_LT(probe.largest(), 64u << 10);
 }
 
 // ---- load_sentence_transformer: sizes from config.json checked before allocating ---------

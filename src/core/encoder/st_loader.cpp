@@ -239,19 +239,25 @@ std::vector<float> read_weights(const std::string& dir, const EncoderConfig& c) 
 
 std::vector<std::string> parse_vocab(std::string_view text, std::uint32_t vocab_size,
                                      const std::string& what) {
+  // Lines past vocab_size are counted (for the message) but not kept: a file of empty lines
+  // would otherwise cost a string object each.
   std::vector<std::string> vocab;
+  std::uint64_t lines = 0;
   for (std::size_t pos = 0; pos < text.size();) {
+    poll_interrupts_every(lines);
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     const std::size_t stop = end > pos && text[end - 1] == '\r' ? end - 1 : end;
-    vocab.emplace_back(text.substr(pos, stop - pos));
-    if (!text::is_valid_utf8_text(vocab.back()))
+    const std::string_view line = text.substr(pos, stop - pos);
+    ++lines;
+    if (!text::is_valid_utf8_text(line))
       throw Error(ErrorCode::kCorruptData,
-                  what + ": line " + std::to_string(vocab.size()) + " is not valid UTF-8 text");
+                  what + ": line " + std::to_string(lines) + " is not valid UTF-8 text");
+    if (lines <= vocab_size) vocab.emplace_back(line);
     pos = end + 1;
   }
-  if (vocab.size() > vocab_size)
-    throw Error(ErrorCode::kCorruptData, what + " has " + std::to_string(vocab.size()) +
+  if (lines > vocab_size)
+    throw Error(ErrorCode::kCorruptData, what + " has " + std::to_string(lines) +
                                              " entries for vocab_size " +
                                              std::to_string(vocab_size));
   vocab.resize(vocab_size);
