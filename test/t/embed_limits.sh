@@ -81,7 +81,7 @@ run_limited 1s "SELECT load_model('big', '$work/enc', 'sentence-transformers')"
 echo "load_model with it: SQLSTATE $state after $elapsed ms, peak $((hwm / 1024)) MB"
 [ "$state" = 00000 ] || [ "$state" = 57014 ] || fail "load_model: SQLSTATE $state"
 [ "$elapsed" -lt 2500 ] || fail "load_model took $elapsed ms (statement_timeout 1s)"
-[ "$hwm" -lt $((150 * 1024)) ] || fail "load_model peaked at $((hwm / 1024)) MB for a $((size / 1048576)) MB tokenizer.json"
+[ "$hwm" -lt $((80 * 1024)) ] || fail "load_model peaked at $((hwm / 1024)) MB for a $((size / 1048576)) MB tokenizer.json"
 # Memory the load freed goes back to the system: the idle backend is no larger than before it.
 rss=$("$PGBIN/psql" -X -qAt -p $P -d postgres -c "$STATUS_SQL 'VmRSS:%'" \
   -c "SELECT load_model('big2', '$work/enc', 'sentence-transformers')" -c "$STATUS_SQL 'VmRSS:%'")
