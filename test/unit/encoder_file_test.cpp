@@ -215,6 +215,8 @@ TEST(JsonFlatTest, WantedPathsBoundMemoryAndWork) {
     EXPECT_FALSE(json.has("added_tokens/0/content"));
   }
   EXPECT_EQ(code_of([&] { JsonFlat(text, "tokenizer.json"); }), ErrorCode::kProgramLimit);
+  EXPECT_EQ(code_of([&] { JsonFlat(text, "tokenizer.json", 3, {"added_tokens"}); }),
+            ErrorCode::kProgramLimit);  // a 4 MB value
   const embedding::testing::CancelAtPoll cancel(10);
   EXPECT_EQ(code_of([&] { JsonFlat(text, "tokenizer.json", 3, {"model/type"}); }),
             ErrorCode::kCancelled);

@@ -62,6 +62,9 @@ JsonFlat::JsonFlat(std::string_view json, const std::string& what, std::size_t m
           if (values_.size() >= kMaxValues && !values_.count(at))
             throw Error(ErrorCode::kProgramLimit,
                         "more than " + std::to_string(kMaxValues) + " values");
+          if (reader.text().size() > kMaxValueBytes)
+            throw Error(ErrorCode::kProgramLimit, "\"" + at + "\" is longer than " +
+                                                      std::to_string(kMaxValueBytes) + " bytes");
           JsonValue value{JsonValue::Kind::kNull, std::string(reader.text())};
           if (e == Event::kString) value.kind = JsonValue::Kind::kString;
           if (e == Event::kNumber) value.kind = JsonValue::Kind::kNumber;

@@ -18,13 +18,15 @@ struct JsonValue {
 
 class JsonFlat {
  public:
-  // At most this many values are kept (a configuration file has a few dozen).
+  // At most this many values are kept (a configuration file has a few dozen), none longer
+  // than kMaxValueBytes.
   static constexpr std::size_t kMaxValues = 10000;
+  static constexpr std::size_t kMaxValueBytes = 64u << 10;
 
   // Parses the whole document (any syntax error throws Error(kCorruptData) naming `what` and the
   // byte offset); values deeper than max_depth are skipped. With wanted_paths, only the values
   // at or under them are kept and other containers are skipped unread (a tokenizer.json's
-  // vocabulary); more than kMaxValues kept values throw Error(kProgramLimit). Polls interrupts.
+  // vocabulary); more values or a longer one throw Error(kProgramLimit). Polls interrupts.
   JsonFlat(std::string_view json, const std::string& what, std::size_t max_depth = 3,
            std::vector<std::string> wanted_paths = {});
 

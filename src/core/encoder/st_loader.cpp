@@ -97,7 +97,10 @@ Modules read_modules(const std::string& dir) {
 
 Pooling read_pooling(const std::string& dir, std::uint32_t hidden) {
   const std::string path = dir + "/config.json";
-  const JsonFlat json = read_json(path);
+  const JsonFlat json = read_json(
+      path, {"pooling_mode_cls_token", "pooling_mode_mean_tokens", "pooling_mode_max_tokens",
+             "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+             "pooling_mode_lasttoken", "word_embedding_dimension"});
   const bool cls = json.boolean("pooling_mode_cls_token").value_or(false);
   const bool mean = json.boolean("pooling_mode_mean_tokens").value_or(false);
   const bool max = json.boolean("pooling_mode_max_tokens").value_or(false);
@@ -118,7 +121,11 @@ Pooling read_pooling(const std::string& dir, std::uint32_t hidden) {
 // The architecture from config.json.
 void read_bert_config(const std::string& dir, EncoderConfig& c) {
   const std::string path = dir + "/config.json";
-  const JsonFlat json = read_json(path);
+  // Not the rest (a classifier's id2label may hold thousands of values).
+  const JsonFlat json = read_json(
+      path, {"model_type", "hidden_act", "position_embedding_type", "vocab_size", "hidden_size",
+             "num_hidden_layers", "num_attention_heads", "intermediate_size",
+             "max_position_embeddings", "type_vocab_size", "layer_norm_eps"});
   const std::string type = json.string("model_type").value_or("");
   if (type != "bert") unsupported("model_type \"" + type + "\" is not supported (only \"bert\")");
   const std::string act = json.string("hidden_act").value_or("gelu");
@@ -274,7 +281,8 @@ std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   read_bert_config(modules.transformer, c);
   c.pooling = read_pooling(modules.pooling, c.hidden);
   if (modules.normalize) c.flags |= kNormalize;
-  const JsonFlat st_config = read_json(modules.transformer + "/sentence_bert_config.json");
+  const JsonFlat st_config = read_json(modules.transformer + "/sentence_bert_config.json",
+                                       {"max_seq_length", "do_lower_case"});
   // Without max_seq_length, sentence-transformers takes the smaller of the position table and
   // the tokenizer's model_max_length.
   std::uint32_t longest = c.max_positions;
