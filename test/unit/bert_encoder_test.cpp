@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "probes.h"
 
 namespace embedding::encoder {
 namespace {
@@ -196,6 +197,21 @@ TEST(BertEncoderTest, TokenizesWithSpecialTokensAndTruncates) {
   EXPECT_EQ(encoder.tokenize("the cats cats cats"), (Ids{2, 4, 5, 6, 5, 6, 5, 3}));
   EXPECT_EQ(encoder.tokenize("cats cats cats cats").size(), 8u);
   EXPECT_EQ(encoder.tokenize("the the the the the the the the the").size(), 8u);
+}
+
+// A 10 MB word is one [UNK] (BERT's max_input_chars_per_word) and what follows it still counts;
+// 10 MB of '!' stops at max_seq_length; neither copies the text, lower-cased first or not.
+TEST(BertEncoderTest, LongWordIsUnknownWithSmallBuffers) {
+  const std::string word(10u << 20, 'x');
+  const std::string text = word + " the cats";
+  const std::string bangs(10u << 20, '!');
+  for (std::uint32_t flags : {0u, std::uint32_t{kLowercaseText}}) {
+    const TinyModel model(tiny_config(1, Pooling::kMean, flags));
+    embedding::testing::AllocProbe probe;
+    EXPECT_EQ(model.encoder.tokenize(text), (Ids{2, 1, 4, 5, 6, 3}));
+    EXPECT_EQ(model.encoder.tokenize(bangs), (Ids{2, 1, 1, 1, 1, 1, 1, 3}));
+    EXPECT_LT(probe.largest(), 64u << 10);
+  }
 }
 
 TEST(BertEncoderTest, BatchEqualsSingleTexts) {

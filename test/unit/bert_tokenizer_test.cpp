@@ -61,10 +61,16 @@ TEST(BertBasicTokens, StopsWhenAsked) {
   EXPECT_EQ(seen, 2);
 }
 
-TEST(LowerCaseText, FullCaseMapping) {
-  EXPECT_EQ(lower_case_text("HeLLo ÀÉÎ"), "hello àéî");
-  // Final sigma, as Python's str.lower().
-  EXPECT_EQ(lower_case_text("ΟΔΟΣ"), "οδος");
+TEST(BertBasicTokens, LowerCasesTheTextFirst) {
+  const BertNormalization text_only{false, false, true, true};
+  EXPECT_EQ(bert_basic_tokens("HeLLo ÀÉÎ", text_only), (Tokens{"hello", "àéî"}));
+  // Final sigma, as Python's str.lower() of the whole text: before the clean-up (U+0001 is
+  // neither cased nor case-ignorable, so "Σ" before it ends a word) and across '.', which is
+  // case-ignorable. Lower-casing words after the clean-up sees "ΑΣΒ" instead.
+  const std::string greek = "ΟΔΟΣ ΟΔΟΣ. Σ ΑΣ\x01Β";
+  EXPECT_EQ(bert_basic_tokens(greek, text_only), (Tokens{"οδος", "οδος", ".", "σ", "αςβ"}));
+  const BertNormalization words_only{true, false, true, false};
+  EXPECT_EQ(bert_basic_tokens(greek, words_only), (Tokens{"οδος", "οδος", ".", "σ", "ασβ"}));
 }
 
 TEST(WordPiece, LongestMatchFirstAndUnknown) {

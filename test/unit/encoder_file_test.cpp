@@ -1,5 +1,6 @@
-// The sentence encoder's file formats: safetensors and JSON config parsing, our encoder file
-// (build, view, verify, every corruption refused), vocab.txt parsing, and the kernel table's gemm.
+// The sentence encoder's file formats: safetensors, our encoder file (build, view, verify, every
+// corruption refused), the loader's size checks, and the kernel table's gemm (JSON config and
+// vocab.txt parsing: json_flat_test.cpp).
 #include "core/encoder/encoder_file.h"
 
 #include <gtest/gtest.h>
@@ -14,27 +15,18 @@
 #include <vector>
 
 #include "core/common/error.h"
-#include "core/encoder/json_flat.h"
 #include "core/encoder/safetensors.h"
 #include "core/encoder/st_loader.h"
 #include "core/models/fnv1a.h"
 #include "core/vector/kernels.h"
+#include "probes.h"
 
 namespace embedding::encoder {
 namespace {
 
 using Bytes = std::vector<std::byte>;
 
-// The code of the Error fn throws, or nullopt when it returns.
-template <class Fn>
-std::optional<ErrorCode> code_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& error) {
-    return error.code();
-  }
-  return std::nullopt;
-}
+using embedding::testing::code_of;
 
 // ---- SafeTensors ---------------------------------------------------------------------------
 
@@ -139,55 +131,6 @@ TEST(SafeTensorsTest, MalformedFilesAreCorruptData) {
                          "data_offsets": [0, 0]})",
                 0),
             corrupt);
-}
-
-// ---- JsonFlat ------------------------------------------------------------------------------
-
-TEST(JsonFlatTest, PathsDepthAndKinds) {
-  const std::string text = R"({"a": {"b": 5, "c": "x\u00e9", "d": {"e": true, "f": {"g": 1}}},
-    "list": [{"type": "T"}, 2, [3]], "n": null, "max": 4294967295, "big": 4294967296,
-    "neg": -1, "frac": 1.5, "exp": 1e3, "long": 00000000001})";
-  // A leading zero is not JSON: the whole document is refused.
-  EXPECT_EQ(code_of([&] { JsonFlat(text, "c.json"); }), ErrorCode::kCorruptData);
-  const std::string valid = text.substr(0, text.find(", \"long\"")) + "}";
-  const JsonFlat json(valid, "c.json");
-  EXPECT_EQ(json.uint("a/b"), 5u);
-  EXPECT_EQ(json.string("a/c"), "x\xC3\xA9");
-  EXPECT_EQ(json.boolean("a/d/e"), true);
-  EXPECT_FALSE(json.has("a/d/f/g"));  // deeper than 3
-  EXPECT_EQ(json.string("list/0/type"), "T");
-  EXPECT_EQ(json.uint("list/1"), 2u);
-  EXPECT_EQ(json.uint("list/2/0"), 3u);
-  EXPECT_EQ(json.uint("max"), 4294967295u);
-  EXPECT_EQ(json.number("frac"), 1.5);
-  EXPECT_EQ(json.number("exp"), 1000.0);
-  // Null and absent both read as nullopt, whatever the kind asked for.
-  EXPECT_TRUE(json.has("n"));
-  EXPECT_EQ(json.string("n"), std::nullopt);
-  EXPECT_EQ(json.uint("n"), std::nullopt);
-  EXPECT_EQ(json.boolean("n"), std::nullopt);
-  EXPECT_EQ(json.number("missing"), std::nullopt);
-  EXPECT_EQ(json.uint("a"), std::nullopt);  // an object is no value
-  const ErrorCode corrupt = ErrorCode::kCorruptData;
-  EXPECT_EQ(code_of([&] { json.uint("a/c"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.uint("big"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.uint("neg"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.uint("frac"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.uint("exp"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.uint("a/d/e"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.string("a/b"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.boolean("a/c"); }), corrupt);
-  EXPECT_EQ(code_of([&] { json.number("a/d/e"); }), corrupt);
-  // A top-level array (modules.json), and a shallower limit.
-  const JsonFlat modules(R"([{"type": "m.Transformer", "path": ""}, {"type": "m.Pooling"}])", "m");
-  EXPECT_EQ(modules.string("0/type"), "m.Transformer");
-  EXPECT_EQ(modules.string("0/path"), "");
-  EXPECT_EQ(modules.string("1/type"), "m.Pooling");
-  EXPECT_FALSE(modules.has("2/type"));
-  const JsonFlat shallow(valid, "c.json", 2);
-  EXPECT_EQ(shallow.uint("a/b"), 5u);
-  EXPECT_FALSE(shallow.has("a/d/e"));
-  EXPECT_FALSE(shallow.has("list/2/0"));
 }
 
 // ---- EncoderFile ---------------------------------------------------------------------------
@@ -376,34 +319,6 @@ TEST(EncoderFileTest, CheckConfigRefusesInconsistentShapes) {
   EXPECT_EQ(code([](EncoderConfig& c) { c.layer_norm_eps = 0; }), ErrorCode::kCorruptData);
   EXPECT_EQ(code([](EncoderConfig& c) { c.layer_norm_eps = std::nan(""); }),
             ErrorCode::kCorruptData);
-}
-
-// ---- parse_vocab ---------------------------------------------------------------------------
-
-TEST(ParseVocabTest, LinesEndingsPaddingAndLimits) {
-  using V = std::vector<std::string>;
-  EXPECT_EQ(parse_vocab("a\nb\r\nc", 5, "v"), (V{"a", "b", "c", "", ""}));
-  EXPECT_EQ(parse_vocab("a\nb\n", 2, "v"), (V{"a", "b"}));  // a final newline ends the last line
-  EXPECT_EQ(parse_vocab("a\n\n\r\nb", 4, "v"), (V{"a", "", "", "b"}));
-  EXPECT_EQ(parse_vocab("a\r\r\nx\ry\r", 3, "v"), (V{"a\r", "x\ry", ""}));  // one \r only
-  EXPECT_EQ(parse_vocab("\n", 1, "v"), (V{""}));
-  EXPECT_EQ(parse_vocab("", 3, "v"), (V{"", "", ""}));
-  EXPECT_EQ(parse_vocab("##é\n中", 2, "v"), (V{"##é", "中"}));
-  const auto message = [](std::string_view text, std::uint32_t size) -> std::string {
-    try {
-      parse_vocab(text, size, "dir/vocab.txt");
-    } catch (const Error& e) {
-      EXPECT_EQ(e.code(), ErrorCode::kCorruptData);
-      return e.what();
-    }
-    return "no error";
-  };
-  EXPECT_EQ(message("a\nb\xFF\nc", 10), "dir/vocab.txt: line 2 is not valid UTF-8 text");
-  EXPECT_EQ(message(std::string_view("a\nb\nc\0", 6), 10),
-            "dir/vocab.txt: line 3 is not valid UTF-8 text");
-  EXPECT_EQ(message("\xC0\x80", 10), "dir/vocab.txt: line 1 is not valid UTF-8 text");  // overlong
-  EXPECT_EQ(message("a\nb\nc", 2), "dir/vocab.txt has 3 entries for vocab_size 2");
-  EXPECT_EQ(message("a", 0), "dir/vocab.txt has 1 entries for vocab_size 0");
 }
 
 // ---- The kernel table's gemm ---------------------------------------------------------------

@@ -15,6 +15,7 @@
 #include "core/models/sentence_encoder.h"
 #include "core/models/sif.h"
 
+#include "probes.h"
 #include "toy_model.h"
 
 namespace embedding::models {
@@ -186,6 +187,37 @@ TEST(Embed, HyphenatedWordsFallBackToTheirParts) {
   ASSERT_TRUE(embed_text(model, "blue-zebra-green", out, &stats));
   EXPECT_EQ(stats.tokens, 1u);
   EXPECT_EQ(stats.known_tokens, 2u);
+}
+
+// A 10 MB hyphenated word (too long for any vocabulary) contributes its parts exactly as a short
+// one does, counts as one token, and is read with bounded buffers; a 10 MB plain word is unknown.
+TEST(Embed, LongWordsContributeTheirPartsWithSmallBuffers) {
+  const Model model = toy_model();
+  std::string hyphenated, spaced;
+  while (hyphenated.size() < (10u << 20)) {
+    hyphenated += "blue-zebra-Green-";
+    spaced += "blue zebra green ";
+  }
+  hyphenated += std::string(100000, 'x') + "-cat";
+  spaced += "cat";
+  const std::string plain = "king " + std::string(10u << 20, 'x') + "n't";
+  std::vector<float> out(model.dims());
+  EmbedStats stats;
+  {
+    embedding::testing::AllocProbe probe;
+    ASSERT_TRUE(embed_text(model, hyphenated, out, &stats));
+    EXPECT_LT(probe.largest(), 1u << 20);
+  }
+  EXPECT_EQ(stats.tokens, 1u);
+  EXPECT_EQ(out, *embed_text(model, spaced));
+  {
+    embedding::testing::AllocProbe probe;
+    ASSERT_TRUE(embed_text(model, plain, out, &stats));
+    EXPECT_LT(probe.largest(), 1u << 20);
+  }
+  EXPECT_EQ(stats.tokens, 3u);  // "king", the long word, "n't"
+  EXPECT_EQ(stats.known_tokens, 2u);
+  EXPECT_EQ(out, *embed_text(model, "king n't"));
 }
 
 TEST(Embed, CliticsAreLookedUpSeparately) {

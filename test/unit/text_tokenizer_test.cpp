@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "core/common/error.h"
 #include "core/text/tokenizer.h"
 #include "core/text/utf8.h"
+#include "probes.h"
 
 namespace embedding::text {
 namespace {
@@ -136,6 +138,65 @@ TEST(ForMessage, ReplacesInvalidBytesAndControlsAndBoundsTheLength) {
   // Cut at a character boundary: "é" is two bytes and does not fit in the last one.
   EXPECT_EQ(for_message("abcé", 4), "abc...");
   EXPECT_TRUE(is_valid_utf8_text(for_message("\xF4\x90\x80\x80 \xED\xA0\x80")));
+}
+
+}  // namespace
+}  // namespace embedding::text
+
+namespace embedding::text {
+namespace {
+
+// A word longer than kMaxTokenBytes comes cut: a plain one as one token whose text is left out,
+// a hyphenated one in pieces of whole parts (a part too long itself left out); the rules after
+// the word (clitics) still apply, and the scan polls interrupts.
+TEST(Tokenizer, LongWordsAreCut) {
+  struct Seen {
+    std::string text;
+    TokenKind kind;
+    bool cut, continued;
+  };
+  const auto scan = [](std::string_view text) {
+    std::vector<Seen> seen;
+    Tokenizer tokenizer(text);
+    Token token;
+    while (tokenizer.next(&token))
+      seen.push_back({std::string(token.text), token.kind, token.cut, token.continued});
+    return seen;
+  };
+  const std::string x(kMaxTokenBytes + 1, 'x');
+  auto seen = scan("a " + x + "n't b");
+  ASSERT_EQ(seen.size(), 4u);
+  EXPECT_EQ(seen[1].text, "");
+  EXPECT_TRUE(seen[1].cut);
+  EXPECT_FALSE(seen[1].continued);
+  EXPECT_EQ(seen[2].text, "n't");
+  EXPECT_FALSE(seen[2].cut);
+  EXPECT_EQ(seen[3].text, "b");
+  EXPECT_EQ(scan(std::string(kMaxTokenBytes, 'y'))[0].cut, false);
+
+  std::string hyphenated;
+  std::size_t parts = 0;
+  while (hyphenated.size() < 3 * kMaxTokenBytes) hyphenated += "Ab-", ++parts;
+  seen = scan(hyphenated + x + "-end.");
+  ASSERT_GE(seen.size(), 4u);
+  std::string joined;
+  for (std::size_t i = 0; i + 1 < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].kind, TokenKind::kHyphenated);
+    EXPECT_TRUE(seen[i].cut);
+    EXPECT_EQ(seen[i].continued, i > 0);
+    EXPECT_LE(seen[i].text.size(), 2 * kMaxTokenBytes + 1);
+    joined += seen[i].text + "-";
+  }
+  EXPECT_EQ(seen.back().text, ".");
+  std::string expected;
+  for (std::size_t i = 0; i < parts; ++i) expected += "ab-";
+  EXPECT_EQ(joined, expected + "-end-");  // the long part left out
+}
+
+TEST(Tokenizer, LongWordPollsInterrupts) {
+  const std::string word(10u << 20, 'x');
+  const embedding::testing::CancelAtPoll cancel(10);
+  EXPECT_THROW(tokenize(word), Error);
 }
 
 }  // namespace

@@ -97,17 +97,19 @@ BertEncoder::BertEncoder(EncoderFile file) : file_(std::move(file)) {
 
 std::vector<std::uint32_t> BertEncoder::tokenize(std::string_view text) const {
   const EncoderConfig& c = file_.config();
-  std::string lowered;
-  if (c.flags & kLowercaseText) text = lowered = text::lower_case_text(text);
   const text::BertNormalization normalization{
-      (c.flags & kLowercase) != 0, (c.flags & kStripAccents) != 0, (c.flags & kChineseChars) != 0};
+      (c.flags & kLowercase) != 0, (c.flags & kStripAccents) != 0, (c.flags & kChineseChars) != 0,
+      (c.flags & kLowercaseText) != 0};
   const std::size_t limit = c.max_seq_length - 1;  // [CLS] and the pieces, before [SEP]
   std::vector<std::uint32_t> ids{c.cls_id};
   const text::VocabLookup lookup = [this](std::string_view piece) { return file_.find(piece); };
-  text::bert_basic_tokens(text, normalization, [&](std::string_view word) {
-    text::wordpiece(word, lookup, c.unk_id, ids);
-    return ids.size() < limit;
-  });
+  text::bert_basic_tokens(
+      text, normalization,
+      [&](std::string_view word) {
+        text::wordpiece(word, lookup, c.unk_id, ids);
+        return ids.size() < limit;
+      },
+      text::kMaxInputCharsPerWord);
   if (ids.size() > limit) ids.resize(limit);
   ids.push_back(c.sep_id);
   return ids;

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "core/common/error.h"
@@ -13,8 +14,9 @@ namespace embedding::encoder {
 using models::JsonReader;
 using Event = JsonReader::Event;
 
-JsonFlat::JsonFlat(std::string_view json, const std::string& what, std::size_t max_depth)
-    : what_(what) {
+JsonFlat::JsonFlat(std::string_view json, const std::string& what, std::size_t max_depth,
+                   std::vector<std::string> wanted_paths)
+    : what_(what), wanted_(std::move(wanted_paths)) {
   try {
     JsonReader reader(json);
     // The path of the value being read: one entry per open container (the current key, or the
@@ -39,7 +41,7 @@ JsonFlat::JsonFlat(std::string_view json, const std::string& what, std::size_t m
         case Event::kBeginObject:
         case Event::kBeginArray:
           next_element();
-          if (path.size() >= max_depth) {
+          if (path.size() >= max_depth || !wanted(joined(), true)) {
             reader.skip_value(e);
             break;
           }
@@ -55,6 +57,14 @@ JsonFlat::JsonFlat(std::string_view json, const std::string& what, std::size_t m
           break;
         default: {
           next_element();
+          std::string at = joined();
+          if (!wanted(at, false)) break;
+          if (values_.size() >= kMaxValues && !values_.count(at))
+            throw Error(ErrorCode::kProgramLimit,
+                        "more than " + std::to_string(kMaxValues) + " values");
+          if (reader.text().size() > kMaxValueBytes)
+            throw Error(ErrorCode::kProgramLimit, "\"" + at + "\" is longer than " +
+                                                      std::to_string(kMaxValueBytes) + " bytes");
           JsonValue value{JsonValue::Kind::kNull, std::string(reader.text())};
           if (e == Event::kString) value.kind = JsonValue::Kind::kString;
           if (e == Event::kNumber) value.kind = JsonValue::Kind::kNumber;
@@ -62,13 +72,25 @@ JsonFlat::JsonFlat(std::string_view json, const std::string& what, std::size_t m
             value.kind = JsonValue::Kind::kBool;
             value.text = e == Event::kTrue ? "true" : "false";
           }
-          values_[joined()] = std::move(value);
+          values_[std::move(at)] = std::move(value);
         }
       }
     }
   } catch (const Error& e) {
-    throw Error(ErrorCode::kCorruptData, what + ": " + e.what());
+    if (e.code() == ErrorCode::kCancelled) throw;
+    throw Error(e.code() == ErrorCode::kProgramLimit ? e.code() : ErrorCode::kCorruptData,
+                what + ": " + e.what());
   }
+}
+
+bool JsonFlat::wanted(const std::string& path, bool container) const {
+  if (wanted_.empty() || path.empty()) return true;
+  const auto under = [](std::string_view path, std::string_view prefix) {
+    return path.size() > prefix.size() && path.starts_with(prefix) && path[prefix.size()] == '/';
+  };
+  for (const std::string& w : wanted_)
+    if (path == w || under(path, w) || (container && under(w, path))) return true;
+  return false;
 }
 
 const JsonValue* JsonFlat::find(const std::string& path) const {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <optional>
+#include <utility>
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
@@ -50,7 +51,10 @@ class ModelDir {
   std::string read(const std::string& path, std::size_t limit = kMaxConfigBytes) const {
     return models::read_file(resolve(path), models::Symlinks::kRefuse, limit);
   }
-  JsonFlat json(const std::string& path) const { return JsonFlat(read(path), path); }
+  // A JSON file's values; with `wanted`, only those (see JsonFlat).
+  JsonFlat json(const std::string& path, std::vector<std::string> wanted = {}) const {
+    return JsonFlat(read(path), path, 3, std::move(wanted));
+  }
 
  private:
   static std::string resolve_path(const std::string& path) {
@@ -117,7 +121,10 @@ Modules read_modules(const ModelDir& model, const std::string& dir) {
 
 Pooling read_pooling(const ModelDir& model, const std::string& dir, std::uint32_t hidden) {
   const std::string path = dir + "/config.json";
-  const JsonFlat json = model.json(path);
+  const JsonFlat json = model.json(
+      path, {"pooling_mode_cls_token", "pooling_mode_mean_tokens", "pooling_mode_max_tokens",
+             "pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
+             "pooling_mode_lasttoken", "word_embedding_dimension"});
   const bool cls = json.boolean("pooling_mode_cls_token").value_or(false);
   const bool mean = json.boolean("pooling_mode_mean_tokens").value_or(false);
   const bool max = json.boolean("pooling_mode_max_tokens").value_or(false);
@@ -138,7 +145,11 @@ Pooling read_pooling(const ModelDir& model, const std::string& dir, std::uint32_
 // The architecture from config.json.
 void read_bert_config(const ModelDir& model, const std::string& dir, EncoderConfig& c) {
   const std::string path = dir + "/config.json";
-  const JsonFlat json = model.json(path);
+  // Not the rest (a classifier's id2label may hold thousands of values).
+  const JsonFlat json = model.json(
+      path, {"model_type", "hidden_act", "position_embedding_type", "vocab_size", "hidden_size",
+             "num_hidden_layers", "num_attention_heads", "intermediate_size",
+             "max_position_embeddings", "type_vocab_size", "layer_norm_eps"});
   const std::string type = json.string("model_type").value_or("");
   if (type != "bert")
     unsupported("model_type \"" + text::for_message(type) + "\" is not supported (only \"bert\")");
@@ -184,7 +195,8 @@ void read_tokenizer(const ModelDir& model, const std::string& dir, const JsonFla
   bool chinese = config.boolean("tokenize_chinese_chars").value_or(true);
   const std::string json_path = dir + "/tokenizer.json";
   if (model.exists(json_path)) {
-    const JsonFlat json = model.json(json_path);
+    // Only the normaliser and the model's type: not the vocabulary, merges or added tokens.
+    const JsonFlat json = model.json(json_path, {"normalizer", "model/type"});
     const std::string normalizer = json.string("normalizer/type").value_or("");
     if (normalizer != "BertNormalizer")
       unsupported(json_path + ": normalizer \"" + text::for_message(normalizer) +
@@ -265,19 +277,25 @@ std::vector<float> read_weights(const ModelDir& model, const std::string& dir,
 
 std::vector<std::string> parse_vocab(std::string_view text, std::uint32_t vocab_size,
                                      const std::string& what) {
+  // Lines past vocab_size are counted (for the message) but not kept: a file of empty lines
+  // would otherwise cost a string object each.
   std::vector<std::string> vocab;
+  std::uint64_t lines = 0;
   for (std::size_t pos = 0; pos < text.size();) {
+    poll_interrupts_every(lines);
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
     const std::size_t stop = end > pos && text[end - 1] == '\r' ? end - 1 : end;
-    vocab.emplace_back(text.substr(pos, stop - pos));
-    if (!text::is_valid_utf8_text(vocab.back()))
+    const std::string_view line = text.substr(pos, stop - pos);
+    ++lines;
+    if (!text::is_valid_utf8_text(line))
       throw Error(ErrorCode::kCorruptData,
-                  what + ": line " + std::to_string(vocab.size()) + " is not valid UTF-8 text");
+                  what + ": line " + std::to_string(lines) + " is not valid UTF-8 text");
+    if (lines <= vocab_size) vocab.emplace_back(line);
     pos = end + 1;
   }
-  if (vocab.size() > vocab_size)
-    throw Error(ErrorCode::kCorruptData, what + " has " + std::to_string(vocab.size()) +
+  if (lines > vocab_size)
+    throw Error(ErrorCode::kCorruptData, what + " has " + std::to_string(lines) +
                                              " entries for vocab_size " +
                                              std::to_string(vocab_size));
   vocab.resize(vocab_size);
@@ -295,11 +313,15 @@ std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   read_bert_config(model, modules.transformer, c);
   c.pooling = read_pooling(model, modules.pooling, c.hidden);
   if (modules.normalize) c.flags |= kNormalize;
-  const JsonFlat st_config = model.json(modules.transformer + "/sentence_bert_config.json");
+  const JsonFlat st_config = model.json(modules.transformer + "/sentence_bert_config.json",
+                                       {"max_seq_length", "do_lower_case"});
   // Without max_seq_length, sentence-transformers takes the smaller of the position table and
   // the tokenizer's model_max_length.
   std::uint32_t longest = c.max_positions;
-  const JsonFlat tokenizer_config = model.json(modules.transformer + "/tokenizer_config.json");
+  const JsonFlat tokenizer_config =
+      model.json(modules.transformer + "/tokenizer_config.json",
+                {"model_max_length", "do_lower_case", "strip_accents", "tokenize_chinese_chars",
+                 "unk_token", "cls_token", "sep_token"});
   if (const auto model_max = tokenizer_config.number("model_max_length");
       model_max && *model_max >= 3 && *model_max < longest)
     longest = static_cast<std::uint32_t>(*model_max);

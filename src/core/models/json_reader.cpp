@@ -3,6 +3,7 @@
 #include "core/models/json_reader.h"
 
 #include "core/common/error.h"
+#include "core/common/interrupt.h"
 #include "core/text/utf8.h"
 
 namespace embedding::models {
@@ -169,6 +170,7 @@ JsonReader::Event JsonReader::end_container(bool object) {
 void JsonReader::after_value() { expect_ = stack_.empty() ? Expect::kDone : Expect::kCommaOrEnd; }
 
 JsonReader::Event JsonReader::next() {
+  poll_interrupts_every(++events_);
   for (;;) {
     skip_whitespace();
     if (expect_ == Expect::kDone) {

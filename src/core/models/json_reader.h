@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +30,8 @@ class JsonReader {
 
   explicit JsonReader(std::string_view input) : input_(input) {}
 
-  // The next event. Throws Error(kCorruptData) with the byte offset on any syntax error.
+  // The next event. Throws Error(kCorruptData) with the byte offset on any syntax error. Polls
+  // interrupts every few thousand events (skip_value() included).
   Event next();
   // Valid until the next call of next().
   std::string_view text() const { return text_; }
@@ -55,6 +57,7 @@ class JsonReader {
   std::vector<bool> stack_;  // true = object, false = array
   std::string_view text_;
   std::string scratch_;  // unescaped strings
+  std::uint64_t events_ = 0;
 };
 
 }  // namespace embedding::models

@@ -36,10 +36,10 @@ bool embed_text(const Model& model, std::string_view text, std::span<float> out,
   };
   text::Tokenizer tokenizer(text);
   text::Token token;
-  while (tokenizer.next(&token)) {
-    poll_interrupts_every(counts.tokens);
-    ++counts.tokens;
-    if (const auto id = find(token.original, token.text)) {
+  for (std::uint64_t step = 0; tokenizer.next(&token); ++step) {
+    poll_interrupts_every(step);
+    if (!token.continued) ++counts.tokens;  // a cut word counts once, as when it was whole
+    if (const auto id = token.cut ? std::nullopt : find(token.original, token.text)) {
       add(*id);
     } else if (token.kind == text::TokenKind::kHyphenated) {
       // Hyphens and the characters around them map one to one, so the parts line up.

@@ -1,199 +1,169 @@
-// BERT's basic tokenizer and WordPiece (see bert_tokenizer.h). Character classes, case mapping
-// and decomposition come from ICU (libicu, the Unicode library PostgreSQL itself links).
+// BERT's basic tokenizer and WordPiece (see bert_tokenizer.h). The character rules (classes, case
+// mapping, decomposition: ICU, the Unicode library PostgreSQL itself links) are in bert_chars.
 #include "core/text/bert_tokenizer.h"
 
-#include <unicode/uchar.h>
-#include <unicode/unorm2.h>
-#include <unicode/ustring.h>
-
-#include "core/common/error.h"
+#include "core/common/interrupt.h"
+#include "core/text/bert_chars.h"
 #include "core/text/utf8.h"
 
 namespace embedding::text {
 namespace {
 
-using CodePoints = std::u32string;
+// The basic tokenizer as a pipeline over the text's characters, one at a time, so that nothing
+// grows with the length of a word: text lower-casing (sentence-transformers' do_lower_case) ->
+// clean-up, word breaks and CJK -> word lower-casing -> decomposition without marks -> splitting
+// at punctuation. Final_Sigma, the one context rule of lower-casing, looks ahead in the text.
+class BasicTokenizer {
+ public:
+  BasicTokenizer(std::string_view text, const BertNormalization& options,
+                 const std::function<bool(std::string_view)>& emit, std::size_t max_token_chars)
+      : text_(text), options_(options), emit_(emit), max_token_chars_(max_token_chars) {}
 
-CodePoints decode(std::string_view text) {
-  CodePoints out;
-  out.reserve(text.size());
-  for (std::size_t pos = 0; pos < text.size();) {
-    char32_t cp;
-    pos += decode_utf8(text, pos, &cp);
-    out.push_back(cp == kInvalidCodePoint ? U'\uFFFD' : cp);
+  void run() {
+    for (std::size_t pos = 0, count = 0; pos < text_.size() && !stopped_; ++count) {
+      poll_interrupts_every(count);
+      char32_t cp;
+      pos += next_char(pos, &cp);
+      if (!options_.lowercase_text) {
+        clean(cp, pos);
+        continue;
+      }
+      if (cp < 0x80) {  // no context, one character
+        if (!bert::is_case_ignorable(cp)) text_cased_before_ = bert::is_cased(cp);
+        clean(ascii_lower(cp), pos);
+        continue;
+      }
+      // Python's str.lower() of the whole text: Final_Sigma's context is the raw text.
+      const bool final_sigma = cp == 0x3A3 && text_cased_before_ && !cased_after(pos, false);
+      if (!bert::is_case_ignorable(cp)) text_cased_before_ = bert::is_cased(cp);
+      lowered_.clear();
+      bert::append_lower(cp, final_sigma, lowered_);
+      for (char32_t c : lowered_) clean(c, pos);
+    }
+    end_word();
   }
-  return out;
-}
 
-std::string encode(const CodePoints& cps) {
-  std::string out;
-  out.reserve(cps.size());
-  for (char32_t cp : cps) append_utf8(cp, out);
-  return out;
-}
+ private:
+  std::size_t next_char(std::size_t pos, char32_t* cp) const {
+    const std::size_t length = decode_utf8(text_, pos, cp);
+    if (*cp == kInvalidCodePoint) *cp = U'\uFFFD';
+    return length;
+  }
 
-std::u16string to_utf16(const CodePoints& cps) {
-  std::u16string out;
-  out.reserve(cps.size());
-  for (char32_t cp : cps) {
-    if (cp >= 0x10000) {
-      out.push_back(static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10)));
-      out.push_back(static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+  static char32_t ascii_lower(char32_t cp) { return cp >= U'A' && cp <= U'Z' ? cp + 32 : cp; }
+
+  static bool removed(char32_t cp) { return cp == 0 || cp == 0xFFFD || bert::is_control(cp); }
+
+  // Final_Sigma's look-ahead: whether the first character after pos that is not case-ignorable
+  // is cased, in the whole text or (word_only) within the cleaned word.
+  bool cased_after(std::size_t pos, bool word_only) const {
+    for (std::size_t count = 1; pos < text_.size(); ++count) {
+      poll_interrupts_every(count);
+      char32_t cp;
+      pos += next_char(pos, &cp);
+      if (word_only) {
+        if (removed(cp)) continue;
+        if (bert::is_word_break(cp) || (options_.chinese_chars && bert::is_cjk(cp))) return false;
+      }
+      if (!bert::is_case_ignorable(cp)) return bert::is_cased(cp);
+    }
+    return false;
+  }
+
+  // The clean-up: removed characters vanish, word breaks end words, CJK ideographs stand alone.
+  // `pos` is where the text continues after the character cp came from.
+  void clean(char32_t cp, std::size_t pos) {
+    if (removed(cp)) return;
+    if (bert::is_word_break(cp)) {
+      end_word();
+    } else if (options_.chinese_chars && bert::is_cjk(cp)) {
+      end_word();
+      word_char(cp, pos);
+      end_word();
     } else {
-      out.push_back(static_cast<char16_t>(cp));
+      word_char(cp, pos);
     }
   }
-  return out;
-}
 
-CodePoints from_utf16(const char16_t* s, std::int32_t length) {
-  CodePoints out;
-  for (std::int32_t i = 0; i < length;) {
-    UChar32 cp;
-    U16_NEXT(s, i, length, cp);
-    out.push_back(static_cast<char32_t>(cp));
+  // A character of the current word: lower-cased when asked (Final_Sigma within the word; after
+  // text lower-casing no capital sigma is left), then on to the accents.
+  void word_char(char32_t cp, std::size_t pos) {
+    if (!options_.lowercase) return accent(cp);
+    if (cp < 0x80) {
+      if (!bert::is_case_ignorable(cp)) word_cased_before_ = bert::is_cased(cp);
+      return accent(ascii_lower(cp));
+    }
+    const bool final_sigma = cp == 0x3A3 && word_cased_before_ && !cased_after(pos, true);
+    if (!bert::is_case_ignorable(cp)) word_cased_before_ = bert::is_cased(cp);
+    word_lowered_.clear();
+    bert::append_lower(cp, final_sigma, word_lowered_);
+    for (char32_t c : word_lowered_) accent(c);
   }
-  return out;
-}
 
-[[noreturn]] void icu_failed(const char* what, UErrorCode status) {
-  throw Error(ErrorCode::kInternal, std::string(what) + " failed: " + u_errorName(status));
-}
-
-// Runs an ICU string transformation (preflight, then the real call) on cps.
-template <class Transform>
-CodePoints transform(const CodePoints& cps, const char* what, Transform run) {
-  const std::u16string in = to_utf16(cps);
-  UErrorCode status = U_ZERO_ERROR;
-  const std::int32_t needed = run(nullptr, 0, reinterpret_cast<const UChar*>(in.data()),
-                                  static_cast<std::int32_t>(in.size()), &status);
-  if (status != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(status)) icu_failed(what, status);
-  std::u16string out(static_cast<std::size_t>(needed), u'\0');
-  status = U_ZERO_ERROR;
-  run(reinterpret_cast<UChar*>(out.data()), needed, reinterpret_cast<const UChar*>(in.data()),
-      static_cast<std::int32_t>(in.size()), &status);
-  if (U_FAILURE(status)) icu_failed(what, status);
-  return from_utf16(out.data(), needed);
-}
-
-CodePoints lower(const CodePoints& cps) {
-  return transform(
-      cps, "u_strToLower",
-      [](UChar* dest, std::int32_t capacity, const UChar* src, std::int32_t length,
-         UErrorCode* status) { return u_strToLower(dest, capacity, src, length, "", status); });
-}
-
-CodePoints strip_accents(const CodePoints& cps) {
-  UErrorCode status = U_ZERO_ERROR;
-  const UNormalizer2* nfd = unorm2_getNFDInstance(&status);
-  if (U_FAILURE(status)) icu_failed("unorm2_getNFDInstance", status);
-  CodePoints decomposed = transform(
-      cps, "unorm2_normalize",
-      [nfd](UChar* dest, std::int32_t capacity, const UChar* src, std::int32_t length,
-            UErrorCode* st) { return unorm2_normalize(nfd, src, length, dest, capacity, st); });
-  CodePoints out;
-  for (char32_t cp : decomposed)
-    if (u_charType(static_cast<UChar32>(cp)) != U_NON_SPACING_MARK) out.push_back(cp);
-  return out;
-}
-
-bool is_control(char32_t cp) {
-  if (cp == U'\t' || cp == U'\n' || cp == U'\r') return false;
-  switch (u_charType(static_cast<UChar32>(cp))) {
-    case U_CONTROL_CHAR:
-    case U_FORMAT_CHAR:
-    case U_UNASSIGNED:
-    case U_PRIVATE_USE_CHAR:
-    case U_SURROGATE:
-      return true;
-    default:
-      return false;
+  // Accent stripping, one decomposition segment at a time (a segment longer than
+  // kMaxSegment, only ever a run of combining marks, is decomposed in parts).
+  void accent(char32_t cp) {
+    if (!options_.strip_accents) return split(cp);
+    if (cp < 0x80) {  // a segment's start that does not decompose: on at once
+      if (!segment_.empty()) flush_segment();
+      return split(cp);
+    }
+    if (!segment_.empty() && (bert::starts_nfd_segment(cp) || segment_.size() >= kMaxSegment))
+      flush_segment();
+    segment_.push_back(cp);
   }
-}
 
-bool is_whitespace(char32_t cp) {
-  return cp == U' ' || cp == U'\t' || cp == U'\n' || cp == U'\r' ||
-         u_charType(static_cast<UChar32>(cp)) == U_SPACE_SEPARATOR;
-}
-
-// Where words end: a space, or a line or paragraph separator (what Python's str.split() and
-// Rust's char::is_whitespace also split at, once the clean-up has run).
-bool is_separator(char32_t cp) {
-  if (cp == U' ') return true;
-  const auto type = u_charType(static_cast<UChar32>(cp));
-  return type == U_SPACE_SEPARATOR || type == U_LINE_SEPARATOR || type == U_PARAGRAPH_SEPARATOR;
-}
-
-bool is_punctuation(char32_t cp) {
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
-      (cp >= 123 && cp <= 126))
-    return true;
-  switch (u_charType(static_cast<UChar32>(cp))) {
-    case U_DASH_PUNCTUATION:
-    case U_START_PUNCTUATION:
-    case U_END_PUNCTUATION:
-    case U_CONNECTOR_PUNCTUATION:
-    case U_OTHER_PUNCTUATION:
-    case U_INITIAL_PUNCTUATION:
-    case U_FINAL_PUNCTUATION:
-      return true;
-    default:
-      return false;
+  void flush_segment() {
+    stripped_.clear();
+    bert::append_nfd_without_marks(segment_, stripped_);
+    segment_.clear();
+    for (char32_t c : stripped_) split(c);
   }
-}
 
-// BERT's "Chinese character" blocks (CJK Unified Ideographs and their extensions and
-// compatibility blocks; not Hangul, Hiragana or Katakana).
-bool is_cjk(char32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-         (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
-         (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
-         (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
-}
+  // Punctuation splits the word; a run longer than max_token_chars_ keeps only its first
+  // max_token_chars_ + 1 characters (enough to tell it is too long).
+  void split(char32_t cp) {
+    if (!bert::is_punctuation(cp)) {
+      if (run_chars_++ <= max_token_chars_) append_utf8(cp, run_);
+      return;
+    }
+    emit_run();
+    append_utf8(cp, run_);
+    emit_run();
+  }
+
+  void emit_run() {
+    if (!run_.empty() && !stopped_ && !emit_(run_)) stopped_ = true;
+    run_.clear();
+    run_chars_ = 0;
+  }
+
+  void end_word() {
+    if (!segment_.empty()) flush_segment();
+    emit_run();
+    word_cased_before_ = false;
+  }
+
+  static constexpr std::size_t kMaxSegment = 64;
+
+  std::string_view text_;
+  const BertNormalization& options_;
+  const std::function<bool(std::string_view)>& emit_;
+  std::size_t max_token_chars_;
+  bool stopped_ = false;
+  bool text_cased_before_ = false;  // Final_Sigma's look-behind in the text, and in the word
+  bool word_cased_before_ = false;
+  std::u32string lowered_, word_lowered_, segment_, stripped_;
+  std::string run_;
+  std::size_t run_chars_ = 0;
+};
 
 }  // namespace
 
 void bert_basic_tokens(std::string_view text, const BertNormalization& options,
-                       const std::function<bool(std::string_view)>& emit) {
-  CodePoints word;
-  std::string piece;
-  // Ends the current word: lower-cases it and strips its accents as asked, then emits its runs
-  // of non-punctuation and its punctuation characters one by one.
-  const auto flush = [&]() {
-    if (word.empty()) return true;
-    if (options.lowercase) word = lower(word);
-    if (options.strip_accents) word = strip_accents(word);
-    piece.clear();
-    for (char32_t cp : word) {
-      if (!is_punctuation(cp)) {
-        append_utf8(cp, piece);
-        continue;
-      }
-      if (!piece.empty() && !emit(piece)) return false;
-      piece.clear();
-      append_utf8(cp, piece);
-      if (!emit(piece)) return false;
-      piece.clear();
-    }
-    word.clear();
-    return piece.empty() || emit(piece);
-  };
-  for (std::size_t pos = 0; pos < text.size();) {
-    char32_t cp;
-    pos += decode_utf8(text, pos, &cp);
-    if (cp == kInvalidCodePoint) cp = U'\uFFFD';
-    if (cp == 0 || cp == 0xFFFD || is_control(cp)) continue;
-    if (is_whitespace(cp) || is_separator(cp)) {
-      if (!flush()) return;
-    } else if (options.chinese_chars && is_cjk(cp)) {
-      if (!flush()) return;
-      word.push_back(cp);
-      if (!flush()) return;
-    } else {
-      word.push_back(cp);
-    }
-  }
-  flush();
+                       const std::function<bool(std::string_view)>& emit,
+                       std::size_t max_token_chars) {
+  BasicTokenizer(text, options, emit, max_token_chars).run();
 }
 
 std::vector<std::string> bert_basic_tokens(std::string_view text,
@@ -206,13 +176,11 @@ std::vector<std::string> bert_basic_tokens(std::string_view text,
   return tokens;
 }
 
-std::string lower_case_text(std::string_view text) { return encode(lower(decode(text))); }
-
 void wordpiece(std::string_view word, const VocabLookup& lookup, std::uint32_t unknown,
                std::vector<std::uint32_t>& out, std::size_t max_chars) {
   // Byte offsets of the characters (and of the end), so pieces end on character boundaries.
   std::vector<std::size_t> starts;
-  for (std::size_t pos = 0; pos < word.size();) {
+  for (std::size_t pos = 0; pos < word.size() && starts.size() <= max_chars;) {
     starts.push_back(pos);
     char32_t cp;
     pos += decode_utf8(word, pos, &cp);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 
+#include "core/common/interrupt.h"
 #include "core/text/utf8.h"
 
 namespace embedding::text {
@@ -116,9 +117,11 @@ bool Tokenizer::try_clitic(std::size_t apostrophe_pos, std::size_t apostrophe_le
   if (clitic == "s" || clitic == "re" || clitic == "ve" || clitic == "ll" || clitic == "d" ||
       clitic == "m") {
     pending_.assign("'").append(clitic);
-  } else if (clitic == "t" && after_word && !buffer_.empty() && buffer_.back() == 'n') {
-    buffer_.pop_back();
-    original_.pop_back();
+  } else if (clitic == "t" && after_word && last_char() == 'n') {
+    if (!part_dropped_) {
+      buffer_.pop_back();
+      original_.pop_back();
+    }
     pending_.assign("n't");
   } else {
     return false;
@@ -127,36 +130,66 @@ bool Tokenizer::try_clitic(std::size_t apostrophe_pos, std::size_t apostrophe_le
   return true;
 }
 
-bool Tokenizer::scan_word(Token* token) {
+char Tokenizer::last_char() const {
+  if (part_dropped_) return last_;
+  return buffer_.empty() ? 0 : buffer_.back();
+}
+
+// Keeps the current hyphen part within kMaxTokenBytes: a longer one is dropped (no vocabulary
+// holds it) and only its last character is remembered, for the rules that look at it.
+void Tokenizer::bound_part() {
+  if (!part_dropped_ && buffer_.size() - part_start_ <= kMaxTokenBytes) return;
+  cut_ = part_dropped_ = true;
+  last_ = buffer_.back();
+  buffer_.resize(part_start_);
+  original_.resize(part_start_);
+}
+
+bool Tokenizer::scan_word(Token* token, bool resume) {
+  if (!resume) cut_ = false;
+  resume_ = false;
   buffer_.clear();
   original_.clear();
-  bool hyphenated = false;
-  bool numeric = is_ascii_digit(text_[pos_]);
-  while (pos_ < text_.size()) {
+  part_start_ = 0;
+  part_dropped_ = false;
+  bool hyphenated = resume;
+  bool numeric = !resume && is_ascii_digit(text_[pos_]);
+  for (std::uint64_t count = 1; pos_ < text_.size(); ++count) {
+    poll_interrupts_every(count);
     const CharInfo info = char_at(text_, pos_);
     if (is_word_class(info.cls)) {
       numeric = numeric && info.cls == CharClass::kDigit;
       append_folded(text_, pos_, info, buffer_);
       original_.append(text_.substr(pos_, info.length));
+      bound_part();
       pos_ += info.length;
       continue;
     }
     const std::size_t next = pos_ + info.length;
     if (info.cls == CharClass::kHyphen) {
       if (next < text_.size() && is_word_class(char_at(text_, next).cls)) {
+        pos_ = next;
+        if (buffer_.size() > kMaxTokenBytes) {
+          // Too long to be found whole: hand over the parts so far, go on after the hyphen.
+          cut_ = resume_ = true;
+          *token = {buffer_, TokenKind::kHyphenated, original_, true, resume};
+          return true;
+        }
         buffer_.push_back('-');
         original_.push_back('-');
+        part_start_ = buffer_.size();
+        part_dropped_ = false;
         hyphenated = true;
         numeric = false;
-        pos_ = next;
         continue;
       }
       break;
     }
-    if ((text_[pos_] == '.' || text_[pos_] == ',') && !buffer_.empty() &&
-        is_ascii_digit(buffer_.back()) && next < text_.size() && is_ascii_digit(text_[next])) {
+    if ((text_[pos_] == '.' || text_[pos_] == ',') && is_ascii_digit(last_char()) &&
+        next < text_.size() && is_ascii_digit(text_[next])) {
       buffer_.push_back(text_[pos_]);
       original_.push_back(text_[pos_]);
+      bound_part();
       pos_ = next;
       continue;
     }
@@ -165,6 +198,7 @@ bool Tokenizer::scan_word(Token* token) {
       if (next < text_.size() && is_word_class(char_at(text_, next).cls)) {
         buffer_.push_back('\'');
         original_.push_back('\'');
+        bound_part();
         numeric = false;
         pos_ = next;
         continue;
@@ -172,7 +206,7 @@ bool Tokenizer::scan_word(Token* token) {
     }
     break;
   }
-  if (buffer_.empty()) {  // "n't" with nothing before it
+  if (buffer_.empty() && !cut_) {  // "n't" with nothing before it
     buffer_.swap(pending_);
     pending_.clear();
     *token = {buffer_, TokenKind::kClitic, buffer_};
@@ -184,18 +218,20 @@ bool Tokenizer::scan_word(Token* token) {
   } else if (numeric) {
     kind = TokenKind::kNumber;
   }
-  *token = {buffer_, kind, original_};
+  *token = {buffer_, kind, original_, cut_, resume};
   return true;
 }
 
 bool Tokenizer::next(Token* token) {
+  if (resume_) return scan_word(token, true);
   if (!pending_.empty()) {
     buffer_.swap(pending_);
     pending_.clear();
     *token = {buffer_, TokenKind::kClitic, buffer_};
     return true;
   }
-  while (pos_ < text_.size()) {
+  for (std::uint64_t count = 1; pos_ < text_.size(); ++count) {
+    poll_interrupts_every(count);
     const CharInfo info = char_at(text_, pos_);
     switch (info.cls) {
       case CharClass::kSpace:
@@ -203,7 +239,7 @@ bool Tokenizer::next(Token* token) {
         continue;
       case CharClass::kLetter:
       case CharClass::kDigit:
-        return scan_word(token);
+        return scan_word(token, false);
       case CharClass::kApostrophe:
         if (try_clitic(pos_, info.length, false)) {
           buffer_.swap(pending_);

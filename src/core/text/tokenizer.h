@@ -23,7 +23,17 @@ struct Token {
   // The same token with the case it was written in (equal to text for clitics and
   // punctuation), for models whose vocabulary is case-sensitive.
   std::string_view original = {};
+  // The token is (part of) a word longer than kMaxTokenBytes, which no vocabulary holds: it is
+  // not looked up whole. Its text keeps what can still be found, the hyphen parts of a
+  // hyphenated word (parts longer than kMaxTokenBytes left out); such a word comes in several
+  // tokens, the second and later ones `continued`.
+  bool cut = false;
+  bool continued = false;
 };
+
+// The longest word the tokeniser hands over whole; vocabularies hold no longer words. Bounds
+// its buffers whatever the text.
+inline constexpr std::size_t kMaxTokenBytes = 64u << 10;
 
 // Rules (each has a unit test):
 // - Case: ASCII, Latin-1, basic Greek and Cyrillic capitals are lower-cased; every other byte,
@@ -38,6 +48,7 @@ struct Token {
 // - Numbers: '.' and ',' between two digits stay inside the token ("3.14", "1,000").
 // - Hyphens between word characters stay inside the token (kHyphenated); the caller looks the
 //   whole token up first and falls back to its parts.
+// - A word longer than kMaxTokenBytes is cut (see Token::cut). Long scans poll interrupts.
 class Tokenizer {
  public:
   explicit Tokenizer(std::string_view text) : text_(text) {}
@@ -46,14 +57,24 @@ class Tokenizer {
   bool next(Token* token);
 
  private:
-  bool scan_word(Token* token);
+  bool scan_word(Token* token, bool resume);
   bool try_clitic(std::size_t apostrophe_pos, std::size_t apostrophe_len, bool after_word);
+  void bound_part();
+  char last_char() const;
 
   std::string_view text_;
   std::size_t pos_ = 0;
   std::string buffer_;
   std::string original_;  // buffer_ before lower-casing
   std::string pending_;   // clitic split off the previous word, emitted next
+  // A word longer than kMaxTokenBytes: cut_ while it lasts; resume_ when the next call goes on
+  // with it; part_start_ is where its current hyphen part begins in buffer_, part_dropped_ when
+  // that part is too long to keep (last_ is then its last character).
+  bool cut_ = false;
+  bool resume_ = false;
+  std::size_t part_start_ = 0;
+  bool part_dropped_ = false;
+  char last_ = 0;
 };
 
 // Iterates over the parts of a hyphenated token: *pos starts at 0; returns false when done.
