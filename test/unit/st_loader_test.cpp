@@ -127,11 +127,12 @@ TEST(StLoaderTest, LinksInsideTheDirectoryAreFollowed) {
 // ---- Text from model files in error messages ----------------------------------------------------
 
 TEST(StLoaderTest, ModelTextInErrorsIsValidUtf8AndBounded) {
-  // Two bytes that are not UTF-8, a control character (as a JSON escape), then 100 kB.
+  // Two bytes that are not UTF-8, a control character (as a JSON escape), then 60 kB (a kept
+  // JSON value may have up to 64 kB).
   const std::string hostile =
       "rob\xFF\xFE"
       "erta\\u0007" +
-      std::string(100000, 'x');
+      std::string(60000, 'x');
   const ClaimedModel model("3", "4", hostile);
   const Error error = error_of(model.dir());
   EXPECT_EQ(error.code(), ErrorCode::kFeature);

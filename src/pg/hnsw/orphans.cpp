@@ -140,6 +140,18 @@ std::size_t adopt(PageGraph& graph, std::size_t orphan, OrphanState& s) {
   return s.live.size();
 }
 
+// Whether `node` is a live element now.
+bool is_live(Relation index, NodeId node) {
+  const ItemPointerData tid = to_tid(node);
+  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
+  LockBuffer(buf, BUFFER_LOCK_SHARE);
+  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
+                                         TupleType::kElement);
+  const bool live = element != nullptr && element->deleted == kLive;
+  UnlockReleaseBuffer(buf);
+  return live;
+}
+
 }  // namespace
 
 long connect_orphans(Relation index, BufferAccessStrategy strategy) {
@@ -189,11 +201,15 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
   }
   long linked = 0;
   if (entry < n) {
+    // The index was read beside inserts; linking waits for them (an insert in flight has placed
+    // its element but not linked it yet, and may still free it), and links only elements that
+    // are still live then.
+    lock_graph(index, GraphLock::kExclusive);
     PageGraph graph(index, meta, &s->cache);
     for (std::size_t i = 0; i < n; ++i) {
       if (s->reached[i]) continue;
       vacuum_delay_point();
-      if (adopt(graph, i, *s) == n) continue;
+      if (!is_live(index, s->live[i]) || adopt(graph, i, *s) == n) continue;
       // Now reached, and with it whatever it links to that was not (a group that linked only
       // among itself). Its links are as read: the lists it leads to changed only by gaining
       // an orphan, which the walk reaches from where it was adopted.
@@ -203,6 +219,7 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
         s->reached[i] = true;
       ++linked;
     }
+    unlock_graph(index, GraphLock::kExclusive);
   }
   MemoryContextDelete(cxt);
   return linked;

@@ -339,7 +339,6 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
         });
       }
     }
-    connect_orphans(index, info->strategy);
     // No live list leads to a dead element any more, so inserts may go on: they cannot reach
     // one. A scan that began before this point may still hold a dead element it reached
     // through a list repaired since, and may read its vector later, so a dead element may be
@@ -371,6 +370,7 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
       });
     }
     MemoryContextDelete(cxt);
+    connect_orphans(index, info->strategy);  // last: see orphans.h
     stats->num_pages = nblocks;
     return stats;
   });
@@ -402,10 +402,7 @@ extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
         }
         UnlockReleaseBuffer(buf);
       }
-      // Elements that inserts since the last VACUUM left without an in-link get one.
-      lock_graph(info->index, GraphLock::kExclusive);
-      connect_orphans(info->index, info->strategy);
-      unlock_graph(info->index, GraphLock::kExclusive);
+      connect_orphans(info->index, info->strategy);  // see orphans.h
     }
     stats->num_pages = RelationGetNumberOfBlocks(info->index);
     return stats;
