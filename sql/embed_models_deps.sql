@@ -10,8 +10,14 @@ SELECT load_model('dep_m', :'toy', 'glove'), load_model('dep_other', :'toy', 'gl
 CREATE TABLE dep_gen (id int, body text,
                       e vector(4) GENERATED ALWAYS AS (embed('dep_m', body)) STORED);
 INSERT INTO dep_gen (id, body) VALUES (1, 'king');
+-- Casts and immutable expressions of literals name the model as well.
+CREATE TABLE dep_casts (body text,
+  a vector GENERATED ALWAYS AS (embed('dep_m'::varchar(5), body)) STORED,
+  b vector GENERATED ALWAYS AS (embed('dep_' || 'm', body)) STORED,
+  c vector GENERATED ALWAYS AS (embed(CAST('dep_m' AS character(5)), body)) STORED);
 SELECT drop_model('dep_m');
 \echo :LAST_ERROR_SQLSTATE
+DROP TABLE dep_casts;
 -- Every kind of stored expression is found, and named in one error.
 CREATE TABLE dep_misc (id int, body text,
                        d vector DEFAULT embed('dep_m'::varchar, 'queen'),

@@ -16,6 +16,7 @@ extern "C" {
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "utils/builtins.h"
 }
 
@@ -62,9 +63,13 @@ ModelFunctions model_functions() {
   return functions;
 }
 
-// True when arg is the constant `name` (a text or varchar literal, possibly relabelled or given a
-// collation). Anything else cannot be resolved without running it.
+// True when arg is the constant `name` once constant-folded: a literal, possibly relabelled,
+// collated or cast ('m'::varchar(5), CAST('m' AS char(1))), or an immutable expression of
+// literals ('m' || ''). Anything else (a column, a parameter) cannot be resolved without running
+// it.
 bool is_model_name(Node* arg, const char* name) {
+  if (arg != nullptr)
+    arg = eval_const_expressions(nullptr, static_cast<Node*>(copyObjectImpl(arg)));
   while (arg != nullptr) {
     if (IsA(arg, RelabelType))
       arg = reinterpret_cast<Node*>(castNode(RelabelType, arg)->arg);

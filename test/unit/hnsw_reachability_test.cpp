@@ -3,6 +3,7 @@
 // continue in a node that can (page storage; see core/hnsw/insert.h).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <optional>
@@ -43,8 +44,14 @@ TEST(HnswReachability, ExtendingTheWalkMarksOnlyWhatWasNotReached) {
   const std::vector<bool> passable(4, true);
   std::vector<bool> reached = reachable(0, offsets, targets, passable);
   EXPECT_EQ(reached, (std::vector<bool>{true, true, false, false}));
-  extend_reach(2, offsets, targets, passable, reached);
+  std::vector<std::uint32_t> newly;
+  extend_reach(2, offsets, targets, passable, reached, &newly);
   EXPECT_EQ(reached, (std::vector<bool>{true, true, true, true}));
+  std::sort(newly.begin(), newly.end());
+  EXPECT_EQ(newly, (std::vector<std::uint32_t>{2, 3}));
+  newly.clear();
+  extend_reach(0, offsets, targets, passable, reached, &newly);  // nothing new
+  EXPECT_TRUE(newly.empty());
 }
 
 TEST(HnswReachability, BadInputThrows) {

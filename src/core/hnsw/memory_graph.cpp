@@ -115,9 +115,12 @@ bool MemoryGraph::merge_duplicate(NodeId node, NodeId existing) {
       std::memcmp(vector(node), vector(existing), vector_bytes(node)) != 0)
     return false;
   std::lock_guard<std::mutex> guard(duplicates_mutex_);
-  if (tuning_.max_duplicates != 0) {
+  const std::size_t limit = tuning_.max_duplicates_for != nullptr
+                                ? tuning_.max_duplicates_for(vector_bytes(existing))
+                                : tuning_.max_duplicates;
+  if (limit != 0) {
     if (duplicate_counts_.size() < size()) duplicate_counts_.resize(size(), 0);
-    if (duplicate_counts_[existing] >= tuning_.max_duplicates) return false;
+    if (duplicate_counts_[existing] >= limit) return false;
     ++duplicate_counts_[existing];
   }
   duplicates_.emplace_back(static_cast<std::uint32_t>(node), static_cast<std::uint32_t>(existing));

@@ -83,6 +83,9 @@ struct BuildTuning {
   // an element at 10 heap TIDs and has that limit; no cap here keeps every copy findable.
   bool merge_duplicates = true;
   std::size_t max_duplicates = 0;
+  // When set, the limit for a node whose stored vector has `bytes` bytes, instead of
+  // max_duplicates (sparse vectors differ in size, and so does the room their element leaves).
+  std::size_t (*max_duplicates_for)(std::size_t bytes) = nullptr;
   // Add the new node to its neighbours' lists. Only a test turns this off.
   bool reverse_links = true;
 };

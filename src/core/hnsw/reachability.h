@@ -17,9 +17,10 @@ std::vector<bool> reachable(std::size_t entry, const std::vector<std::uint32_t>&
                             const std::vector<bool>& passable);
 
 // The same walk from `from`, marking in `reached` what it reaches that was not marked yet (and
-// `from` itself): for a graph that gains a link to a node nothing reached.
+// `from` itself), for more starting points or a graph that gains a link to a node nothing
+// reached; appends the newly marked nodes to `newly` when given.
 void extend_reach(std::size_t from, const std::vector<std::uint32_t>& offsets,
                   const std::vector<std::uint32_t>& targets, const std::vector<bool>& passable,
-                  std::vector<bool>& reached);
+                  std::vector<bool>& reached, std::vector<std::uint32_t>* newly = nullptr);
 
 }  // namespace embedding::hnsw

@@ -21,9 +21,11 @@ namespace {
 
 struct OrphanState {
   std::vector<NodeId> live;                      // live elements, ascending
+  std::vector<uint8> levels;                     // their levels
   std::vector<std::pair<NodeId, uint32>> lists;  // their neighbour tuples -> position in live
   std::vector<uint32> offsets, targets;          // links between live elements, compressed rows
   std::vector<uint32> next;                      // where each row's next link goes while filling
+  std::vector<uint32> newly;                     // what the walk from an adopted element reached
   std::vector<uint32> in_links;
   bool walk = false;  // the links are kept (else only counted: orphans are then the elements
                       // without in-links, and groups that link only among themselves are missed)
@@ -61,11 +63,12 @@ void collect_live(Relation index, BlockNumber block, BufferAccessStrategy strate
     if (element == nullptr || element->deleted != kLive) return;
     s.lists.push_back({to_node(element->neighbors), static_cast<uint32>(s.live.size())});
     s.live.push_back(node);  // pages in order, offsets in order: ascending
+    s.levels.push_back(element->level);
   });
 }
 
-// Runs fn(from, to) on every link of a live element's list (every level) to a live element
-// on `block`, as positions in live.
+// Runs fn(from, to) on every layer-0 link of a live element's list to a live element on
+// `block`, as positions in live (searches expand layer-0 lists only, see hnsw_verify).
 template <class Fn>
 void for_each_link(Relation index, BlockNumber block, BufferAccessStrategy strategy, OrphanState& s,
                    Fn&& fn) {
@@ -74,13 +77,11 @@ void for_each_link(Relation index, BlockNumber block, BufferAccessStrategy strat
     if (list == nullptr) return;
     auto owner = std::lower_bound(s.lists.begin(), s.lists.end(), std::make_pair(node, 0u));
     if (owner == s.lists.end() || owner->first != node) return;
-    for (int level = 0; level <= list->level; ++level) {
-      const ItemPointerData* ids = neighbor_ids(list, level);
-      const int count = std::min<int>(list->counts[level], level == 0 ? 2 * list->m : list->m);
-      for (int i = 0; i < count; ++i) {
-        const std::size_t at = position(s, to_node(ids[i]));
-        if (at < s.live.size() && at != owner->second) fn(owner->second, static_cast<uint32>(at));
-      }
+    const ItemPointerData* ids = neighbor_ids(list, 0);
+    const int count = std::min<int>(list->counts[0], 2 * list->m);
+    for (int i = 0; i < count; ++i) {
+      const std::size_t at = position(s, to_node(ids[i]));
+      if (at < s.live.size() && at != owner->second) fn(owner->second, static_cast<uint32>(at));
     }
   });
 }
@@ -140,6 +141,11 @@ std::size_t adopt(PageGraph& graph, std::size_t orphan, OrphanState& s) {
   return s.live.size();
 }
 
+// Counts the layer-0 links of the reached element at `from` as in-links of their targets.
+void add_in_links(OrphanState& s, uint32 from) {
+  for (uint32 i = s.offsets[from]; i < s.offsets[from + 1]; ++i) ++s.in_links[s.targets[i]];
+}
+
 // Whether `node` is a live element now.
 bool is_live(Relation index, NodeId node) {
   const ItemPointerData tid = to_tid(node);
@@ -193,11 +199,19 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
       for_each_link(index, block, strategy, *s,
                     [&](uint32 from, uint32 to) { s->targets[next[from]++] = to; });
     }
-    if (entry < n)
-      s->reached = embedding::hnsw::reachable(entry, s->offsets, s->targets, s->passable);
+    // From the entry point and every element above layer 0 (where a search's descent may
+    // end); in-links are counted again from reached elements only: the ones a member can spare.
+    s->reached.assign(n, false);
+    for (std::size_t i = 0; i < n; ++i)
+      if (i == entry || s->levels[i] > 0)
+        embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached);
+    s->in_links.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+      if (s->reached[i]) add_in_links(*s, static_cast<uint32>(i));
   } else {
     s->reached.assign(n, false);
-    for (std::size_t i = 0; i < n; ++i) s->reached[i] = s->in_links[i] > 0 || i == entry;
+    for (std::size_t i = 0; i < n; ++i)
+      s->reached[i] = s->in_links[i] > 0 || i == entry || s->levels[i] > 0;
   }
   long linked = 0;
   if (entry < n) {
@@ -213,10 +227,14 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
       // Now reached, and with it whatever it links to that was not (a group that linked only
       // among itself). Its links are as read: the lists it leads to changed only by gaining
       // an orphan, which the walk reaches from where it was adopted.
-      if (s->walk)
-        embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached);
-      else
+      if (s->walk) {
+        s->newly.clear();
+        embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached,
+                                      &s->newly);
+        for (uint32 reached : s->newly) add_in_links(*s, reached);
+      } else {
         s->reached[i] = true;
+      }
       ++linked;
     }
     unlock_graph(index, GraphLock::kExclusive);

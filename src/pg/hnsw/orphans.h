@@ -5,10 +5,12 @@
 
 namespace embedding::pg::hnsw {
 
-// Gives every live element that no walk from the entry point reaches (no list of a reached
-// element links to it) a place in the layer-0 list of its closest reached neighbour, as the build
-// does for elements without in-links (core MemoryGraph::connect_orphans()); once linked, a group
-// of elements that linked only among themselves is reached with it. Inserts on disk leave a few
+// Gives every live element that a search cannot reach (no walk from the entry point or an element
+// above layer 0 over layer-0 links reaches it; see hnsw_verify) a place in the layer-0 list of
+// its closest reached neighbour, replacing, in a full list, the member farthest from that
+// neighbour among those with another in-link from a reached element; as the build does for
+// elements without in-links (core MemoryGraph::connect_orphans()). Once linked, a group of
+// elements that linked only among themselves is reached with it. Inserts on disk leave a few
 // such elements (a later insert's re-selection dropped their last in-link: 14-48 of 10,000 rows
 // re-inserted into freed elements on a lattice of points), and no scan can return their rows.
 // Reads the index beside inserts, then takes the graph lock exclusively to link (callers hold

@@ -70,8 +70,10 @@ std::string at(NodeId node) {
   return "(" + std::to_string(node >> 16) + "," + std::to_string(node & 0xffff) + ")";
 }
 
-// Pass 3: the live elements that no walk from the entry point over the links of live and dead
-// elements reaches (their rows no scan can return). Pure C++ on what the passes collected.
+// Pass 3: the live elements that a search cannot reach: a search descends the upper layers to
+// some element of layer 1 or above and then expands layer-0 lists only, so the walk starts from
+// every live or dead element above layer 0 (and the entry point) and follows layer-0 links of
+// live and dead elements. Their rows no scan can return. Pure C++ on what the passes collected.
 void find_unreachable(Verifier& v, NodeId entry) {
   const auto position = [&](NodeId node) -> std::size_t {
     auto it = std::lower_bound(v.refs.begin(), v.refs.end(), ElementRef{node, 0, 0});
@@ -90,14 +92,18 @@ void find_unreachable(Verifier& v, NodeId entry) {
     if (ref.state != kFree && it != lists.end() && it->first == ref.list) {
       for (auto [level, target] : v.neighbor_lists[it->second].links) {
         const std::size_t at = position(target);
-        if (at < v.refs.size()) targets.push_back(static_cast<std::uint32_t>(at));
+        if (level == 0 && at < v.refs.size()) targets.push_back(static_cast<std::uint32_t>(at));
       }
     }
     offsets.push_back(static_cast<std::uint32_t>(targets.size()));
   }
   const std::size_t start = position(entry);
   if (start == v.refs.size()) return;  // checked before: the entry point is an element
-  const std::vector<bool> reached = embedding::hnsw::reachable(start, offsets, targets, passable);
+  std::vector<bool> reached = embedding::hnsw::reachable(start, offsets, targets, passable);
+  // v.elements holds the same elements in the same order, with their levels.
+  for (std::size_t i = 0; i < v.refs.size(); ++i)
+    if (v.elements[i].second > 0 && passable[i])
+      embedding::hnsw::extend_reach(i, offsets, targets, passable, reached);
   for (std::size_t i = 0; i < v.refs.size(); ++i)
     if (v.refs[i].state == kLive && !reached[i]) v.unreachable.push_back(v.refs[i].node);
 }
