@@ -132,7 +132,9 @@ TEST(Utf8, ValidationIsStrict) {
 
 TEST(ForMessage, ReplacesInvalidBytesAndControlsAndBoundsTheLength) {
   EXPECT_EQ(for_message("plain é"), "plain é");
-  EXPECT_EQ(for_message("a\xFF\xC0\x80" "b"), "a\uFFFD\uFFFD\uFFFDb");  // stray, overlong
+  EXPECT_EQ(for_message("a\xFF\xC0\x80"
+                        "b"),
+            "a\uFFFD\uFFFD\uFFFDb");  // stray, overlong
   EXPECT_EQ(for_message(std::string_view("n\0l\n\x1B[31m", 9)), "n\uFFFDl\uFFFD\uFFFD[31m");
   EXPECT_EQ(for_message(std::string(1000, 'x'), 10), "xxxxxxxxxx...");
   // Cut at a character boundary: "é" is two bytes and does not fit in the last one.

@@ -314,14 +314,14 @@ std::vector<std::byte> load_sentence_transformer(const std::string& dir) {
   c.pooling = read_pooling(model, modules.pooling, c.hidden);
   if (modules.normalize) c.flags |= kNormalize;
   const JsonFlat st_config = model.json(modules.transformer + "/sentence_bert_config.json",
-                                       {"max_seq_length", "do_lower_case"});
+                                        {"max_seq_length", "do_lower_case"});
   // Without max_seq_length, sentence-transformers takes the smaller of the position table and
   // the tokenizer's model_max_length.
   std::uint32_t longest = c.max_positions;
   const JsonFlat tokenizer_config =
       model.json(modules.transformer + "/tokenizer_config.json",
-                {"model_max_length", "do_lower_case", "strip_accents", "tokenize_chinese_chars",
-                 "unk_token", "cls_token", "sep_token"});
+                 {"model_max_length", "do_lower_case", "strip_accents", "tokenize_chinese_chars",
+                  "unk_token", "cls_token", "sep_token"});
   if (const auto model_max = tokenizer_config.number("model_max_length");
       model_max && *model_max >= 3 && *model_max < longest)
     longest = static_cast<std::uint32_t>(*model_max);
