@@ -21,7 +21,9 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 # Eigen (Debian's libeigen3-dev) is header-only: only the include path is needed.
 EIGEN_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags eigen3 2>/dev/null || echo -I/usr/include/eigen3))
 PG_CPPFLAGS = -I$(CURDIR)/src $(EIGEN_CFLAGS)
-PG_CXXFLAGS = -std=c++20 -O2 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+# -MMD -MP: each object records the headers it includes (src/**/*.d), so a header change rebuilds
+# only what includes it.
+PG_CXXFLAGS = -MMD -MP -std=c++20 -O2 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wno-register -fvisibility-inlines-hidden
 # ICU (libicu-dev; PostgreSQL itself links it): Unicode classes, case mapping and NFD for the
 # BERT tokenizer.
@@ -37,7 +39,8 @@ include $(PGXS)
 # Instruction-set files are built for their instruction set only; dispatch picks them at run time.
 %_avx2.o: override CXXFLAGS += -mavx2 -mfma -mf16c -mpopcnt
 
-$(OBJS): $(wildcard src/core/*/*.h src/pg/*.h src/pg/hnsw/*.h src/pg/ivfflat/*.h)
+EXTRA_CLEAN = $(OBJS:.o=.d)
+-include $(OBJS:.o=.d)
 
 $(EXTENSION)--$(EXTVERSION).sql: $(EXT_PARTS)
 	cat $^ > $@
