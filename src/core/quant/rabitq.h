@@ -1,0 +1,80 @@
+// Compact codes of vectors for estimated distances with error bounds (RaBitQ's estimator, with 1,
+// 2, 4 or 8 bits a coordinate): a rotated, centred vector becomes grid levels plus three factors.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "core/quant/rotation.h"
+
+namespace embedding::quant {
+
+// Stored beside each code. With x = R(o - c) the rotated residual of a vector o and y a prepared
+// query, <x, y> ~ scale * <g, y>, where g are the code's grid values, and
+// |<x, y> - scale * <g, y>| <= epsilon * error * |y| with a probability that grows with epsilon:
+// the error is close to normal with `error * |y|` as its standard deviation (RaBitQ's analysis), so
+// epsilon 1.9 covers about 94% of estimates and 3.3 about 99.9% (test/unit/quant_test.cpp).
+struct CodeFactors {
+  float norm;   // |x|
+  float scale;  // |x| / <g, x / |x|>
+  float error;  // |x| * sqrt(1 - cos^2) / (cos * sqrt(P - 1)), cos the angle's cosine of g and x
+};
+
+// A query ready to be compared with codes: y = R(q - c) for Euclidean distances, y = R q for inner
+// products (then <o, q> = <x, y> + <c, q>).
+struct PreparedQuery {
+  std::vector<float> y;     // padded coordinates
+  float y_sum = 0.0f;       // sum of y
+  float y_norm = 0.0f;      // |y|
+  float center_dot = 0.0f;  // <c, q> (inner products only)
+  bool centered = false;
+};
+
+// An estimate and the half-width of its interval (at the epsilon given to the estimate function).
+struct Estimate {
+  float distance;
+  float bound;
+};
+
+class Quantizer {
+ public:
+  static constexpr float kDefaultEpsilon = 1.9f;
+
+  // `center` has `dims` values (e.g. the data's mean), or is null for the origin.
+  Quantizer(std::size_t dims, int bits, std::uint64_t seed, const float* center);
+
+  std::size_t dims() const { return rotation_.dims(); }
+  std::size_t padded() const { return rotation_.padded(); }
+  int bits() const { return bits_; }
+  std::size_t code_bytes() const { return padded() * static_cast<std::size_t>(bits_) / 8; }
+  // Floats of scratch encode() needs.
+  std::size_t scratch_floats() const { return 2 * padded(); }
+
+  // Writes code_bytes() bytes of code for `vector` (dims values, finite).
+  CodeFactors encode(const float* vector, std::uint8_t* code, float* scratch) const;
+
+  void prepare(const float* query, bool centered, PreparedQuery& out) const;
+
+  // Estimated <x, y>.
+  float dot(const PreparedQuery& query, const std::uint8_t* code, const CodeFactors& f) const;
+
+  // Squared Euclidean distance |o - q|^2 (query prepared centred).
+  Estimate l2_squared(const PreparedQuery& query, const std::uint8_t* code, const CodeFactors& f,
+                      float epsilon = kDefaultEpsilon) const;
+  // Negative inner product -<o, q> (query prepared uncentred); for cosine distance pass normalised
+  // vectors and add 1.
+  Estimate negative_dot(const PreparedQuery& query, const std::uint8_t* code, const CodeFactors& f,
+                        float epsilon = kDefaultEpsilon) const;
+
+ private:
+  Rotation rotation_;
+  int bits_;
+  std::vector<float> center_;  // empty: the origin
+};
+
+// sum_i level_i * y_i over `padded` coordinates of a code with `bits` bits a level (levels packed
+// from the low-order bits of each byte up).
+float level_dot(const std::uint8_t* code, int bits, const float* y, std::size_t padded);
+
+}  // namespace embedding::quant
