@@ -1,18 +1,18 @@
-// What compact codes would buy the hnsw scan (issue 13's first direction), measured in process on
-// our core's graph before any page format is written: the graph is searched with distances
-// estimated from codes of randomly rotated rows (1-bit signs with a per-row correction, as in
-// RaBitQ, or 4- or 8-bit scalar codes of the rotated row), then the best R candidates by estimate
-// are re-ranked with exact distances. Reported per ef_search: recall@10 after re-ranking R = 20, 40
-// and all ef candidates, expansions per query, and a page-read model of the index: the exact
-// search reads a neighbour list per expansion and an element per distance; with codes stored
-// with each neighbour list it reads a list per expansion and an element per re-ranked candidate.
+// What compact codes would buy the hnsw scan, measured in process on our core's graph before any
+// page format is written: the graph is searched with distances estimated from core/quant codes
+// (1, 2, 4 or 8 bits a rotated, centred coordinate), then candidates are re-ranked with exact
+// distances: the best R by estimate, or adaptively (by lower bound, until the next bound cannot
+// beat the k-th exact distance). Reported per ef_search: recall@10 after re-ranking R = 20, 40 and
+// all ef candidates, the adaptive recall and re-rank count, expansions per query, and a page-read
+// model of the index: the exact search reads a neighbour list per expansion and an element per
+// distance; with codes stored with each neighbour list it reads a list per expansion and an element
+// per re-ranked candidate.
 //
 // Data as hnsw_vs_hnswlib_tool (test/bench/hnsw_vs_hnswlib.sh converts GloVe 100-d); --npy reads a
 // float32 C-order .npy instead (e.g. hnsw_sql_bench.py's projected glove1536 cache), split the
 // same way.
 // Usage: hnsw_codes_tool [--data FILE | --npy FILE] [--rows N|all] [--queries 1000]
 //          [--ef 40,80,160,320] [--threads 2] [--seed 42]
-#include <Eigen/Dense>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -28,6 +28,7 @@
 #include "core/hnsw/memory_graph.h"
 #include "core/hnsw/search.h"
 #include "core/hnsw/visited.h"
+#include "core/quant/rabitq.h"
 #include "glove_bin.h"
 
 namespace {
@@ -36,84 +37,11 @@ using bench::Matrix;
 using embedding::hnsw::Candidate;
 using embedding::hnsw::MemoryGraph;
 using embedding::hnsw::NodeId;
+using embedding::quant::CodeFactors;
+using embedding::quant::Estimate;
+using embedding::quant::PreparedQuery;
+using embedding::quant::Quantizer;
 constexpr std::size_t kK = 10;
-
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-// A random orthogonal matrix (QR of a Gaussian one), so that every rotated coordinate carries a
-// similar share of each row: sign codes of raw GloVe rows would waste bits on skewed axes.
-RowMatrix random_rotation(std::size_t dims, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> gauss;
-  Eigen::MatrixXf g(dims, dims);
-  for (Eigen::Index i = 0; i < g.size(); ++i) g.data()[i] = gauss(rng);
-  Eigen::HouseholderQR<Eigen::MatrixXf> qr(g);
-  return RowMatrix(qr.householderQ());
-}
-
-// Rotated rows: out = rows x P^T, a block at a time.
-RowMatrix rotate(const Matrix& rows, std::size_t count, const RowMatrix& p) {
-  RowMatrix out(count, rows.dims);
-  const Eigen::Map<const RowMatrix> in(rows.values.data(), static_cast<Eigen::Index>(count),
-                                       static_cast<Eigen::Index>(rows.dims));
-  constexpr Eigen::Index kBlock = 8192;
-  for (Eigen::Index first = 0; first < static_cast<Eigen::Index>(count); first += kBlock) {
-    const Eigen::Index n = std::min<Eigen::Index>(kBlock, static_cast<Eigen::Index>(count) - first);
-    out.middleRows(first, n).noalias() = in.middleRows(first, n) * p.transpose();
-  }
-  return out;
-}
-
-// Codes of the rotated base rows, and the estimated dot product of a rotated query with row i.
-struct Codes {
-  int bits = 1;  // 1: signs and sum|x|; 4 or 8: per-row uniform scalar codes between min and max
-  std::size_t dims = 0;
-  std::vector<std::uint8_t> codes;  // bits == 1: +1/-1 as 1/0; else one level per byte
-  std::vector<float> a, b;          // bits == 1: a = 1 / sum|x|; else x ~ a + b * level
-
-  void build(const RowMatrix& rotated, int code_bits) {
-    bits = code_bits;
-    dims = static_cast<std::size_t>(rotated.cols());
-    const std::size_t rows = static_cast<std::size_t>(rotated.rows());
-    codes.assign(rows * dims, 0);
-    a.assign(rows, 0.0f);
-    b.assign(rows, 0.0f);
-    const int levels = (1 << bits) - 1;
-    for (std::size_t r = 0; r < rows; ++r) {
-      const float* x = rotated.data() + r * dims;
-      std::uint8_t* c = codes.data() + r * dims;
-      if (bits == 1) {
-        double l1 = 0.0;
-        for (std::size_t i = 0; i < dims; ++i) {
-          c[i] = x[i] > 0.0f;
-          l1 += std::fabs(x[i]);
-        }
-        a[r] = l1 > 0.0 ? static_cast<float>(1.0 / l1) : 0.0f;
-        continue;
-      }
-      const auto [lo, hi] = std::minmax_element(x, x + dims);
-      const float step = (*hi - *lo) / static_cast<float>(levels);
-      a[r] = *lo;
-      b[r] = step;
-      for (std::size_t i = 0; i < dims; ++i) {
-        const float level = step > 0.0f ? std::round((x[i] - *lo) / step) : 0.0f;
-        c[i] = static_cast<std::uint8_t>(std::clamp(level, 0.0f, static_cast<float>(levels)));
-      }
-    }
-  }
-  // <q, x_r> estimated; q is the rotated query, q_sum its coordinates' sum.
-  float dot(const float* q, float q_sum, std::size_t r) const {
-    const std::uint8_t* c = codes.data() + r * dims;
-    if (bits == 1) {
-      float positive = 0.0f;  // sum of q_i where x_i > 0: <q, signs> = 2 * positive - q_sum
-      for (std::size_t i = 0; i < dims; ++i) positive += c[i] ? q[i] : 0.0f;
-      return (2.0f * positive - q_sum) * a[r];
-    }
-    float levels = 0.0f;
-    for (std::size_t i = 0; i < dims; ++i) levels += q[i] * static_cast<float>(c[i]);
-    return a[r] * q_sum + b[r] * levels;
-  }
-};
 
 // The storage interface over the built graph, counting the lists read.
 struct CountingGraph {
@@ -138,11 +66,23 @@ struct ExactDistance {
   }
 };
 
+// Codes of every row (core/quant), and the estimated cosine distance to a prepared query.
+struct Codes {
+  const Quantizer& quantizer;
+  std::vector<std::uint8_t> bytes;
+  std::vector<CodeFactors> factors;
+  const std::uint8_t* code(NodeId node) const {
+    return bytes.data() + node * quantizer.code_bytes();
+  }
+};
+
 struct EstimatedDistance {
   const Codes& codes;
-  const float* query;  // rotated
-  float query_sum;
-  float operator()(NodeId node) const { return 1.0f - codes.dot(query, query_sum, node); }
+  const PreparedQuery& query;
+  float operator()(NodeId node) const {
+    return 1.0f +
+           codes.quantizer.negative_dot(query, codes.code(node), codes.factors[node]).distance;
+  }
 };
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -191,16 +131,10 @@ int main(int argc, char** argv) {
   graph.build(options);
   std::printf("graph: m 16, ef_construction 64, built in %.1f s\n", seconds_since(start));
 
-  start = std::chrono::steady_clock::now();
-  const RowMatrix p = random_rotation(base.dims, seed + 1);
-  const RowMatrix rotated_base = rotate(base, rows, p);
-  const RowMatrix rotated_queries = rotate(queries, queries.rows, p);
-  std::printf("rotation of the rows: %.1f s\n\n", seconds_since(start));
-
   const std::vector<std::size_t> efs = bench::parse_list(ef_arg, 0);
   std::printf(
-      "| codes | bytes/row | ef_search | recall@10, re-rank 20 / 40 / ef | lists/query | "
-      "page reads/query (model) |\n|---|---:|---:|---|---:|---:|\n");
+      "| codes | bytes/row | ef_search | recall@10, re-rank 20 / 40 / ef | adaptive (re-ranked) | "
+      "lists/query | page reads/query (model) |\n|---|---:|---:|---|---|---:|---:|\n");
   embedding::hnsw::GenerationVisitedSet visited(rows);
   embedding::hnsw::SearchScratch scratch;
   std::vector<Candidate> found;
@@ -222,40 +156,73 @@ int main(int argc, char** argv) {
       evaluated += dist.evaluated;
     }
     const double n = static_cast<double>(queries.rows);
-    std::printf("| exact (float) | %zu | %zu | %.4f | %.0f | %.0f |\n", 4 * base.dims, ef,
+    std::printf("| exact (float) | %zu | %zu | %.4f | | %.0f | %.0f |\n", 4 * base.dims, ef,
                 static_cast<double>(h) / (n * kK), lists / n, (lists + evaluated) / n);
   }
-  for (int bits : {1, 4, 8}) {
-    Codes codes;
-    codes.build(rotated_base, bits);
-    const std::size_t code_bytes =
-        (base.dims * static_cast<std::size_t>(bits) + 7) / 8 + (bits == 1 ? 4 : 8);
+  // The codes' centre: the mean of the (normalised) rows.
+  std::vector<float> mean(base.dims, 0.0f);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t d = 0; d < base.dims; ++d)
+      mean[d] += base.row(i)[d] / static_cast<float>(rows);
+  for (int bits : {1, 2, 4, 8}) {
+    start = std::chrono::steady_clock::now();
+    const Quantizer quantizer(base.dims, bits, seed + 1, mean.data());
+    Codes codes{quantizer, std::vector<std::uint8_t>(rows * quantizer.code_bytes()),
+                std::vector<CodeFactors>(rows)};
+    std::vector<float> encode_scratch(quantizer.scratch_floats());
+    for (std::size_t i = 0; i < rows; ++i)
+      codes.factors[i] =
+          quantizer.encode(static_cast<const float*>(graph.vector(i)),
+                           codes.bytes.data() + i * quantizer.code_bytes(), encode_scratch.data());
+    const double encode_seconds = seconds_since(start);
+    const std::size_t code_bytes = quantizer.code_bytes() + sizeof(CodeFactors);
+    PreparedQuery prepared;
     for (std::size_t ef : efs) {
       const std::size_t reranks[3] = {20, 40, ef};
-      std::size_t h[3] = {0, 0, 0}, lists = 0;
-      std::vector<Candidate> reranked;
+      std::size_t h[4] = {0, 0, 0, 0}, lists = 0, adaptive_reranked = 0;
+      std::vector<Candidate> reranked, bounded;
       for (std::size_t q = 0; q < queries.rows; ++q) {
-        const float* rq = rotated_queries.data() + q * base.dims;
-        float q_sum = 0.0f;
-        for (std::size_t i = 0; i < base.dims; ++i) q_sum += rq[i];
+        quantizer.prepare(queries.row(q), false, prepared);
         CountingGraph counting{graph};
-        EstimatedDistance estimate{codes, rq, q_sum};
+        EstimatedDistance estimate{codes, prepared};
         embedding::hnsw::knn_search(counting, estimate, visited, ef, ef, scratch, found);
         lists += counting.lists;
+        ExactDistance exact{graph, queries.row(q)};
         for (int j = 0; j < 3; ++j) {
           reranked.clear();
-          ExactDistance exact{graph, queries.row(q)};
           for (std::size_t i = 0; i < std::min(reranks[j], found.size()); ++i)
             reranked.push_back({exact(found[i].node), found[i].node});
-          std::sort(reranked.begin(), reranked.end(),
-                    [](const Candidate& x, const Candidate& y) { return x.distance < y.distance; });
+          std::sort(reranked.begin(), reranked.end(), embedding::hnsw::closer);
           h[j] += hits(q, reranked);
         }
+        // Adaptive: candidates by lower bound; re-rank until the next lower bound cannot beat
+        // the k-th exact distance so far.
+        bounded.clear();
+        for (const Candidate& c : found) {
+          const Estimate e =
+              quantizer.negative_dot(prepared, codes.code(c.node), codes.factors[c.node]);
+          bounded.push_back({1.0f + e.distance - e.bound, c.node});
+        }
+        std::sort(bounded.begin(), bounded.end(), embedding::hnsw::closer);
+        reranked.clear();
+        for (const Candidate& c : bounded) {
+          if (reranked.size() >= kK) {
+            std::nth_element(reranked.begin(), reranked.begin() + (kK - 1), reranked.end(),
+                             embedding::hnsw::closer);
+            if (c.distance > reranked[kK - 1].distance) break;
+          }
+          reranked.push_back({exact(c.node), c.node});
+        }
+        adaptive_reranked += reranked.size();
+        std::sort(reranked.begin(), reranked.end(), embedding::hnsw::closer);
+        h[3] += hits(q, reranked);
       }
       const double n = static_cast<double>(queries.rows), k = n * kK;
-      std::printf("| %d-bit | %zu | %zu | %.4f / %.4f / %.4f | %.0f | %.0f + R |\n", bits,
-                  code_bytes, ef, h[0] / k, h[1] / k, h[2] / k, lists / n, lists / n);
+      std::printf("| %d-bit | %zu | %zu | %.4f / %.4f / %.4f | %.4f (%.0f) | %.0f | %.0f + R |\n",
+                  bits, code_bytes, ef, h[0] / k, h[1] / k, h[2] / k, h[3] / k,
+                  adaptive_reranked / n, lists / n, lists / n);
     }
+    std::printf("(%d-bit codes of %zu rows encoded in %.1f s)\n", bits, rows, encode_seconds);
   }
   return 0;
 }
