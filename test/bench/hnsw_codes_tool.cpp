@@ -12,7 +12,9 @@
 // float32 C-order .npy instead (e.g. hnsw_sql_bench.py's projected glove1536 cache), split the
 // same way.
 // Usage: hnsw_codes_tool [--data FILE | --npy FILE] [--rows N|all] [--queries 1000]
-//          [--ef 40,80,160,320] [--threads 2] [--seed 42]
+//          [--ef 40,80,160,320] [--threads 2] [--seed 42] [--per-page 28]
+// --per-page: nodes a vertex page holds in the split-layout page model (codes and lists; 28 for
+// 4-bit codes at 100-d, about 19 for 1-bit codes at 1,536-d).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -76,14 +78,89 @@ struct Codes {
   }
 };
 
+// A split layout's vertex pages: `per_page` nodes' codes (and lists) a page, nodes placed in the
+// order of a permutation. Counts the code reads an expansion makes: one buffer access per
+// evaluated neighbour, or one per distinct page among them when reads are grouped by page.
+struct PageModel {
+  std::vector<std::uint32_t> page;  // node -> page
+  std::size_t accesses = 0, distinct = 0;
+  void place(const std::vector<NodeId>& order, std::size_t per_page) {
+    page.resize(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+      page[order[i]] = static_cast<std::uint32_t>(i / per_page);
+  }
+  void count(const NodeId* ids, std::size_t n) {
+    std::uint32_t pages[256];
+    n = std::min<std::size_t>(n, 256);
+    for (std::size_t i = 0; i < n; ++i) pages[i] = page[ids[i]];
+    std::sort(pages, pages + n);
+    accesses += n;
+    distinct += static_cast<std::size_t>(std::unique(pages, pages + n) - pages);
+  }
+};
+
 struct EstimatedDistance {
   const Codes& codes;
   const PreparedQuery& query;
+  std::vector<PageModel>* layouts = nullptr;
   float operator()(NodeId node) const {
     return 1.0f +
            codes.quantizer.negative_dot(query, codes.code(node), codes.factors[node]).distance;
   }
+  void distances(const NodeId* ids, std::size_t n, float* out) {
+    if (layouts)
+      for (PageModel& m : *layouts) m.count(ids, n);
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] =
+          1.0f +
+          codes.quantizer.negative_dot(query, codes.code(ids[i]), codes.factors[ids[i]]).distance;
+  }
 };
+
+// Node orders for PageModel: as inserted; breadth-first over layer 0 from the entry point (nodes
+// it does not reach last, in order); by a 24-bit random-hyperplane hash of the vector (nearby
+// vectors share prefixes).
+std::vector<NodeId> insertion_order(std::size_t rows) {
+  std::vector<NodeId> order(rows);
+  for (std::size_t i = 0; i < rows; ++i) order[i] = i;
+  return order;
+}
+
+std::vector<NodeId> breadth_first_order(const MemoryGraph& graph, std::size_t rows) {
+  std::vector<NodeId> order;
+  std::vector<char> seen(rows, 0);
+  std::vector<NodeId> ids(graph.neighbor_capacity(0));
+  const auto visit = [&](NodeId start) {
+    std::size_t head = order.size();
+    seen[start] = 1;
+    order.push_back(start);
+    while (head < order.size()) {
+      const std::size_t n = graph.neighbors(order[head++], 0, ids.data());
+      for (std::size_t i = 0; i < n; ++i)
+        if (!seen[ids[i]]) seen[ids[i]] = 1, order.push_back(ids[i]);
+    }
+  };
+  visit(graph.entry_point()->node);
+  for (std::size_t i = 0; i < rows; ++i)
+    if (!seen[i]) visit(i);
+  return order;
+}
+
+std::vector<NodeId> hash_order(const MemoryGraph& graph, std::size_t rows, std::uint64_t seed) {
+  const embedding::quant::Rotation rotation(graph.dimensions(), seed);
+  std::vector<float> rotated(rotation.padded());
+  std::vector<std::pair<std::uint32_t, NodeId>> keyed(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    rotation.apply(static_cast<const float*>(graph.vector(i)), rotated.data());
+    std::uint32_t key = 0;
+    for (std::size_t b = 0; b < 24 && b < rotated.size(); ++b) key = key << 1 | (rotated[b] > 0.0f);
+    keyed[i] = {key, i};
+  }
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<NodeId> order(rows);
+  for (std::size_t i = 0; i < rows; ++i) order[i] = keyed[i].second;
+  return order;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -95,11 +172,12 @@ int main(int argc, char** argv) {
   const char* cache = std::getenv("EMBEDDING_CACHE");
   std::string data = std::string(cache ? cache : "/var/cache/embedding") + "/glove100.bin";
   std::string npy, rows_arg = "all", ef_arg = "40,80,160,320", queries_arg = "1000",
-                   threads_arg = "2", seed_arg = "42";
+                   threads_arg = "2", seed_arg = "42", per_page_arg = "28";
   const std::pair<const char*, std::string*> flags[] = {
-      {"--data", &data},           {"--npy", &npy},   {"--rows", &rows_arg},
-      {"--queries", &queries_arg}, {"--ef", &ef_arg}, {"--threads", &threads_arg},
-      {"--seed", &seed_arg}};
+      {"--data", &data},     {"--npy", &npy},
+      {"--rows", &rows_arg}, {"--queries", &queries_arg},
+      {"--ef", &ef_arg},     {"--threads", &threads_arg},
+      {"--seed", &seed_arg}, {"--per-page", &per_page_arg}};
   for (int i = 1; i < argc; ++i) {
     const auto option = std::find_if(std::begin(flags), std::end(flags), [&](const auto& o) {
       return argv[i] == std::string(o.first);
@@ -113,6 +191,7 @@ int main(int argc, char** argv) {
   const std::size_t query_count = std::stoul(queries_arg);
   const int threads = std::stoi(threads_arg);
   const std::uint64_t seed = std::stoull(seed_arg);
+  const std::size_t per_page = std::stoul(per_page_arg);
   Matrix base, queries;
   bench::split(npy.empty() ? bench::read_matrix(data) : bench::read_npy(npy), query_count, seed,
                base, queries);
@@ -164,7 +243,13 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < rows; ++i)
     for (std::size_t d = 0; d < base.dims; ++d)
       mean[d] += base.row(i)[d] / static_cast<float>(rows);
+  // Vertex pages (PageModel) under three node orders, counted at the first ef_search.
+  std::vector<PageModel> layouts(3);
+  layouts[0].place(insertion_order(rows), per_page);
+  layouts[1].place(breadth_first_order(graph, rows), per_page);
+  layouts[2].place(hash_order(graph, rows, seed + 2), per_page);
   for (int bits : {1, 2, 4, 8}) {
+    for (PageModel& m : layouts) m.accesses = m.distinct = 0;
     start = std::chrono::steady_clock::now();
     const Quantizer quantizer(base.dims, bits, seed + 1, mean.data());
     Codes codes{quantizer, std::vector<std::uint8_t>(rows * quantizer.code_bytes()),
@@ -184,7 +269,7 @@ int main(int argc, char** argv) {
       for (std::size_t q = 0; q < queries.rows; ++q) {
         quantizer.prepare(queries.row(q), false, prepared);
         CountingGraph counting{graph};
-        EstimatedDistance estimate{codes, prepared};
+        EstimatedDistance estimate{codes, prepared, ef == efs.front() ? &layouts : nullptr};
         embedding::hnsw::knn_search(counting, estimate, visited, ef, ef, scratch, found);
         lists += counting.lists;
         ExactDistance exact{graph, queries.row(q)};
@@ -222,7 +307,14 @@ int main(int argc, char** argv) {
                   bits, code_bytes, ef, h[0] / k, h[1] / k, h[2] / k, h[3] / k,
                   adaptive_reranked / n, lists / n, lists / n);
     }
-    std::printf("(%d-bit codes of %zu rows encoded in %.1f s)\n", bits, rows, encode_seconds);
+    const double n = static_cast<double>(queries.rows);
+    std::printf(
+        "(%d-bit codes of %zu rows encoded in %.1f s. At ef %zu, code reads a query: %.0f; "
+        "distinct "
+        "vertex pages an expansion, %zu nodes a page, summed: insertion order %.0f, "
+        "breadth-first %.0f, hash order %.0f)\n",
+        bits, rows, encode_seconds, efs.front(), layouts[0].accesses / n, per_page,
+        layouts[0].distinct / n, layouts[1].distinct / n, layouts[2].distinct / n);
   }
   return 0;
 }
