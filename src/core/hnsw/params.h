@@ -1,12 +1,14 @@
 // HNSW vocabulary shared by the graph algorithms, the in-memory build graph and the page glue:
-// node ids, metrics, index parameters, candidates, level sampling and their limits.
+// node ids, index parameters, candidates, level sampling and their limits.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <random>
+
+#include "core/vector/format.h"
+#include "core/vector/stored_distance.h"
 
 namespace embedding::hnsw {
 
@@ -14,40 +16,15 @@ namespace embedding::hnsw {
 // number and an item offset into it. The algorithms never interpret it.
 using NodeId = std::uint64_t;
 
-enum class Metric {
-  kL2,            // squared Euclidean distance
-  kInnerProduct,  // negative dot product
-  kCosine,        // 1 - dot product of L2-normalised vectors (the caller normalises)
-  kL1,            // taxicab distance
-  kHamming,       // differing bits (bit strings)
-  kJaccard,       // 1 - |a & b| / |a | b| (bit strings)
-};
-
-// How a node's vector is stored, from the indexed type: float4 (vector), IEEE half (halfvec),
-// bits (bit, 8 to a byte, first bit in the high-order bit as PostgreSQL's bit type), or sparse
-// (sparsevec: int32 nnz, nnz int32 ascending indices, nnz float values: 4 + 8 * nnz bytes, so
-// its size varies from vector to vector). The algorithms only see the bytes; VectorDistance
-// interprets them.
-enum class Format : std::uint8_t { kFloat32 = 0, kFloat16 = 1, kBit = 2, kSparse = 3 };
-
-// Bytes one stored vector of `dimensions` elements takes, rounded up to a multiple of 4 so that
-// vectors stay float-aligned wherever they are laid out one after another. For kSparse, the
-// bytes of a vector without non-zero elements (see vector_size()).
-constexpr std::size_t element_bytes(Format format, std::size_t dimensions) {
-  const std::size_t raw = format == Format::kFloat32   ? 4 * dimensions
-                          : format == Format::kFloat16 ? 2 * dimensions
-                          : format == Format::kBit     ? (dimensions + 7) / 8
-                                                       : 4;
-  return (raw + 3) & ~std::size_t{3};
-}
-
-// Bytes of the stored `vector`: element_bytes() for the fixed formats, 4 + 8 * nnz for kSparse.
-inline std::size_t vector_size(Format format, std::size_t dimensions, const void* vector) {
-  if (format != Format::kSparse) return element_bytes(format, dimensions);
-  std::int32_t nnz;
-  __builtin_memcpy(&nnz, vector, sizeof nnz);
-  return 4 + 8 * static_cast<std::size_t>(nnz);
-}
+// Stored vectors (format, metric, size, distance) live in core/vector, apart from any index;
+// these names keep the hnsw glue's spelling hnsw::Format, hnsw::VectorDistance, ... working.
+using embedding::element_bytes;
+using embedding::Format;
+using embedding::Metric;
+using embedding::orderable;
+using embedding::supports;
+using embedding::vector_size;
+using embedding::VectorDistance;
 
 struct Params {
   int m = 16;                // neighbours per node on upper layers; layer 0 keeps 2 * m
@@ -124,12 +101,6 @@ struct Candidate {
   float distance;
   NodeId node;
 };
-
-// A distance as the algorithms order it: NaN (from a storage's functor, or inf - inf in a
-// kernel) becomes +inf, so that comparisons stay a strict weak order and std::sort is safe.
-inline float orderable(float distance) {
-  return distance != distance ? std::numeric_limits<float>::infinity() : distance;
-}
 
 // Ascending by distance; ties by node id so that results are deterministic.
 inline bool closer(const Candidate& a, const Candidate& b) {
