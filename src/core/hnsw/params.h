@@ -35,19 +35,17 @@ struct Params {
 // the alternatives exist so that tests can show the defaults matter.
 struct BuildTuning {
   // After the heuristic, fill the remaining slots with the closest pruned candidates (the
-  // paper's keepPrunedConnections, as pgvector). On GloVe 100-d (100k rows, M 16) it needs
-  // 12-17% fewer distance evaluations per query at equal recall (0.85-0.92) for a build
-  // about 20% slower, so it is on; hnswlib leaves it off.
+  // paper's keepPrunedConnections, as pgvector; hnswlib leaves it off): searches then need
+  // fewer distance evaluations at equal recall, for a somewhat slower build
+  // (test/bench/README.md, "Build choices").
   bool keep_pruned = true;
   // Use the neighbour-selection heuristic; false keeps simply the closest candidates.
   bool heuristic = true;
   // A new node links to up to 2 * m neighbours on layer 0 (as pgvector) instead of m (as the
   // paper and hnswlib; layer-0 lists still grow to 2 * m through reverse links), and each of
-  // them links back. GloVe 100-d, 340,479 rows in table order, M 16, ef_construction 64, in
-  // process: recall@10 at ef 40 / 80 / 160 / 320 of 0.840 / 0.900 / 0.944 / 0.969, against
-  // 0.831 / 0.892 / 0.936 / 0.966 when only the closest m link back (narrow_reverse) and
-  // 0.822 / 0.888 / 0.940 / 0.969 (SQL) with m new links. With stored link distances
-  // (ScoredList) the wide build costs no more than the narrow one did.
+  // them links back: better recall at every ef than m new links or narrow_reverse, and with
+  // stored link distances (ScoredList) no dearer to build (test/bench/README.md, "Build
+  // choices").
   bool wide_layer0 = true;
   // Only the closest m of a new node's layer-0 neighbours link back to it. Page inserts set
   // this: their storage keeps no link distances, so each full list they touch re-selects

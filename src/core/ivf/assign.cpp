@@ -14,10 +14,9 @@
 namespace embedding::ivf {
 namespace {
 
-// Rows per tile and centers per tile (ivfflat builds on GloVe 100-d with 128, 512 and 1,024
-// rows a tile: 512 was fastest). The scores of one pair of tiles (1 MB) stay in the L2 cache,
-// and one pair (at most 512 x 512 x 4,000 multiply-adds, about 60 ms on one core of this
-// machine) is short enough for the caller's thread to poll interrupts in between.
+// Rows per tile and centers per tile (the fastest of the sizes tried: test/bench/README.md,
+// "Build choices"). The scores of one pair of tiles (1 MB) stay in the L2 cache, and one pair
+// of tiles is short enough for the caller's thread to poll interrupts in between.
 constexpr std::size_t kTileRows = 512;
 constexpr std::size_t kTileCenters = 512;
 
