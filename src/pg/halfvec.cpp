@@ -9,6 +9,7 @@
 #include "core/vector/codec.h"
 #include "core/vector/half.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
 #include "pg/guard.h"
 #include "pg/halfvec.h"
 #include "pg/vector.h"
@@ -240,19 +241,13 @@ EMB_FUNCTION(halfvec_l2_norm) {
   PG_RETURN_FLOAT8(kernels::half_norm(a->x, a->dim));
 }
 
-// A zero vector stays zero; an element that rounds past the largest half is an overflow.
+// Normalised in float (halfs convert exactly), then rounded to halfs; a zero vector stays zero
+// (as pgvector).
 EMB_FUNCTION(halfvec_l2_normalize) {
   PgHalfVector* a = EMB_GETARG_HALFVEC(0);
-  const double norm = kernels::half_norm(a->x, a->dim);
-  PgHalfVector* result = embedding::pg::new_halfvec(a->dim);
-  if (norm > 0) {
-    for (int i = 0; i < a->dim; ++i) {
-      result->x[i] = vec::float_to_half(static_cast<float>(vec::half_to_float(a->x[i]) / norm));
-      if (vec::half_is_inf(result->x[i]))
-        throw Error(ErrorCode::kOutOfRange, "value out of range: overflow");
-    }
-  }
-  PG_RETURN_POINTER(result);
+  float* x = to_floats(a);
+  vec::normalize(x, a->dim, vec::NoDirection::kZeros);
+  PG_RETURN_POINTER(embedding::pg::halfvec_from_floats(x, a->dim));
 }
 
 EMB_FUNCTION(halfvec_add) { return elementwise(fcinfo, Op::kAdd); }

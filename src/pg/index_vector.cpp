@@ -3,13 +3,12 @@
 // preparation of a value as the index stores it.
 #include "pg/index_vector.h"
 
-#include <cmath>
 #include <cstring>
 #include <string>
 
 #include "core/common/error.h"
-#include "core/hnsw/distance.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
 #include "pg/halfvec.h"
 #include "pg/sparsevec.h"
 #include "pg/vector.h"
@@ -93,7 +92,7 @@ Format index_format(Relation index, const char* am) {
   } else {
     not_supported(am);
   }
-  if (!embedding::hnsw::supports(format, index_metric(index, am))) not_supported(am);
+  if (!embedding::supports(format, index_metric(index, am))) not_supported(am);
   return format;
 }
 
@@ -117,28 +116,28 @@ namespace {
 
 // A sparsevec as the index stores it: nnz, the indices, the values (normalised for cosine, the
 // elements that underflow to zero dropped).
-Size prepare_sparse(Datum value, Metric metric, int dimensions, void* out, Size capacity) {
+Size prepare_sparse(Datum value, Metric metric, int dimensions, void* out, Size capacity,
+                    const char* am) {
   PgSparseVector* v = detoast_sparsevec(value);
   if (v->dim != dimensions) wrong_dimensions(dimensions, v->dim);
   const Size needed = 4 + 8 * static_cast<Size>(v->nnz);
   if (needed > capacity)
     throw Error(ErrorCode::kProgramLimit, "sparsevec cannot have more than " +
                                               std::to_string((capacity - 4) / 8) +
-                                              " non-zero elements for hnsw index");
+                                              " non-zero elements for " + am + " index");
   auto* words = static_cast<int32*>(out);
-  const float* values = sparse_values(v);
-  double norm = 1.0;
-  if (metric == Metric::kCosine) {
-    norm = embedding::vec::sparse_norm(view(v));
-    if (!(norm > 0.0) || !std::isfinite(norm)) return 0;
-  }
+  // The values go behind v->nnz indices first, then move up once the kept count is known.
   auto* out_values = reinterpret_cast<float*>(words + 1 + v->nnz);
+  if (metric != Metric::kCosine)
+    std::memcpy(out_values, sparse_values(v), sizeof(float) * v->nnz);
+  else if (!embedding::vec::normalize(sparse_values(v), out_values, v->nnz,
+                                      embedding::vec::NoDirection::kKeep))
+    return 0;
   int32 nnz = 0;
   for (int32 i = 0; i < v->nnz; ++i) {
-    const float x = static_cast<float>(values[i] / norm);
-    if (x == 0.0f) continue;
+    if (out_values[i] == 0.0f) continue;
     words[1 + nnz] = v->indices[i];
-    out_values[nnz++] = x;  // behind its final place until the gap closes below
+    out_values[nnz++] = out_values[i];
   }
   // Values were written after v->nnz indices; move them up behind the nnz kept.
   std::memmove(words + 1 + nnz, out_values, sizeof(float) * nnz);
@@ -149,10 +148,12 @@ Size prepare_sparse(Datum value, Metric metric, int dimensions, void* out, Size 
 }  // namespace
 
 Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, void* out,
-                    Size capacity) {
-  if (format == Format::kSparse) return prepare_sparse(value, metric, dimensions, out, capacity);
-  const Size bytes = embedding::hnsw::element_bytes(format, dimensions);
-  if (bytes > capacity) throw Error(ErrorCode::kInternal, "hnsw vector buffer too small");
+                    Size capacity, const char* am) {
+  if (format == Format::kSparse)
+    return prepare_sparse(value, metric, dimensions, out, capacity, am);
+  const Size bytes = embedding::element_bytes(format, dimensions);
+  if (bytes > capacity)
+    throw Error(ErrorCode::kInternal, std::string(am) + " vector buffer too small");
   std::memset(out, 0, bytes);  // the padding, so that identical vectors compare equal bytewise
   switch (format) {
     case Format::kFloat32: {
@@ -160,7 +161,9 @@ Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, v
       if (v->dim != dimensions) wrong_dimensions(dimensions, v->dim);
       auto* x = static_cast<float*>(out);
       std::memcpy(x, v->x, sizeof(float) * dimensions);
-      if (metric == Metric::kCosine && !embedding::hnsw::normalize(x, dimensions)) return 0;
+      if (metric == Metric::kCosine &&
+          !embedding::vec::normalize(x, dimensions, embedding::vec::NoDirection::kKeep))
+        return 0;
       return bytes;
     }
     case Format::kFloat16: {
@@ -174,7 +177,8 @@ Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, v
       // Normalised in float, then rounded to halfs (|x| <= 1 cannot overflow).
       auto* scratch = static_cast<float*>(palloc(sizeof(float) * dimensions));
       embedding::kernels::active().half_to_float(v->x, scratch, dimensions);
-      const bool ok = embedding::hnsw::normalize(scratch, dimensions);
+      const bool ok =
+          embedding::vec::normalize(scratch, dimensions, embedding::vec::NoDirection::kKeep);
       if (ok) embedding::kernels::active().float_to_half(scratch, x, dimensions);
       pfree(scratch);
       return ok ? bytes : 0;

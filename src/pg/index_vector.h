@@ -12,12 +12,12 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include "core/hnsw/params.h"
+#include "core/vector/format.h"
 
 namespace embedding::pg {
 
-using embedding::hnsw::Format;
-using embedding::hnsw::Metric;
+using embedding::Format;
+using embedding::Metric;
 
 // The most dimensions an index takes for each format (pgvector's limits): 2,000 float4, 4,000
 // halfs, 64,000 bits (8,000 bytes each, so that an element fits on a page), 1e9 for sparsevec
@@ -33,9 +33,10 @@ int index_dimensions(Relation index, Format format, const char* am);
 // Copies `value` (a Datum of the index's type) into out as `format` stores it (padding zeroed;
 // normalised for cosine) and returns its bytes; 0 when the vector cannot be indexed (a zero
 // vector under cosine). Throws when it needs more than `capacity` bytes (pgvector's message
-// for a sparsevec with more than 1,000 elements when capacity is kMaxVectorBytes).
+// for a sparsevec with more than 1,000 elements when capacity is kMaxVectorBytes). `am` names
+// the access method in messages.
 Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, void* out,
-                    Size capacity);
+                    Size capacity, const char* am);
 
 // A new IndexAmRoutine with what both vector access methods share, every field set: ordering
 // operators only (ORDER BY column <op> value), one column, no unique, bitmap, backward,

@@ -7,6 +7,7 @@
 #include "core/common/error.h"
 #include "core/vector/codec.h"
 #include "core/vector/half.h"
+#include "core/vector/normalize.h"
 #include "core/vector/sparse.h"
 #include "pg/guard.h"
 #include "pg/halfvec.h"
@@ -225,16 +226,11 @@ EMB_FUNCTION(sparsevec_l2_norm) {
 // Elements that underflow to zero are dropped; a zero vector stays zero.
 EMB_FUNCTION(sparsevec_l2_normalize) {
   PgSparseVector* a = EMB_GETARG_SPARSEVEC(0);
-  const double norm = vec::sparse_norm(embedding::pg::view(a));
-  if (!(norm > 0)) PG_RETURN_POINTER(embedding::pg::new_sparsevec(a->dim, 0));
-  const float* values = embedding::pg::sparse_values(a);
   auto* scaled = static_cast<float*>(palloc(sizeof(float) * (a->nnz > 0 ? a->nnz : 1)));
+  if (!vec::normalize(embedding::pg::sparse_values(a), scaled, a->nnz, vec::NoDirection::kKeep))
+    PG_RETURN_POINTER(embedding::pg::new_sparsevec(a->dim, 0));
   int kept = 0;
-  for (int i = 0; i < a->nnz; ++i) {
-    scaled[i] = static_cast<float>(values[i] / norm);
-    if (std::isinf(scaled[i])) throw Error(ErrorCode::kOutOfRange, "value out of range: overflow");
-    kept += scaled[i] != 0;
-  }
+  for (int i = 0; i < a->nnz; ++i) kept += scaled[i] != 0;
   PgSparseVector* result = embedding::pg::new_sparsevec(a->dim, kept);
   float* out = embedding::pg::sparse_values(result);
   for (int i = 0, j = 0; i < a->nnz; ++i)

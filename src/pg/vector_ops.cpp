@@ -6,6 +6,7 @@
 #include "core/vector/arith.h"
 #include "core/vector/codec.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
 #include "pg/guard.h"
 #include "pg/vector.h"
 
@@ -103,7 +104,7 @@ EMB_FUNCTION(vector_norm) {
 EMB_FUNCTION(l2_normalize) {
   PgVector* a = EMB_GETARG_VECTOR(0);
   PgVector* result = embedding::pg::new_vector(a->dim);
-  vec::l2_normalize(a->x, result->x, a->dim);
+  vec::normalize(a->x, result->x, a->dim, vec::NoDirection::kZeros);  // as pgvector
   PG_RETURN_POINTER(result);
 }
 

@@ -16,9 +16,10 @@
 #include <utility>
 #include <vector>
 
-#include "core/hnsw/distance.h"
 #include "core/hnsw/params.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
+#include "core/vector/stored_distance.h"
 
 namespace bench {
 
@@ -91,7 +92,8 @@ inline Matrix read_npy(const std::string& file) {
 inline void split(Matrix all, std::size_t query_count, std::uint64_t seed, Matrix& base,
                   Matrix& queries) {
   for (std::size_t i = 0; i < all.rows; ++i)
-    embedding::hnsw::normalize(all.values.data() + i * all.dims, all.dims);
+    embedding::vec::normalize(all.values.data() + i * all.dims, all.dims,
+                              embedding::vec::NoDirection::kKeep);
   std::mt19937_64 rng(seed);
   std::vector<bool> is_query(all.rows, false);
   queries = Matrix{query_count, all.dims, {}};

@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(seed), seconds_since(start));
 
   start = std::chrono::steady_clock::now();
-  MemoryGraph graph(base.dims, embedding::hnsw::Metric::kCosine, {16, 64}, seed, rows);
+  MemoryGraph graph(base.dims, embedding::Metric::kCosine, {16, 64}, seed, rows);
   for (std::size_t i = 0; i < rows; ++i) graph.add(base.row(i));
   embedding::hnsw::BuildOptions options;
   options.threads = threads;

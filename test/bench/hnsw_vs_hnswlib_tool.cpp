@@ -26,9 +26,9 @@
 #include <thread>
 #include <vector>
 
-#include "core/hnsw/distance.h"
 #include "core/hnsw/memory_graph.h"
 #include "core/vector/kernels.h"
+#include "core/vector/stored_distance.h"
 #include "glove_bin.h"
 
 namespace {

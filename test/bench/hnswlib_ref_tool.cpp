@@ -32,7 +32,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/hnsw/distance.h"
+#include "core/vector/normalize.h"
+#include "core/vector/stored_distance.h"
 #include "glove_bin.h"
 
 namespace {
@@ -71,7 +72,7 @@ class RowFile {
   // Row i normalised to unit length into out (dims floats).
   void normalised_row(std::size_t i, float* out) const {
     std::memcpy(out, map_ + 8 + i * dims * sizeof(float), dims * sizeof(float));
-    embedding::hnsw::normalize(out, dims);
+    embedding::vec::normalize(out, dims, embedding::vec::NoDirection::kKeep);
   }
 
   std::size_t rows = 0, dims = 0;

@@ -1,4 +1,4 @@
-// Unit tests of element-wise arithmetic, normalisation, ordering and avg() state.
+// Unit tests of element-wise arithmetic, ordering and avg() state (normalisation: normalize_test).
 #include "core/vector/arith.h"
 
 #include <gtest/gtest.h>
@@ -30,15 +30,6 @@ TEST(Arith, OverflowAndUnderflowAreErrors) {
   EXPECT_THROW(elementwise(ElementOp::kMul, &tiny, &tiny, &out, 1), Error);
   float zero = 0;
   EXPECT_NO_THROW(elementwise(ElementOp::kMul, &zero, &tiny, &out, 1));
-}
-
-TEST(Arith, NormalizeHandlesZeroAndTiny) {
-  std::vector<float> zero = {0, 0}, tiny = {3e-30f, 4e-30f}, out(2);
-  l2_normalize(zero.data(), out.data(), 2);
-  EXPECT_EQ(out, (std::vector<float>{0, 0}));
-  l2_normalize(tiny.data(), out.data(), 2);
-  EXPECT_FLOAT_EQ(out[0], 0.6f);
-  EXPECT_FLOAT_EQ(out[1], 0.8f);
 }
 
 TEST(Arith, CompareIsLexicographicThenByLength) {

@@ -15,7 +15,6 @@
 
 #include "core/common/cancel.h"
 #include "core/common/error.h"
-#include "core/hnsw/distance.h"
 #include "core/hnsw/memory_graph.h"
 #include "core/hnsw/select.h"
 
@@ -314,22 +313,6 @@ TEST(HnswSelect, ScoredLinkFillsThenSelects) {
       EXPECT_EQ(members(list), expected);  // the one full selection
     }
   }
-}
-
-TEST(HnswDistance, MetricsOrderLikeTheirDefinitions) {
-  const float a[3] = {1.0f, 0.0f, 0.0f}, b[3] = {0.0f, 2.0f, 0.0f};
-  EXPECT_FLOAT_EQ(VectorDistance(Metric::kL2, 3)(a, b), 5.0f);
-  EXPECT_FLOAT_EQ(VectorDistance(Metric::kL1, 3)(a, b), 3.0f);
-  EXPECT_FLOAT_EQ(VectorDistance(Metric::kInnerProduct, 3)(a, a), -1.0f);
-  EXPECT_FLOAT_EQ(VectorDistance(Metric::kCosine, 3)(a, a), 0.0f);
-  const float c[3] = {0.0f, 0.0f, 3.0f};  // orthogonal to a (a + 1 once read past a's end)
-  EXPECT_FLOAT_EQ(VectorDistance(Metric::kCosine, 3)(a, c), 1.0f);
-  float v[3] = {3.0f, 0.0f, 4.0f};
-  ASSERT_TRUE(normalize(v, 3));
-  EXPECT_FLOAT_EQ(v[0], 0.6f);
-  EXPECT_FLOAT_EQ(v[2], 0.8f);
-  float zero[3] = {0.0f, 0.0f, 0.0f};
-  EXPECT_FALSE(normalize(zero, 3));
 }
 
 }  // namespace

@@ -10,9 +10,9 @@
 #include <random>
 #include <vector>
 
-#include "core/hnsw/distance.h"
 #include "core/hnsw/memory_graph.h"
 #include "core/vector/half.h"
+#include "core/vector/stored_distance.h"
 
 namespace embedding::hnsw {
 namespace {

@@ -10,8 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "core/hnsw/distance.h"
 #include "core/hnsw/memory_graph.h"
+#include "core/vector/normalize.h"
+#include "core/vector/stored_distance.h"
 
 namespace embedding::hnsw {
 namespace {
@@ -92,7 +93,7 @@ std::vector<std::vector<NodeId>> brute_force(Metric metric, const Dataset& base,
 
 void normalize_all(Dataset& set) {
   for (std::size_t i = 0; i < set.rows; ++i)
-    ASSERT_TRUE(normalize(set.values.data() + i * kDims, kDims));
+    ASSERT_TRUE(vec::normalize(set.values.data() + i * kDims, kDims, vec::NoDirection::kKeep));
 }
 
 double recall(const MemoryGraph& graph, const Dataset& queries,

@@ -151,7 +151,7 @@ TEST(AssignNearest, StoredFormats) {
   for (std::size_t i = 0; i < kRows; ++i)
     std::copy(rows.begin() + i * kDims, rows.begin() + (i + 1) * kDims,
               strided.begin() + i * (kDims + 4));
-  const hnsw::VectorDistance l2_rank(hnsw::Metric::kL2, kDims);
+  const VectorDistance l2_rank(Metric::kL2, kDims);
   std::vector<std::uint32_t> labels(kRows);
   assign_nearest(l2_rank, centers.data(), kCenters, kDims * 4, strided.data(), kRows,
                  (kDims + 4) * 4, labels.data(), 2);
@@ -162,7 +162,7 @@ TEST(AssignNearest, StoredFormats) {
   kernels::active().float_to_half(centers.data(), half_centers.data(), centers.size());
   kernels::active().half_to_float(half_rows.data(), rows.data(), rows.size());
   kernels::active().half_to_float(half_centers.data(), centers.data(), centers.size());
-  const hnsw::VectorDistance ip_rank(hnsw::Metric::kInnerProduct, kDims, hnsw::Format::kFloat16);
+  const VectorDistance ip_rank(Metric::kInnerProduct, kDims, Format::kFloat16);
   assign_nearest(ip_rank, half_centers.data(), kCenters, kDims * 2, half_rows.data(), kRows,
                  kDims * 2, labels.data(), 2);
   expect_nearest(rows, centers, kDims, true, labels);
@@ -174,7 +174,7 @@ TEST(AssignNearest, StoredFormats) {
   for (std::size_t i = 0; i < 3; ++i)
     std::copy(bit_centers.begin() + (5 + i) * kBytes, bit_centers.begin() + (6 + i) * kBytes,
               bit_rows.begin() + i * kBytes);
-  const hnsw::VectorDistance hamming(hnsw::Metric::kHamming, kBytes * 8, hnsw::Format::kBit);
+  const VectorDistance hamming(Metric::kHamming, kBytes * 8, Format::kBit);
   std::vector<std::uint32_t> bit_labels(3);
   assign_nearest(hamming, bit_centers.data(), kCenters, kBytes, bit_rows.data(), 3, kBytes,
                  bit_labels.data(), 2);

@@ -15,6 +15,7 @@
 #include "core/common/interrupt.h"
 #include "core/text/bert_tokenizer.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
 
 namespace embedding::encoder {
 namespace {
@@ -234,14 +235,8 @@ void BertEncoder::encode_chunk(const std::vector<std::vector<std::uint32_t>>& id
         pooled[j] = static_cast<float>(sum / static_cast<double>(length));
       }
     }
-    if (c.flags & kNormalize) {
-      double norm = 0.0;
-      for (std::size_t j = 0; j < h; ++j) norm += static_cast<double>(pooled[j]) * pooled[j];
-      norm = std::sqrt(norm);
-      // sentence-transformers divides by max(norm, 1e-12).
-      const double inv = 1.0 / std::max(norm, 1e-12);
-      for (std::size_t j = 0; j < h; ++j) pooled[j] = static_cast<float>(pooled[j] * inv);
-    }
+    // sentence-transformers divides by max(norm, 1e-12).
+    if (c.flags & kNormalize) vec::normalize_clamped(pooled, h, 1e-12);
     require_finite(std::span<const float>(pooled, h));
   }
 }

@@ -15,12 +15,12 @@
 #include <vector>
 
 #include "core/common/cancel.h"
-#include "core/hnsw/distance.h"
 #include "core/hnsw/params.h"
 #include "core/hnsw/select.h"
 #include "core/hnsw/spinlock.h"
 #include "core/hnsw/storage.h"
 #include "core/hnsw/visited.h"
+#include "core/vector/stored_distance.h"
 
 namespace embedding::hnsw {
 

@@ -1,12 +1,14 @@
 // HNSW vocabulary shared by the graph algorithms, the in-memory build graph and the page glue:
-// node ids, metrics, index parameters, candidates, level sampling and their limits.
+// node ids, index parameters, candidates, level sampling and their limits.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <random>
+
+#include "core/vector/format.h"
+#include "core/vector/stored_distance.h"
 
 namespace embedding::hnsw {
 
@@ -14,40 +16,15 @@ namespace embedding::hnsw {
 // number and an item offset into it. The algorithms never interpret it.
 using NodeId = std::uint64_t;
 
-enum class Metric {
-  kL2,            // squared Euclidean distance
-  kInnerProduct,  // negative dot product
-  kCosine,        // 1 - dot product of L2-normalised vectors (the caller normalises)
-  kL1,            // taxicab distance
-  kHamming,       // differing bits (bit strings)
-  kJaccard,       // 1 - |a & b| / |a | b| (bit strings)
-};
-
-// How a node's vector is stored, from the indexed type: float4 (vector), IEEE half (halfvec),
-// bits (bit, 8 to a byte, first bit in the high-order bit as PostgreSQL's bit type), or sparse
-// (sparsevec: int32 nnz, nnz int32 ascending indices, nnz float values: 4 + 8 * nnz bytes, so
-// its size varies from vector to vector). The algorithms only see the bytes; VectorDistance
-// interprets them.
-enum class Format : std::uint8_t { kFloat32 = 0, kFloat16 = 1, kBit = 2, kSparse = 3 };
-
-// Bytes one stored vector of `dimensions` elements takes, rounded up to a multiple of 4 so that
-// vectors stay float-aligned wherever they are laid out one after another. For kSparse, the
-// bytes of a vector without non-zero elements (see vector_size()).
-constexpr std::size_t element_bytes(Format format, std::size_t dimensions) {
-  const std::size_t raw = format == Format::kFloat32   ? 4 * dimensions
-                          : format == Format::kFloat16 ? 2 * dimensions
-                          : format == Format::kBit     ? (dimensions + 7) / 8
-                                                       : 4;
-  return (raw + 3) & ~std::size_t{3};
-}
-
-// Bytes of the stored `vector`: element_bytes() for the fixed formats, 4 + 8 * nnz for kSparse.
-inline std::size_t vector_size(Format format, std::size_t dimensions, const void* vector) {
-  if (format != Format::kSparse) return element_bytes(format, dimensions);
-  std::int32_t nnz;
-  __builtin_memcpy(&nnz, vector, sizeof nnz);
-  return 4 + 8 * static_cast<std::size_t>(nnz);
-}
+// Stored vectors (format, metric, size, distance) live in core/vector, apart from any index;
+// these names keep the hnsw glue's spelling hnsw::Format, hnsw::VectorDistance, ... working.
+using embedding::element_bytes;
+using embedding::Format;
+using embedding::Metric;
+using embedding::orderable;
+using embedding::supports;
+using embedding::vector_size;
+using embedding::VectorDistance;
 
 struct Params {
   int m = 16;                // neighbours per node on upper layers; layer 0 keeps 2 * m
@@ -58,19 +35,17 @@ struct Params {
 // the alternatives exist so that tests can show the defaults matter.
 struct BuildTuning {
   // After the heuristic, fill the remaining slots with the closest pruned candidates (the
-  // paper's keepPrunedConnections, as pgvector). On GloVe 100-d (100k rows, M 16) it needs
-  // 12-17% fewer distance evaluations per query at equal recall (0.85-0.92) for a build
-  // about 20% slower, so it is on; hnswlib leaves it off.
+  // paper's keepPrunedConnections, as pgvector; hnswlib leaves it off): searches then need
+  // fewer distance evaluations at equal recall, for a somewhat slower build
+  // (test/bench/README.md, "Build choices").
   bool keep_pruned = true;
   // Use the neighbour-selection heuristic; false keeps simply the closest candidates.
   bool heuristic = true;
   // A new node links to up to 2 * m neighbours on layer 0 (as pgvector) instead of m (as the
   // paper and hnswlib; layer-0 lists still grow to 2 * m through reverse links), and each of
-  // them links back. GloVe 100-d, 340,479 rows in table order, M 16, ef_construction 64, in
-  // process: recall@10 at ef 40 / 80 / 160 / 320 of 0.840 / 0.900 / 0.944 / 0.969, against
-  // 0.831 / 0.892 / 0.936 / 0.966 when only the closest m link back (narrow_reverse) and
-  // 0.822 / 0.888 / 0.940 / 0.969 (SQL) with m new links. With stored link distances
-  // (ScoredList) the wide build costs no more than the narrow one did.
+  // them links back: better recall at every ef than m new links or narrow_reverse, and with
+  // stored link distances (ScoredList) no dearer to build (test/bench/README.md, "Build
+  // choices").
   bool wide_layer0 = true;
   // Only the closest m of a new node's layer-0 neighbours link back to it. Page inserts set
   // this: their storage keeps no link distances, so each full list they touch re-selects
@@ -124,12 +99,6 @@ struct Candidate {
   float distance;
   NodeId node;
 };
-
-// A distance as the algorithms order it: NaN (from a storage's functor, or inf - inf in a
-// kernel) becomes +inf, so that comparisons stay a strict weak order and std::sort is safe.
-inline float orderable(float distance) {
-  return distance != distance ? std::numeric_limits<float>::infinity() : distance;
-}
 
 // Ascending by distance; ties by node id so that results are deterministic.
 inline bool closer(const Candidate& a, const Candidate& b) {

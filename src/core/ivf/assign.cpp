@@ -14,10 +14,9 @@
 namespace embedding::ivf {
 namespace {
 
-// Rows per tile and centers per tile (ivfflat builds on GloVe 100-d with 128, 512 and 1,024
-// rows a tile: 512 was fastest). The scores of one pair of tiles (1 MB) stay in the L2 cache,
-// and one pair (at most 512 x 512 x 4,000 multiply-adds, about 60 ms on one core of this
-// machine) is short enough for the caller's thread to poll interrupts in between.
+// Rows per tile and centers per tile (the fastest of the sizes tried: test/bench/README.md,
+// "Build choices"). The scores of one pair of tiles (1 MB) stay in the L2 cache, and one pair
+// of tiles is short enough for the caller's thread to poll interrupts in between.
 constexpr std::size_t kTileRows = 512;
 constexpr std::size_t kTileCenters = 512;
 
@@ -103,18 +102,16 @@ std::size_t assign_floats(const float* centers, std::size_t k, std::size_t dims,
   return assign_float_rows(r, c, k, n, spherical, labels, threads);
 }
 
-void assign_nearest(const hnsw::VectorDistance& rank, const void* centers, std::size_t k,
+void assign_nearest(const VectorDistance& rank, const void* centers, std::size_t k,
                     std::size_t center_stride, const void* rows, std::size_t n,
                     std::size_t row_stride, std::uint32_t* labels, int threads) {
   const auto* c = static_cast<const std::uint8_t*>(centers);
   const auto* r = static_cast<const std::uint8_t*>(rows);
-  const bool floats =
-      rank.format() == hnsw::Format::kFloat32 || rank.format() == hnsw::Format::kFloat16;
-  const bool l2 = rank.metric() == hnsw::Metric::kL2;
-  const bool dot =
-      rank.metric() == hnsw::Metric::kInnerProduct || rank.metric() == hnsw::Metric::kCosine;
+  const bool floats = rank.format() == Format::kFloat32 || rank.format() == Format::kFloat16;
+  const bool l2 = rank.metric() == Metric::kL2;
+  const bool dot = rank.metric() == Metric::kInnerProduct || rank.metric() == Metric::kCosine;
   if (floats && (l2 || dot)) {
-    const bool half = rank.format() == hnsw::Format::kFloat16;
+    const bool half = rank.format() == Format::kFloat16;
     const std::size_t dims = rank.dimensions();
     assign_float_rows(FloatRows{r, row_stride, dims, half}, FloatRows{c, center_stride, dims, half},
                       k, n, dot, labels, threads);

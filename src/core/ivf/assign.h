@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "core/hnsw/distance.h"
+#include "core/vector/stored_distance.h"
 
 namespace embedding::ivf {
 
@@ -19,7 +19,7 @@ std::size_t assign_floats(const float* centers, std::size_t k, std::size_t dims,
 // of k stored centers (`center_stride` bytes apart) under `rank`: squared L2 or inner product
 // for float32 and float16 (computed as assign_floats does), hamming for bit strings. Ties go to
 // the lower index. Runs on `threads` threads; the caller's polls interrupts.
-void assign_nearest(const hnsw::VectorDistance& rank, const void* centers, std::size_t k,
+void assign_nearest(const VectorDistance& rank, const void* centers, std::size_t k,
                     std::size_t center_stride, const void* rows, std::size_t n,
                     std::size_t row_stride, std::uint32_t* labels, int threads);
 

@@ -9,17 +9,10 @@
 #include "core/common/interrupt.h"
 #include "core/ivf/assign.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
 
 namespace embedding::ivf {
 namespace {
-
-void normalize(float* x, std::size_t dims) {
-  double sum = 0.0;
-  for (std::size_t i = 0; i < dims; ++i) sum += static_cast<double>(x[i]) * x[i];
-  if (!(sum > 0.0)) return;
-  const double inv = 1.0 / std::sqrt(sum);
-  for (std::size_t i = 0; i < dims; ++i) x[i] = static_cast<float>(x[i] * inv);
-}
 
 // Distance used for seeding and for the farthest-row repair: squared L2 (for unit vectors it
 // orders as the spherical distance does).
@@ -90,7 +83,8 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
     std::normal_distribution<float> normal(0.0f, 1.0f);
     for (std::size_t i = n * dims; i < k * dims; ++i) centers[i] = normal(rng);
     if (options.spherical)
-      for (std::size_t c = n; c < k; ++c) normalize(centers + c * dims, dims);
+      for (std::size_t c = n; c < k; ++c)
+        vec::normalize(centers + c * dims, dims, vec::NoDirection::kKeep);
     return result;
   }
   seed_centers(
@@ -136,7 +130,8 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
       }
       for (std::size_t j = 0; j < dims; ++j)
         center[j] = static_cast<float>(sums[c * dims + j] / static_cast<double>(counts[c]));
-      if (options.spherical) normalize(center, dims);
+      // A mean of zero (rows that cancel out) keeps no direction: it stays as it is.
+      if (options.spherical) vec::normalize(center, dims, vec::NoDirection::kKeep);
     }
   }
   return result;

@@ -17,6 +17,7 @@
 #include "core/models/fnv1a.h"
 #include "core/models/model_format.h"
 #include "core/text/utf8.h"
+#include "core/vector/normalize.h"
 
 namespace embedding::models {
 namespace {
@@ -97,15 +98,10 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
   for (std::uint32_t id = 0; id < vocab; ++id) {
     poll_interrupts_every(id);
     const float* raw = source.values.data() + std::size_t{id} * dims;
-    double sum = 0.0;
-    for (std::uint32_t i = 0; i < dims; ++i) sum += static_cast<double>(raw[i]) * raw[i];
-    const double norm = std::sqrt(sum);
-    // A norm that is zero in float32 marks a zero vector (verify() relies on that).
-    const bool zero = static_cast<float>(norm) == 0.0f;
-    float* row = matrix + std::size_t{id} * dims;
-    for (std::uint32_t i = 0; i < dims; ++i) {
-      row[i] = zero ? 0.0f : static_cast<float>(raw[i] / norm);
-    }
+    // A zero vector keeps a zero row and a zero norm (verify() relies on that); a NaN or inf
+    // norm is refused below.
+    double norm = 0.0;
+    vec::normalize(raw, matrix + std::size_t{id} * dims, dims, vec::NoDirection::kZeros, &norm);
     norms[id] = static_cast<float>(norm);
     if (!std::isfinite(norms[id])) {
       throw Error(ErrorCode::kDataException, "word vector norm overflows float32",

@@ -8,6 +8,7 @@
 #include "core/common/finite.h"
 #include "core/common/interrupt.h"
 #include "core/text/tokenizer.h"
+#include "core/vector/normalize.h"
 
 namespace embedding::models {
 
@@ -59,14 +60,11 @@ bool embed_text(const Model& model, std::string_view text, std::span<float> out,
   const std::span<const float> common = model.common_component();
   double projection = 0.0;
   for (std::uint32_t i = 0; i < dims; ++i) projection += sum[i] * common[i];
-  double squared = 0.0;
-  for (std::uint32_t i = 0; i < dims; ++i) {
-    sum[i] -= projection * common[i];
-    squared += sum[i] * sum[i];
-  }
-  const double norm = std::sqrt(squared);
-  if (norm == 0.0) return false;
-  for (std::uint32_t i = 0; i < dims; ++i) out[i] = static_cast<float>(sum[i] / norm);
+  for (std::uint32_t i = 0; i < dims; ++i) sum[i] -= projection * common[i];
+  // A zero sum (the words cancel out) gives no vector; a NaN or inf one comes out NaN.
+  double norm = 0.0;
+  if (!vec::normalize(sum.data(), out.data(), dims, vec::NoDirection::kNaN, &norm) && norm == 0.0)
+    return false;
   require_finite(out);  // a NaN anywhere in the model (an unverified file) is an error, not NULL
   return true;
 }

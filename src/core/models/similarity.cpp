@@ -9,6 +9,7 @@
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
 
 namespace embedding::models {
 namespace {
@@ -37,13 +38,11 @@ std::vector<Neighbour> most_similar(const Model& model, std::span<const float> q
                                                " dimensions, the model has " +
                                                std::to_string(dims));
   }
-  double squared = 0.0;
-  for (float value : query) squared += static_cast<double>(value) * value;
-  const double norm = std::sqrt(squared);
   std::vector<Neighbour> heap;
-  if (!(norm > 0.0) || !std::isfinite(norm) || k == 0) return heap;
+  if (k == 0) return heap;
+  // A query without a direction (zero, NaN, inf) is similar to nothing.
   std::vector<float> unit(dims);
-  for (std::uint32_t i = 0; i < dims; ++i) unit[i] = static_cast<float>(query[i] / norm);
+  if (!vec::normalize(query.data(), unit.data(), dims, vec::NoDirection::kKeep)) return heap;
 
   std::vector<std::uint32_t> excluded(exclude.begin(), exclude.end());
   std::sort(excluded.begin(), excluded.end());

@@ -5,7 +5,6 @@
 
 #include "core/common/error.h"
 #include "core/vector/half.h"
-#include "core/vector/kernels.h"
 
 namespace embedding::vec {
 namespace {
@@ -33,17 +32,6 @@ void elementwise(ElementOp op, const float* a, const float* b, float* out, std::
     if (std::isinf(out[i])) overflow();
     if (op == ElementOp::kMul && out[i] == 0 && a[i] != 0 && b[i] != 0)
       throw Error(ErrorCode::kOutOfRange, "value out of range: underflow");
-  }
-}
-
-void l2_normalize(const float* a, float* out, std::size_t n) {
-  double norm = kernels::norm(a, n);
-  if (norm > 0) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(a[i] / norm);
-    for (std::size_t i = 0; i < n; ++i)
-      if (std::isinf(out[i])) overflow();
-  } else {
-    for (std::size_t i = 0; i < n; ++i) out[i] = 0.0f;
   }
 }
 

@@ -1,4 +1,4 @@
-// Element-wise vector arithmetic, normalisation, ordering and aggregate state, with pgvector's
+// Element-wise vector arithmetic, ordering and aggregate state, with pgvector's
 // overflow rules. Pure functions over float arrays; the glue owns the memory.
 #pragma once
 
@@ -15,8 +15,6 @@ enum class ElementOp { kAdd, kSub, kMul };
 
 // out[i] = a[i] op b[i]; throws kOutOfRange on overflow (and, for kMul, on underflow to zero).
 void elementwise(ElementOp op, const float* a, const float* b, float* out, std::size_t n);
-// out = a / |a|; a zero vector gives zeros (pgvector).
-void l2_normalize(const float* a, float* out, std::size_t n);
 // Lexicographic by element, then by dimension (pgvector's vector_cmp).
 int compare(const float* a, int na, const float* b, int nb);
 

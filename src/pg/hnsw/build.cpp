@@ -240,8 +240,8 @@ void spill(BuildState& s) {
 }
 
 void add_row(BuildState& s, ItemPointer tid, Datum value) {
-  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector.data(), kMaxVectorBytes) ==
-      0)
+  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector.data(), kMaxVectorBytes,
+                     "hnsw") == 0)
     return;
   s.index_tuples += 1;
   if (s.spilled) {

@@ -7,8 +7,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "core/hnsw/distance.h"
 #include "core/hnsw/params.h"
+#include "core/vector/stored_distance.h"
 #include "pg/hnsw/pages.h"
 
 namespace embedding::pg::hnsw {

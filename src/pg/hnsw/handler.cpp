@@ -4,7 +4,7 @@
 #include <string>
 
 #include "core/common/error.h"
-#include "core/hnsw/distance.h"
+#include "core/vector/stored_distance.h"
 #include "pg/guard.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"

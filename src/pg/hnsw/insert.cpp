@@ -289,7 +289,7 @@ extern "C" bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPoi
     if (embedding::pg::prepare_vector(values[0], static_cast<embedding::hnsw::Metric>(meta.metric),
                                       static_cast<embedding::hnsw::Format>(meta.format),
                                       static_cast<int>(meta.dimensions), ctx.vector,
-                                      sizeof(ctx.vector)) != 0)
+                                      sizeof(ctx.vector), "hnsw") != 0)
       insert_on_disk(index, ctx.vector, heap_tid);
     MemoryContextSwitchTo(old);
     MemoryContextDelete(insert_cxt);

@@ -77,7 +77,7 @@ bool start(IndexScanDesc scan, ScanState& s) {
   // vector (every cosine distance is then the same).
   if (!(key->sk_flags & SK_ISNULL) &&
       !prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric), format,
-                      meta.dimensions, s.query.data(), query_bytes))
+                      meta.dimensions, s.query.data(), query_bytes, "hnsw"))
     std::fill(s.query.begin(), s.query.end(), 0);  // zeros in every format
   // A search visits some 15-20 nodes per unit of ef: size the set once instead of growing it.
   s.visited = embedding::IdSet(24 * static_cast<std::size_t>(std::max(gucs.ef_search, 10)));

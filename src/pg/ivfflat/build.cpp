@@ -15,6 +15,7 @@
 #include "core/ivf/assign.h"
 #include "core/ivf/kmeans.h"
 #include "core/vector/kernels.h"
+#include "core/vector/normalize.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
@@ -32,7 +33,7 @@ extern "C" {
 namespace embedding::pg::ivfflat {
 namespace {
 
-using embedding::hnsw::element_bytes;
+using embedding::element_bytes;
 
 constexpr int64 kPhaseKMeans = 2;
 constexpr int64 kPhaseAssign = 3;
@@ -60,7 +61,7 @@ struct BuildState {
   std::vector<uint32> centers;
   std::vector<BlockNumber> first;
   std::vector<BlockNumber> last;
-  std::unique_ptr<embedding::hnsw::VectorDistance> rank;
+  std::unique_ptr<embedding::VectorDistance> rank;
   int threads = 1;
   // Pass 2 works in batches of rows (see flush_batch()).
   std::vector<ItemPointerData> batch_tids;
@@ -80,15 +81,6 @@ void to_floats(const BuildState& s, float* out) {
     std::memcpy(out, s.vector, sizeof(float) * s.dimensions);
 }
 
-bool unit_length(float* x, int dims) {
-  double sum = 0.0;
-  for (int i = 0; i < dims; ++i) sum += static_cast<double>(x[i]) * x[i];
-  if (!(sum > 0.0)) return false;
-  const double inv = 1.0 / std::sqrt(sum);
-  for (int i = 0; i < dims; ++i) x[i] = static_cast<float>(x[i] * inv);
-  return true;
-}
-
 [[noreturn]] void memory_error(Size memory) {
   throw embedding::Error(embedding::ErrorCode::kProgramLimit,
                          "memory required is " + std::to_string(memory / (1024 * 1024) + 1) +
@@ -97,12 +89,14 @@ bool unit_length(float* x, int dims) {
 }
 
 void sample_row(BuildState& s, Datum value) {
-  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector)) == 0)
+  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector),
+                     "ivfflat") == 0)
     return;
   const bool bits = s.format == Format::kBit;
   if (!bits) to_floats(s, s.floats);
   // A zero vector has no direction: spherical k-means (inner product, cosine) leaves it out.
-  if (center_metric(s.metric) == Metric::kInnerProduct && !unit_length(s.floats, s.dimensions))
+  if (center_metric(s.metric) == Metric::kInnerProduct &&
+      !embedding::vec::normalize(s.floats, s.dimensions, embedding::vec::NoDirection::kKeep))
     return;
   const Size row_bytes = bits ? s.bytes : s.dimensions * sizeof(float);
   // Algorithm R: the first `target` rows, then each later row replaces a random one with
@@ -185,7 +179,8 @@ void flush_batch(BuildState& s) {
 }
 
 void add_row(BuildState& s, ItemPointer tid, Datum value) {
-  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector)) == 0)
+  if (prepare_vector(value, s.metric, s.format, s.dimensions, s.vector, sizeof(s.vector),
+                     "ivfflat") == 0)
     return;
   s.batch_tids.push_back(*tid);
   s.batch_rows.insert(s.batch_rows.end(), s.vector, s.vector + s.bytes / 4);
@@ -332,8 +327,8 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
                        errdetail("This will cause low recall."),
                        errhint("Drop the index until the table has more data.")));
     compute_centers(*s);
-    s->rank = std::make_unique<embedding::hnsw::VectorDistance>(center_metric(s->metric),
-                                                                s->dimensions, s->format);
+    s->rank = std::make_unique<embedding::VectorDistance>(center_metric(s->metric), s->dimensions,
+                                                          s->format);
     const MetaPage meta = new_meta(s->format, s->metric, s->dimensions, s->lists);
     create_pages(*s, meta);
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);

@@ -109,9 +109,9 @@ void insert_row(Relation index, Datum value, ItemPointer heap_tid) {
   const auto format = static_cast<Format>(meta.format);
   const auto metric = static_cast<Metric>(meta.metric);
   if (prepare_vector(value, metric, format, static_cast<int>(meta.dimensions), ctx.vector,
-                     sizeof(ctx.vector)) == 0)
+                     sizeof(ctx.vector), "ivfflat") == 0)
     return;  // a zero vector under cosine: nothing to rank it by (as pgvector)
-  const embedding::hnsw::VectorDistance rank(center_metric(metric), meta.dimensions, format);
+  const embedding::VectorDistance rank(center_metric(metric), meta.dimensions, format);
   uint32 best = 0;
   embedding::ivf::assign_nearest(rank, ctx.centers.vectors.data(), meta.lists,
                                  ctx.centers.words * sizeof(uint32), ctx.vector, 1, 0, &best, 1);

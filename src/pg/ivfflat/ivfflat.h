@@ -23,7 +23,7 @@ extern "C" {
 
 #include <vector>
 
-#include "core/hnsw/distance.h"
+#include "core/vector/stored_distance.h"
 #include "pg/index_vector.h"
 
 namespace embedding::pg::ivfflat {
@@ -46,8 +46,8 @@ struct MetaPage {
   uint32 version;
   uint32 dimensions;
   uint16 lists;
-  uint8 format;  // embedding::hnsw::Format
-  uint8 metric;  // embedding::hnsw::Metric
+  uint8 format;  // embedding::Format
+  uint8 metric;  // embedding::Metric
   uint16 centers_per_page;
   uint16 center_pages;
 };
@@ -69,11 +69,11 @@ struct EntryTuple {
 
 inline Size center_size(const MetaPage& meta) {
   return offsetof(CenterTuple, vector) +
-         embedding::hnsw::element_bytes(static_cast<Format>(meta.format), meta.dimensions);
+         embedding::element_bytes(static_cast<Format>(meta.format), meta.dimensions);
 }
 inline Size entry_size(const MetaPage& meta) {
   return offsetof(EntryTuple, vector) +
-         embedding::hnsw::element_bytes(static_cast<Format>(meta.format), meta.dimensions);
+         embedding::element_bytes(static_cast<Format>(meta.format), meta.dimensions);
 }
 inline BlockNumber center_block(const MetaPage& meta, int list) {
   return 1 + static_cast<BlockNumber>(list / meta.centers_per_page);

@@ -47,8 +47,7 @@ struct ScanState {
 };
 
 // Reads the entries of `list` into s.hits with their distance to the query.
-void read_list(Relation index, ScanState& s, const embedding::hnsw::VectorDistance& distance,
-               int list) {
+void read_list(Relation index, ScanState& s, const embedding::VectorDistance& distance, int list) {
   const MetaPage& meta = s.centers.meta;
   BlockNumber block = s.centers.first[list];
   while (block != InvalidBlockNumber) {
@@ -62,7 +61,7 @@ void read_list(Relation index, ScanState& s, const embedding::hnsw::VectorDistan
       if (!ItemIdIsUsed(item) || ItemIdGetLength(item) < entry_size(meta)) continue;
       auto* entry = reinterpret_cast<EntryTuple*>(PageGetItem(page, item));
       s.hits.push_back(
-          {embedding::hnsw::orderable(distance(s.query.data(), entry->vector)), entry->heap_tid});
+          {embedding::orderable(distance(s.query.data(), entry->vector)), entry->heap_tid});
     }
     block = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
     UnlockReleaseBuffer(buf);
@@ -73,8 +72,8 @@ void read_list(Relation index, ScanState& s, const embedding::hnsw::VectorDistan
 bool next_batch(Relation index, ScanState& s, std::size_t count) {
   if (s.probed >= s.order.size()) return false;
   const MetaPage& meta = s.centers.meta;
-  const embedding::hnsw::VectorDistance distance(static_cast<Metric>(meta.metric), meta.dimensions,
-                                                 static_cast<Format>(meta.format));
+  const embedding::VectorDistance distance(static_cast<Metric>(meta.metric), meta.dimensions,
+                                           static_cast<Format>(meta.format));
   s.hits.clear();
   s.pos = 0;
   const std::size_t end = std::min(s.order.size(), s.probed + count);
@@ -97,20 +96,19 @@ void start(IndexScanDesc scan, ScanState& s) {
   const MetaPage& meta = s.centers.meta;
   const auto format = static_cast<Format>(meta.format);
   const auto metric = static_cast<Metric>(meta.metric);
-  s.query.assign(embedding::hnsw::element_bytes(format, meta.dimensions) / sizeof(uint32), 0);
+  s.query.assign(embedding::element_bytes(format, meta.dimensions) / sizeof(uint32), 0);
   ScanKey key = &scan->orderByData[0];
   // A NULL query, or a zero one under cosine, orders nothing: the rows come back in list order
   // (every distance from the zero vector then ranks the same), as in pgvector.
   if (!(key->sk_flags & SK_ISNULL) &&
       prepare_vector(key->sk_argument, metric, format, meta.dimensions, s.query.data(),
-                     s.query.size() * sizeof(uint32)) == 0)
+                     s.query.size() * sizeof(uint32), "ivfflat") == 0)
     std::fill(s.query.begin(), s.query.end(), 0);
   // The lists by their center's distance to the query (stable: ties keep list order).
-  const embedding::hnsw::VectorDistance rank(center_metric(metric), meta.dimensions, format);
+  const embedding::VectorDistance rank(center_metric(metric), meta.dimensions, format);
   s.center_distance.resize(meta.lists);
   for (int list = 0; list < meta.lists; ++list)
-    s.center_distance[list] =
-        embedding::hnsw::orderable(rank(s.query.data(), s.centers.vector(list)));
+    s.center_distance[list] = embedding::orderable(rank(s.query.data(), s.centers.vector(list)));
   s.order.resize(meta.lists);
   std::iota(s.order.begin(), s.order.end(), 0);
   std::stable_sort(s.order.begin(), s.order.end(),

@@ -1,15 +1,16 @@
-// The graph's notion of distance for each metric and storage format (smaller = closer), on top
-// of the active kernels, plus the normalisation cosine inputs need before they enter the graph.
+// The distance between two stored vectors (format.h) for each metric (smaller = closer), on top
+// of the active kernels: what hnsw's graph, ivfflat's lists and the k-means assignment compare.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
-#include "core/hnsw/params.h"
+#include "core/vector/format.h"
 #include "core/vector/kernels.h"
 #include "core/vector/sparse.h"
 
-namespace embedding::hnsw {
+namespace embedding {
 
 // A stored kSparse vector seen as a SparseView (its dim is not stored and reads 0).
 inline vec::SparseView sparse_view(const void* vector) {
@@ -18,9 +19,15 @@ inline vec::SparseView sparse_view(const void* vector) {
   return {0, nnz, words + 1, reinterpret_cast<const float*>(words + 1 + nnz)};
 }
 
+// A distance as the indexes order it: NaN (from a distance functor, or inf - inf in a
+// kernel) becomes +inf, so that comparisons stay a strict weak order and std::sort is safe.
+inline float orderable(float distance) {
+  return distance != distance ? std::numeric_limits<float>::infinity() : distance;
+}
+
 // distance = offset + sign * kernel(a, b) on stored vectors (element_bytes(format, dimensions)
 // bytes each): one well-predicted branch on the format and one indirect call per evaluation.
-// Only the order matters to the graph, so L2 stays squared and inner product is negated.
+// Only the order matters to the indexes, so L2 stays squared and inner product is negated.
 class VectorDistance {
  public:
   // Throws Error(kInvalidParameter) for a metric the format has no kernel for.
@@ -63,11 +70,4 @@ class VectorDistance {
   float sign_ = 1.0f;
 };
 
-// Whether `metric` applies to vectors stored as `format` (an opclass's pairing).
-bool supports(Format format, Metric metric);
-
-// Scales `vector` to unit L2 norm in place. Returns false (and leaves it unchanged) when the
-// norm is zero or not finite: such a vector has no cosine distance and must not be indexed.
-bool normalize(float* vector, std::size_t dimensions);
-
-}  // namespace embedding::hnsw
+}  // namespace embedding

@@ -1,12 +1,10 @@
-// Metric -> kernel binding of VectorDistance and the in-place L2 normalisation used for
-// cosine, computed in double so that huge or tiny components do not overflow.
-#include "core/hnsw/distance.h"
-
-#include <cmath>
+// Metric -> kernel binding of VectorDistance (stored_distance.h): the kernel, sign and offset
+// each metric uses for each storage format.
+#include "core/vector/stored_distance.h"
 
 #include "core/common/error.h"
 
-namespace embedding::hnsw {
+namespace embedding {
 
 namespace {
 
@@ -24,15 +22,10 @@ float jaccard(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
 
 }  // namespace
 
-bool supports(Format format, Metric metric) {
-  const bool bit_metric = metric == Metric::kHamming || metric == Metric::kJaccard;
-  return (format == Format::kBit) == bit_metric;
-}
-
 VectorDistance::VectorDistance(Metric metric, std::size_t dimensions, Format format)
     : metric_(metric), format_(format), dimensions_(dimensions), bytes_((dimensions + 7) / 8) {
   if (!supports(format, metric))
-    throw Error(ErrorCode::kInvalidParameter, "HNSW metric does not apply to this vector type");
+    throw Error(ErrorCode::kInvalidParameter, "metric does not apply to this vector type");
   const kernels::KernelTable& table = kernels::active();
   switch (metric) {
     case Metric::kL2:
@@ -58,15 +51,7 @@ VectorDistance::VectorDistance(Metric metric, std::size_t dimensions, Format for
       bit_kernel_ = jaccard;
       return;
   }
-  throw Error(ErrorCode::kInternal, "unknown HNSW metric");
+  throw Error(ErrorCode::kInternal, "unknown metric");
 }
 
-bool normalize(float* vector, std::size_t dimensions) {
-  const double norm = kernels::norm(vector, dimensions);
-  if (!(norm > 0.0) || !std::isfinite(norm)) return false;
-  for (std::size_t i = 0; i < dimensions; ++i)
-    vector[i] = static_cast<float>(static_cast<double>(vector[i]) / norm);
-  return true;
-}
-
-}  // namespace embedding::hnsw
+}  // namespace embedding
