@@ -48,9 +48,7 @@ void for_each_item(Relation index, BlockNumber block, BufferAccessStrategy strat
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   Page page = BufferGetPage(buf);
   for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
-    ItemPointerData tid;
-    ItemPointerSet(&tid, block, off);
-    fn(page, off, to_node(tid));
+    fn(page, off, to_node(block, off));
   }
   UnlockReleaseBuffer(buf);
 }
@@ -60,7 +58,7 @@ void collect_live(Relation index, BlockNumber block, BufferAccessStrategy strate
                   OrphanState& s) {
   for_each_item(index, block, strategy, [&](Page page, OffsetNumber off, NodeId node) {
     auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
-    if (element == nullptr || element->deleted != kLive) return;
+    if (element == nullptr || element->state != ElementState::kLive) return;
     s.lists.push_back({to_node(element->neighbors), static_cast<uint32>(s.live.size())});
     s.live.push_back(node);  // pages in order, offsets in order: ascending
     s.levels.push_back(element->level);
@@ -148,14 +146,9 @@ void add_in_links(OrphanState& s, uint32 from) {
 
 // Whether `node` is a live element now.
 bool is_live(Relation index, NodeId node) {
-  const ItemPointerData tid = to_tid(node);
-  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
-  const bool live = element != nullptr && element->deleted == kLive;
-  UnlockReleaseBuffer(buf);
-  return live;
+  return with_element(index, node, [](const ElementTuple* element, Size) {
+    return element != nullptr && element->state == ElementState::kLive;
+  });
 }
 
 }  // namespace
