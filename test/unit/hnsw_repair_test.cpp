@@ -1,7 +1,5 @@
-// repair() (core/hnsw/repair.h) on a graph built in memory and copied into list storage: after
-// most nodes are deleted and every live node is repaired, searches find what a graph built
-// afresh from the live nodes finds, no live list leads to a deleted node, and live nodes stay
-// reachable.
+// repair() (core/hnsw/repair.h) after deleting most nodes of a graph built in memory: searches
+// find what a fresh build finds, no live list leads to a deleted node, every live node is reached.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -134,7 +134,6 @@ void PageGraph::note_free(BlockNumber block) {
 }
 
 NodeId PageGraph::relocate_duplicate(NodeId node, NodeId closest) {
-  const ItemPointerData tid = to_tid(node);
   uint32 vector[kMaxVectorBytes / sizeof(uint32)];
   uint32 other[kMaxVectorBytes / sizeof(uint32)];
   const Size bytes = read_vector(node, vector);
@@ -158,13 +157,13 @@ NodeId PageGraph::relocate_duplicate(NodeId node, NodeId closest) {
   MetaPage meta = read_meta(index_);
   const ItemPointerData moved =
       place_element(index_, meta, vector, found.level, &found.heap_tid, 1, reserved);
-  Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
+  Buffer buf = ReadBuffer(index_, node_block(node));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   GenericXLogState* state = GenericXLogStart(index_);
-  mark_free(GenericXLogRegisterBuffer(state, buf, 0), ItemPointerGetOffsetNumber(&tid));
+  mark_free(GenericXLogRegisterBuffer(state, buf, 0), node_offset(node));
   GenericXLogFinish(state);
   UnlockReleaseBuffer(buf);
-  note_free(ItemPointerGetBlockNumber(&tid));
+  note_free(node_block(node));
   return to_node(moved);
 }
 
@@ -220,10 +219,8 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
   for (std::size_t base = 0; base < n; base += kMaxBatch) {
     const std::size_t size = std::min(kMaxBatch, n - base);
     for (std::size_t i = 0; i < size; ++i) items[i].at = static_cast<uint16>(base + i);
-    for (std::size_t i = 0; i < size; ++i) {
-      ItemPointerData tid = to_tid(ids[base + i]);
-      prefetch_item(index, ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid));
-    }
+    for (std::size_t i = 0; i < size; ++i)
+      prefetch_item(index, node_block(ids[base + i]), node_offset(ids[base + i]));
     std::sort(items, items + size,
               [&](const Item& a, const Item& b) { return ids[a.at] < ids[b.at]; });
     for (std::size_t first = 0, last; first < size; first = last) {
@@ -232,8 +229,8 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
       std::size_t pin_count = 0;
       BlockNumber pinned = InvalidBlockNumber;
       for (last = first; last < size; ++last) {
-        ItemPointerData tid = to_tid(ids[items[last].at]);
-        const BlockNumber block = ItemPointerGetBlockNumber(&tid);
+        const NodeId node = ids[items[last].at];
+        const BlockNumber block = node_block(node);
         if (block != pinned) {
           if (pin_count == kMaxPins) break;
           pins[pin_count++] = pin_block(index, block);
@@ -241,16 +238,13 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
           __builtin_prefetch(BufferGetPage(pins[pin_count - 1]));
         }
         items[last].pin = static_cast<uint16>(pin_count - 1);
-        __builtin_prefetch(
-            PageGetItemId(BufferGetPage(pins[pin_count - 1]), ItemPointerGetOffsetNumber(&tid)));
+        __builtin_prefetch(PageGetItemId(BufferGetPage(pins[pin_count - 1]), node_offset(node)));
       }
       for (std::size_t p = 0; p < pin_count; ++p) LockBuffer(pins[p], BUFFER_LOCK_SHARE);
       // 2. Find each tuple and prefetch its first lines, so that the misses overlap.
       for (std::size_t i = first; i < last; ++i) {
-        ItemPointerData tid = to_tid(ids[items[i].at]);
-        items[i].element =
-            tuple_at<ElementTuple>(BufferGetPage(pins[items[i].pin]),
-                                   ItemPointerGetOffsetNumber(&tid), TupleType::kElement);
+        items[i].element = tuple_at<ElementTuple>(
+            BufferGetPage(pins[items[i].pin]), node_offset(ids[items[i].at]), TupleType::kElement);
         if (items[i].element == nullptr) continue;
         const char* p = reinterpret_cast<const char*>(items[i].element);
         __builtin_prefetch(p);

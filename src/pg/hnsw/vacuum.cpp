@@ -4,7 +4,6 @@
 // searches keep their recall. Last, dead elements become free: inserts overwrite them once no scan
 // can still be reading them.
 #include <algorithm>
-#include <optional>
 #include <vector>
 
 #include "core/common/id_set.h"

@@ -82,20 +82,26 @@ void find_unreachable(Verifier& v, NodeId entry) {
   for (std::size_t i = 0; i < v.neighbor_lists.size(); ++i)
     lists.push_back({v.neighbor_lists[i].node, i});
   std::sort(lists.begin(), lists.end());
-  std::vector<std::uint32_t> offsets{0}, targets;
   std::vector<bool> passable;
-  for (const ElementRef& ref : v.refs) {
-    passable.push_back(ref.state != ElementState::kFree);
-    auto it =
-        std::lower_bound(lists.begin(), lists.end(), std::make_pair(ref.list, std::size_t{0}));
-    if (ref.state != ElementState::kFree && it != lists.end() && it->first == ref.list) {
+  for (const ElementRef& ref : v.refs) passable.push_back(ref.state != ElementState::kFree);
+  const auto each_link = [&](auto&& emit) {
+    for (std::size_t from = 0; from < v.refs.size(); ++from) {
+      const ElementRef& ref = v.refs[from];
+      auto it =
+          std::lower_bound(lists.begin(), lists.end(), std::make_pair(ref.list, std::size_t{0}));
+      if (!passable[from] || it == lists.end() || it->first != ref.list) continue;
       for (auto [level, target] : v.neighbor_lists[it->second].links) {
         const std::size_t at = position(target);
-        if (level == 0 && at < v.refs.size()) targets.push_back(static_cast<std::uint32_t>(at));
+        if (level == 0 && at < v.refs.size())
+          emit(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(at));
       }
     }
-    offsets.push_back(static_cast<std::uint32_t>(targets.size()));
-  }
+  };
+  embedding::hnsw::LinkRows rows;
+  rows.count(v.refs.size(), each_link);
+  rows.fill(each_link);
+  const std::vector<std::uint32_t>& offsets = rows.offsets;
+  const std::vector<std::uint32_t>& targets = rows.targets;
   const std::size_t start = position(entry);
   if (start == v.refs.size()) return;  // checked before: the entry point is an element
   std::vector<bool> reached = embedding::hnsw::reachable(start, offsets, targets, passable);
