@@ -54,6 +54,37 @@ TEST(HnswReachability, ExtendingTheWalkMarksOnlyWhatWasNotReached) {
   EXPECT_TRUE(newly.empty());
 }
 
+TEST(HnswReachability, CensusBuildsTheRowsOfTheLinks) {
+  // 0 -> 2, 0 -> 1, 2 -> 0; 1 has none.
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>> links{{2, 0}, {0, 2}, {0, 1}};
+  const auto each_link = [&](auto&& emit) {
+    for (auto [from, to] : links) emit(from, to);
+  };
+  LinkRows rows;
+  rows.count(3, each_link);
+  EXPECT_EQ(rows.offsets, (std::vector<std::uint32_t>{0, 2, 2, 3}));
+  EXPECT_EQ(rows.links(), 3u);
+  rows.fill(each_link);
+  EXPECT_EQ(rows.targets, (std::vector<std::uint32_t>{2, 1, 0}));
+  EXPECT_EQ(reachable(1, rows.offsets, rows.targets, std::vector<bool>(3, true)),
+            (std::vector<bool>{false, true, false}));
+}
+
+TEST(HnswReachability, CensusStaysInItsRowsWhenTheLinksChangeBetweenRuns) {
+  // Counted: 0 -> 1 and 1 -> 0. Filled: 0 gained a link, 1 lost its own.
+  LinkRows rows;
+  rows.count(2, [](auto&& emit) {
+    emit(0u, 1u);
+    emit(1u, 0u);
+  });
+  rows.fill([](auto&& emit) {
+    emit(0u, 1u);
+    emit(0u, 0u);
+  });
+  // Row 0 keeps what was counted for it; row 1 is padded with a link to itself.
+  EXPECT_EQ(rows.targets, (std::vector<std::uint32_t>{1, 1}));
+}
+
 TEST(HnswReachability, BadInputThrows) {
   EXPECT_THROW(reachable(2, {0, 0, 0}, {}, {true, true}), std::out_of_range);
   EXPECT_THROW(reachable(0, {0, 1}, {5}, {true}), std::out_of_range);

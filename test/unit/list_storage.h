@@ -39,6 +39,8 @@ class ListStorage {
     entry_ = EntryPoint{node, level};
     return true;
   }
+  // Replaces the entry point (as VACUUM does when it was deleted); nullopt empties the graph.
+  void set_entry_point(std::optional<EntryPoint> entry) { entry_ = entry; }
   std::vector<NodeId> list(NodeId node, int level) const {
     const auto it = lists_.find({node, level});
     return it == lists_.end() ? std::vector<NodeId>{} : it->second;

@@ -12,7 +12,6 @@
 #include "core/hnsw/memory_graph.h"
 #include "pg/guard.h"
 #include "pg/hnsw/hnsw.h"
-#include "pg/hnsw/insert.h"
 #include "pg/hnsw/options.h"
 #include "pg/hnsw/pages.h"
 #include "pg/pg_call.h"
@@ -206,7 +205,7 @@ void write_pages(BuildState& s) {
 
     element->type = TupleType::kElement;
     element->level = static_cast<uint8>(level);
-    element->deleted = 0;
+    element->state = ElementState::kLive;
     element->format = static_cast<uint8>(s.format);
     element->heap_tid_count = row_counts[i];
     element->neighbors = list_tids[i];

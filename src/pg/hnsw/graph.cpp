@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "core/common/error.h"
-#include "pg/hnsw/insert.h"
+#include "pg/hnsw/place.h"
 
 extern "C" {
 #include "storage/bufmgr.h"
@@ -15,86 +15,80 @@ extern "C" {
 
 namespace embedding::pg::hnsw {
 
-[[noreturn]] void corrupt(Relation index, const char* what, NodeId node) {
-  throw Error(ErrorCode::kCorruptData,
-              std::string("hnsw index \"") + RelationGetRelationName(index) +
-                  "\" is corrupt: " + what + " at (" + std::to_string(node >> 16) + "," +
-                  std::to_string(node & 0xffff) + ")");
-}
+namespace {
 
-std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
-  ItemPointerData tid = to_tid(node);
-  Buffer buf = pin_block(index_, ItemPointerGetBlockNumber(&tid));
-  // Every read of a page is under its share lock (see distances()); the list is usually on the
-  // element's page, read under the same lock.
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
-  if (element == nullptr) {
-    UnlockReleaseBuffer(buf);
-    corrupt(index_, "missing element", node);
-  }
-  ItemPointerData ntid = element->neighbors;
-  if (ItemPointerGetBlockNumber(&ntid) != BufferGetBlockNumber(buf)) {
-    UnlockReleaseBuffer(buf);
-    buf = pin_block(index_, ItemPointerGetBlockNumber(&ntid));
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-  }
-  auto* list = tuple_at<NeighborTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&ntid),
-                                       TupleType::kNeighbors);
-  if (list == nullptr || level > list->level) {
-    UnlockReleaseBuffer(buf);
-    if (list == nullptr) corrupt(index_, "missing neighbour list", node);
-    return 0;
-  }
-  std::size_t count = std::min<std::size_t>(list->counts[level], neighbor_capacity(level));
+// What reading a neighbour list found.
+enum class ListRead : uint8 { kRead, kMissingElement, kMissingList, kElsewhere };
+struct ListResult {
+  ListRead status;
+  std::size_t count;
+  ItemPointerData list;  // kElsewhere: the list's TID
+};
+
+// Copies the ids of `level` of the list at `offset` of a locked page into out (at most
+// `capacity`); a list without that level reads as empty.
+ListResult copy_list(Page page, OffsetNumber offset, int level, std::size_t capacity, NodeId* out) {
+  auto* list = tuple_at<NeighborTuple>(page, offset, TupleType::kNeighbors);
+  if (list == nullptr) return {ListRead::kMissingList, 0, {}};
+  if (level > list->level) return {ListRead::kRead, 0, {}};
+  const std::size_t count = std::min<std::size_t>(list->counts[level], capacity);
   const ItemPointerData* ids = neighbor_ids(list, level);
   for (std::size_t i = 0; i < count; ++i) out[i] = to_node(ids[i]);
-  UnlockReleaseBuffer(buf);
-  return count;
+  return {ListRead::kRead, count, {}};
+}
+
+}  // namespace
+
+std::size_t PageGraph::neighbors(NodeId node, int level, NodeId* out) const {
+  const std::size_t capacity = neighbor_capacity(level);
+  // Every read of a page is under its share lock (see distances()); the list is usually on the
+  // element's page, read under the same lock.
+  ListResult read = with_page(index_, node_block(node), [&](Page page) -> ListResult {
+    auto* element = tuple_at<ElementTuple>(page, node_offset(node), TupleType::kElement);
+    if (element == nullptr) return {ListRead::kMissingElement, 0, {}};
+    const ItemPointerData ntid = element->neighbors;
+    if (ItemPointerGetBlockNumber(&ntid) != node_block(node))
+      return {ListRead::kElsewhere, 0, ntid};
+    return copy_list(page, ItemPointerGetOffsetNumber(&ntid), level, capacity, out);
+  });
+  if (read.status == ListRead::kElsewhere) {
+    const ItemPointerData ntid = read.list;
+    read = with_page(index_, ItemPointerGetBlockNumber(&ntid), [&](Page page) {
+      return copy_list(page, ItemPointerGetOffsetNumber(&ntid), level, capacity, out);
+    });
+  }
+  if (read.status == ListRead::kMissingElement) corrupt(index_, "missing element", node);
+  if (read.status == ListRead::kMissingList) corrupt(index_, "missing neighbour list", node);
+  return read.count;
 }
 
 Size PageGraph::read_vector(NodeId node, void* out) const {
-  ItemPointerData tid = to_tid(node);
-  Buffer buf = pin_block(index_, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
-  const Size bytes = element != nullptr && matches(element, meta_) ? vector_bytes(element) : 0;
-  if (bytes != 0) std::memcpy(out, element->vector, bytes);
-  UnlockReleaseBuffer(buf);
-  return bytes;
+  return with_element(index_, node, [&](const ElementTuple* element, Size) -> Size {
+    const Size bytes = element != nullptr && matches(element, meta_) ? vector_bytes(element) : 0;
+    if (bytes != 0) std::memcpy(out, element->vector, bytes);
+    return bytes;
+  });
 }
 
 bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
-  const ItemPointerData new_tid = to_tid(node);
-  const ItemPointerData old_tid = to_tid(existing);
-  const BlockNumber new_block = ItemPointerGetBlockNumber(&new_tid);
-  const BlockNumber old_block = ItemPointerGetBlockNumber(&old_tid);
+  const BlockNumber new_block = node_block(node);
   // The grown tuple may move the page's other tuples (PageIndexTupleOverwrite): safe because
-  // every reader reads a page under its share lock and keeps no pointer into it after. Writers
-  // that lock two pages take them in ascending block order (see the lock order in graph.h).
-  Buffer old_buf = ReadBuffer(index_, old_block);
-  Buffer new_buf = new_block == old_block ? old_buf : ReadBuffer(index_, new_block);
-  if (new_buf != old_buf && new_block < old_block) LockBuffer(new_buf, BUFFER_LOCK_EXCLUSIVE);
-  LockBuffer(old_buf, BUFFER_LOCK_EXCLUSIVE);
-  if (new_buf != old_buf && new_block > old_block) LockBuffer(new_buf, BUFFER_LOCK_EXCLUSIVE);
-  const auto release = [&] {
-    if (new_buf != old_buf) UnlockReleaseBuffer(new_buf);
-    UnlockReleaseBuffer(old_buf);
-  };
+  // every reader reads a page under its share lock and keeps no pointer into it after.
+  const LockedPair pair = lock_pair(index_, node_block(existing), new_block);
+  const Buffer old_buf = pair.first, new_buf = pair.second;
+  const auto release = [&pair] { unlock_pair(pair); };
   Page old_page = BufferGetPage(old_buf);
   Size old_size = 0;
-  auto* old_element = tuple_at<ElementTuple>(old_page, ItemPointerGetOffsetNumber(&old_tid),
-                                             TupleType::kElement, &old_size);
-  auto* new_element = tuple_at<ElementTuple>(
-      BufferGetPage(new_buf), ItemPointerGetOffsetNumber(&new_tid), TupleType::kElement);
+  auto* old_element =
+      tuple_at<ElementTuple>(old_page, node_offset(existing), TupleType::kElement, &old_size);
+  auto* new_element =
+      tuple_at<ElementTuple>(BufferGetPage(new_buf), node_offset(node), TupleType::kElement);
   const int count = old_element ? old_element->heap_tid_count : 0;
   const bool same_kind = old_element != nullptr && new_element != nullptr &&
                          matches(old_element, meta_) && matches(new_element, meta_);
   const Size bytes = same_kind ? vector_bytes(old_element) : 0;
   const Size grown = element_size(bytes, count + 1);
-  const bool mergeable = same_kind && old_element->deleted == kLive &&
+  const bool mergeable = same_kind && old_element->state == ElementState::kLive &&
                          new_element->heap_tid_count == 1 && count < max_heap_tids(bytes) &&
                          vector_bytes(new_element) == bytes &&
                          std::memcmp(old_element->vector, new_element->vector, bytes) == 0 &&
@@ -111,10 +105,10 @@ bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
   GenericXLogState* state = GenericXLogStart(index_);
   Page opage = GenericXLogRegisterBuffer(state, old_buf, 0);
   Page npage = new_buf == old_buf ? opage : GenericXLogRegisterBuffer(state, new_buf, 0);
-  if (!PageIndexTupleOverwrite(opage, ItemPointerGetOffsetNumber(&old_tid),
-                               reinterpret_cast<Item>(merged), std::max(grown, old_size)))
+  if (!PageIndexTupleOverwrite(opage, node_offset(existing), reinterpret_cast<Item>(merged),
+                               std::max(grown, old_size)))
     elog(ERROR, "hnsw: could not grow an element tuple");
-  mark_free(npage, ItemPointerGetOffsetNumber(&new_tid));
+  mark_free(npage, node_offset(node));
   GenericXLogFinish(state);
   release();
   pfree(merged);
@@ -124,7 +118,7 @@ bool PageGraph::merge_duplicate(NodeId node, NodeId existing) {
 
 void PageGraph::mark_free(Page page, OffsetNumber offset) {
   auto* freed = reinterpret_cast<ElementTuple*>(PageGetItem(page, PageGetItemId(page, offset)));
-  freed->deleted = kFree;
+  freed->state = ElementState::kFree;
   freed->heap_tid_count = 0;
 }
 
@@ -140,35 +134,36 @@ void PageGraph::note_free(BlockNumber block) {
 }
 
 NodeId PageGraph::relocate_duplicate(NodeId node, NodeId closest) {
-  const ItemPointerData tid = to_tid(node);
   uint32 vector[kMaxVectorBytes / sizeof(uint32)];
   uint32 other[kMaxVectorBytes / sizeof(uint32)];
   const Size bytes = read_vector(node, vector);
   if (bytes == 0 || read_vector(closest, other) != bytes || std::memcmp(vector, other, bytes) != 0)
     return node;
   const int reserved = max_heap_tids(bytes);
-  Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  Size size = 0;
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement, &size);
-  const bool movable = element != nullptr && element->deleted == kLive &&
-                       element->heap_tid_count == 1 && size < element_size(bytes, reserved);
-  const int level = movable ? element->level : 0;
-  const ItemPointerData heap_tid = movable ? heap_tids(element)[0] : ItemPointerData{};
-  UnlockReleaseBuffer(buf);
-  if (!movable) return node;
+  struct Movable {
+    bool movable;
+    int level;
+    ItemPointerData heap_tid;
+  };
+  const Movable found = with_element(index_, node, [&](const ElementTuple* element, Size size) {
+    if (element == nullptr || element->state != ElementState::kLive ||
+        element->heap_tid_count != 1 || size >= element_size(bytes, reserved))
+      return Movable{false, 0, {}};
+    return Movable{true, element->level, heap_tids(element)[0]};
+  });
+  if (!found.movable) return node;
   // The copy first, then the original is freed: a crash in between leaves an unlinked element
   // whose row the crash aborted, as any insert interrupted before linking does.
   MetaPage meta = read_meta(index_);
-  const ItemPointerData moved = place_element(index_, meta, vector, level, &heap_tid, 1, reserved);
-  buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
+  const ItemPointerData moved =
+      place_element(index_, meta, vector, found.level, &found.heap_tid, 1, reserved);
+  Buffer buf = ReadBuffer(index_, node_block(node));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   GenericXLogState* state = GenericXLogStart(index_);
-  mark_free(GenericXLogRegisterBuffer(state, buf, 0), ItemPointerGetOffsetNumber(&tid));
+  mark_free(GenericXLogRegisterBuffer(state, buf, 0), node_offset(node));
   GenericXLogFinish(state);
   UnlockReleaseBuffer(buf);
-  note_free(ItemPointerGetBlockNumber(&tid));
+  note_free(node_block(node));
   return to_node(moved);
 }
 
@@ -206,8 +201,7 @@ float PageQueryDistance::operator()(NodeId node) const {
 // grows that tuple, which moves the page's other tuples (merge_duplicate()). An element's
 // vector changes only when an insert reuses a free element, which no running scan can reach any
 // more (MetaPage::free_after, vacuum.cpp; hot-standby queries aside). Reading under a pin alone
-// raced with that move: concurrent inserts of one vector (pgvector's test 027) saw "missing
-// element".
+// would race with that move.
 void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) const {
   // Ids in order are in block order: the ids on one page share one pin. At most kMaxPins pages
   // are pinned at once (PostgreSQL tracks 8 pins per backend without a hash table).
@@ -225,10 +219,8 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
   for (std::size_t base = 0; base < n; base += kMaxBatch) {
     const std::size_t size = std::min(kMaxBatch, n - base);
     for (std::size_t i = 0; i < size; ++i) items[i].at = static_cast<uint16>(base + i);
-    for (std::size_t i = 0; i < size; ++i) {
-      ItemPointerData tid = to_tid(ids[base + i]);
-      prefetch_item(index, ItemPointerGetBlockNumber(&tid), ItemPointerGetOffsetNumber(&tid));
-    }
+    for (std::size_t i = 0; i < size; ++i)
+      prefetch_item(index, node_block(ids[base + i]), node_offset(ids[base + i]));
     std::sort(items, items + size,
               [&](const Item& a, const Item& b) { return ids[a.at] < ids[b.at]; });
     for (std::size_t first = 0, last; first < size; first = last) {
@@ -237,8 +229,8 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
       std::size_t pin_count = 0;
       BlockNumber pinned = InvalidBlockNumber;
       for (last = first; last < size; ++last) {
-        ItemPointerData tid = to_tid(ids[items[last].at]);
-        const BlockNumber block = ItemPointerGetBlockNumber(&tid);
+        const NodeId node = ids[items[last].at];
+        const BlockNumber block = node_block(node);
         if (block != pinned) {
           if (pin_count == kMaxPins) break;
           pins[pin_count++] = pin_block(index, block);
@@ -246,16 +238,13 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
           __builtin_prefetch(BufferGetPage(pins[pin_count - 1]));
         }
         items[last].pin = static_cast<uint16>(pin_count - 1);
-        __builtin_prefetch(
-            PageGetItemId(BufferGetPage(pins[pin_count - 1]), ItemPointerGetOffsetNumber(&tid)));
+        __builtin_prefetch(PageGetItemId(BufferGetPage(pins[pin_count - 1]), node_offset(node)));
       }
       for (std::size_t p = 0; p < pin_count; ++p) LockBuffer(pins[p], BUFFER_LOCK_SHARE);
       // 2. Find each tuple and prefetch its first lines, so that the misses overlap.
       for (std::size_t i = first; i < last; ++i) {
-        ItemPointerData tid = to_tid(ids[items[i].at]);
-        items[i].element =
-            tuple_at<ElementTuple>(BufferGetPage(pins[items[i].pin]),
-                                   ItemPointerGetOffsetNumber(&tid), TupleType::kElement);
+        items[i].element = tuple_at<ElementTuple>(
+            BufferGetPage(pins[items[i].pin]), node_offset(ids[items[i].at]), TupleType::kElement);
         if (items[i].element == nullptr) continue;
         const char* p = reinterpret_cast<const char*>(items[i].element);
         __builtin_prefetch(p);
@@ -279,19 +268,17 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
 
 bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count,
                                 const NodeId* expected, std::size_t expected_count) {
-  ItemPointerData tid = to_tid(node);
-  Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
-  if (element == nullptr) {
-    UnlockReleaseBuffer(buf);
-    corrupt(index_, "missing element", node);
-  }
-  ItemPointerData ntid = element->neighbors;
-  UnlockReleaseBuffer(buf);
+  struct ListTid {
+    bool found;
+    ItemPointerData tid;
+  };
+  const ListTid list_tid = with_element(index_, node, [](const ElementTuple* element, Size) {
+    return element == nullptr ? ListTid{false, {}} : ListTid{true, element->neighbors};
+  });
+  if (!list_tid.found) corrupt(index_, "missing element", node);
+  const ItemPointerData ntid = list_tid.tid;
 
-  buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&ntid));
+  Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   auto* current = tuple_at<NeighborTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&ntid),
                                           TupleType::kNeighbors);

@@ -4,12 +4,13 @@
 
 #include <algorithm>
 #include <optional>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
 #include "core/hnsw/params.h"
 #include "core/vector/stored_distance.h"
-#include "pg/hnsw/pages.h"
+#include "pg/hnsw/buffers.h"
 
 namespace embedding::pg::hnsw {
 
@@ -49,8 +50,10 @@ class VectorCache {
 // pages), then written under its page's exclusive lock only if no one changed it meanwhile,
 // else the change is made again on the newer list. Lock order, which makes writers deadlock
 // free: the graph lock (a heavyweight lock) before any buffer lock; at most one buffer lock at a
-// time, except for writers that hold two pages, which take them in ascending block order; no
-// lock is waited for while a buffer lock is held, except a second buffer lock in that order, the
+// time, except for writers that hold two pages, which take them in ascending block order
+// (lock_pair(); an insert that extends the index locks the new, higher page last), and for a
+// search's batch of share locks (PageQueryDistance), also in ascending block order; no lock is
+// waited for while a buffer lock is held, except a further buffer lock in that order, the
 // relation extension lock, and the metapage's buffer lock (block 0, always last).
 class PageGraph {
  public:
@@ -76,7 +79,7 @@ class PageGraph {
   std::size_t neighbors(NodeId node, int level, NodeId* out) const;
   // Hint that neighbors(node, ...) comes soon (see storage.h).
   void prefetch_neighbors(NodeId node, int level) const {
-    prefetch_item(index_, static_cast<BlockNumber>(node >> 16), static_cast<OffsetNumber>(node));
+    prefetch_item(index_, node_block(node), node_offset(node));
   }
   // Copies the element's vector into out (room for kMaxVectorBytes) and returns its bytes; 0 if
   // it is not an element tuple of this index's type.
@@ -142,6 +145,15 @@ class PageQueryDistance {
   const PageGraph& graph_;
   const void* query_;
 };
+
+// The core's algorithms (search.h, insert.h, repair.h) run on these types and may hold them, or
+// optionals of them, in frames that a PostgreSQL error raised by a buffer read longjmps over:
+// none may need a destructor (see core/hnsw/storage.h).
+static_assert(std::is_trivially_destructible_v<PageGraph>);
+static_assert(std::is_trivially_destructible_v<PageQueryDistance>);
+static_assert(std::is_trivially_destructible_v<std::optional<PageQueryDistance>>);
+static_assert(std::is_trivially_destructible_v<std::optional<EntryPoint>>);
+static_assert(std::is_trivially_destructible_v<Candidate>);
 
 // The graph lock, a heavyweight lock on the index's metapage block. Inserts hold it shared and
 // run side by side; an insert that may change the entry point (an empty graph, or a new

@@ -28,6 +28,11 @@ enum BuildPhase : int64 {
 // How this index AM builds graphs, for the in-memory build and for inserts on disk alike.
 embedding::hnsw::BuildTuning index_tuning(Size vector_bytes);
 
+// Adds `vector` (prepared: normalised for cosine) for heap row `heap_tid` to the graph on disk
+// (insert.cpp). Holds the graph lock (graph.h) shared, or exclusively when the new element may
+// become the entry point. Used by aminsert and by a build that outgrew memory.
+void insert_on_disk(Relation index, const void* vector, ItemPointer heap_tid);
+
 // The index's format, metric and dimensions (index_vector.h), with "hnsw" in messages.
 inline embedding::hnsw::Metric index_metric(Relation index) {
   return embedding::pg::index_metric(index, "hnsw");

@@ -23,8 +23,7 @@ struct OrphanState {
   std::vector<NodeId> live;                      // live elements, ascending
   std::vector<uint8> levels;                     // their levels
   std::vector<std::pair<NodeId, uint32>> lists;  // their neighbour tuples -> position in live
-  std::vector<uint32> offsets, targets;          // links between live elements, compressed rows
-  std::vector<uint32> next;                      // where each row's next link goes while filling
+  embedding::hnsw::LinkRows rows;                // layer-0 links between live elements
   std::vector<uint32> newly;                     // what the walk from an adopted element reached
   std::vector<uint32> in_links;
   bool walk = false;  // the links are kept (else only counted: orphans are then the elements
@@ -48,9 +47,7 @@ void for_each_item(Relation index, BlockNumber block, BufferAccessStrategy strat
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   Page page = BufferGetPage(buf);
   for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
-    ItemPointerData tid;
-    ItemPointerSet(&tid, block, off);
-    fn(page, off, to_node(tid));
+    fn(page, off, to_node(block, off));
   }
   UnlockReleaseBuffer(buf);
 }
@@ -60,7 +57,7 @@ void collect_live(Relation index, BlockNumber block, BufferAccessStrategy strate
                   OrphanState& s) {
   for_each_item(index, block, strategy, [&](Page page, OffsetNumber off, NodeId node) {
     auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
-    if (element == nullptr || element->deleted != kLive) return;
+    if (element == nullptr || element->state != ElementState::kLive) return;
     s.lists.push_back({to_node(element->neighbors), static_cast<uint32>(s.live.size())});
     s.live.push_back(node);  // pages in order, offsets in order: ascending
     s.levels.push_back(element->level);
@@ -99,7 +96,8 @@ std::size_t adopt(PageGraph& graph, std::size_t orphan, OrphanState& s) {
           {embedding::hnsw::orderable(graph.distance(node, s.live[at])), static_cast<NodeId>(at)});
   };
   if (s.walk) {
-    for (uint32 i = s.offsets[orphan]; i < s.offsets[orphan + 1]; ++i) consider(s.targets[i]);
+    for (uint32 i = s.rows.offsets[orphan]; i < s.rows.offsets[orphan + 1]; ++i)
+      consider(s.rows.targets[i]);
   } else {
     const std::size_t n = graph.neighbors(node, 0, s.ids);
     for (std::size_t i = 0; i < n; ++i) consider(position(s, s.ids[i]));
@@ -143,19 +141,15 @@ std::size_t adopt(PageGraph& graph, std::size_t orphan, OrphanState& s) {
 
 // Counts the layer-0 links of the reached element at `from` as in-links of their targets.
 void add_in_links(OrphanState& s, uint32 from) {
-  for (uint32 i = s.offsets[from]; i < s.offsets[from + 1]; ++i) ++s.in_links[s.targets[i]];
+  for (uint32 i = s.rows.offsets[from]; i < s.rows.offsets[from + 1]; ++i)
+    ++s.in_links[s.rows.targets[i]];
 }
 
 // Whether `node` is a live element now.
 bool is_live(Relation index, NodeId node) {
-  const ItemPointerData tid = to_tid(node);
-  Buffer buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
-  const bool live = element != nullptr && element->deleted == kLive;
-  UnlockReleaseBuffer(buf);
-  return live;
+  return with_element(index, node, [](const ElementTuple* element, Size) {
+    return element != nullptr && element->state == ElementState::kLive;
+  });
 }
 
 }  // namespace
@@ -176,35 +170,31 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
   }
   std::sort(s->lists.begin(), s->lists.end());
   const std::size_t n = s->live.size();
-  s->offsets.assign(n + 1, 0);
+  const auto each_link = [&](auto&& emit) {
+    for (BlockNumber block = 1; block < nblocks; ++block) {
+      vacuum_delay_point();
+      for_each_link(index, block, strategy, *s, emit);
+    }
+  };
   s->in_links.assign(n, 0);
-  for (BlockNumber block = 1; block < nblocks; ++block) {
-    vacuum_delay_point();
-    for_each_link(index, block, strategy, *s, [&](uint32 from, uint32 to) {
-      ++s->offsets[from + 1];
+  s->rows.count(n, [&](auto&& emit) {
+    each_link([&](uint32 from, uint32 to) {
       ++s->in_links[to];
+      emit(from, to);
     });
-  }
-  for (std::size_t i = 0; i < n; ++i) s->offsets[i + 1] += s->offsets[i];
+  });
   // Per element about 40 bytes (positions, lists, counts), per link 4: the walk when they fit.
-  s->walk = n * 40.0 + s->offsets[n] * 4.0 <= budget;
+  s->walk = n * 40.0 + s->rows.links() * 4.0 <= budget;
   s->passable.assign(n, true);
   const std::size_t entry = position(*s, to_node(meta.entry));
   if (s->walk) {
-    std::vector<uint32>& next = s->next;  // in the state: ReadBuffer below may longjmp
-    next.assign(s->offsets.begin(), s->offsets.end() - 1);
-    s->targets.resize(s->offsets[n]);
-    for (BlockNumber block = 1; block < nblocks; ++block) {
-      vacuum_delay_point();
-      for_each_link(index, block, strategy, *s,
-                    [&](uint32 from, uint32 to) { s->targets[next[from]++] = to; });
-    }
+    s->rows.fill(each_link);
     // From the entry point and every element above layer 0 (where a search's descent may
     // end); in-links are counted again from reached elements only: the ones a member can spare.
     s->reached.assign(n, false);
     for (std::size_t i = 0; i < n; ++i)
       if (i == entry || s->levels[i] > 0)
-        embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached);
+        embedding::hnsw::extend_reach(i, s->rows.offsets, s->rows.targets, s->passable, s->reached);
     s->in_links.assign(n, 0);
     for (std::size_t i = 0; i < n; ++i)
       if (s->reached[i]) add_in_links(*s, static_cast<uint32>(i));
@@ -229,7 +219,7 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
       // an orphan, which the walk reaches from where it was adopted.
       if (s->walk) {
         s->newly.clear();
-        embedding::hnsw::extend_reach(i, s->offsets, s->targets, s->passable, s->reached,
+        embedding::hnsw::extend_reach(i, s->rows.offsets, s->rows.targets, s->passable, s->reached,
                                       &s->newly);
         for (uint32 reached : s->newly) add_in_links(*s, reached);
       } else {

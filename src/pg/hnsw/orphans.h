@@ -11,11 +11,10 @@ namespace embedding::pg::hnsw {
 // neighbour among those with another in-link from a reached element; as the build does for
 // elements without in-links (core MemoryGraph::connect_orphans()). Once linked, a group of
 // elements that linked only among themselves is reached with it. Inserts on disk leave a few
-// such elements (a later insert's re-selection dropped their last in-link: 14-48 of 10,000 rows
-// re-inserted into freed elements on a lattice of points), and no scan can return their rows.
-// Reads the index beside inserts, then takes the graph lock exclusively to link (callers hold
-// no graph lock). Not for inner product, where most elements have no
-// in-link by nature (see connect_orphans()). When the links (4 bytes each) would not fit in
+// such elements (a later insert's re-selection dropped their last in-link), and no scan can
+// return their rows. Reads the index beside inserts, then takes the graph lock exclusively to
+// link (callers hold no graph lock). Not for inner product, where most elements have no in-link
+// by nature (see connect_orphans()). When the links (4 bytes each) would not fit in
 // maintenance_work_mem, only elements without in-links are found (groups are missed). Returns how
 // many it linked.
 long connect_orphans(Relation index, BufferAccessStrategy strategy);

@@ -1,6 +1,5 @@
 // The on-disk layout of an hnsw index: a metapage at block 0, then pages of element tuples
-// (vector, level, heap TIDs) and neighbour tuples (one id list per level), all via the buffer
-// manager.
+// (vector, level, heap TIDs) and neighbour tuples (one id list per level), and node ids.
 #pragma once
 
 extern "C" {
@@ -14,7 +13,9 @@ extern "C" {
 }
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "core/hnsw/params.h"
 
@@ -43,7 +44,7 @@ struct MetaPage {
   int16 entry_level;  // -1 when the graph is empty
   ItemPointerData entry;
   BlockNumber insert_page;  // last page, where inserts look for room first
-  // Reuse of deleted elements (see ElementTuple::deleted): the lowest page that may hold a free
+  // Reuse of deleted elements (see ElementState): the lowest page that may hold a free
   // element (0: none), and the transaction id after which every free element may be reused.
   // Metapages written before these fields existed read zeros: nothing to reuse.
   BlockNumber free_page;
@@ -55,15 +56,16 @@ enum class TupleType : uint8 { kElement = 1, kNeighbors = 2 };
 // What VACUUM made of an element. kDead: no heap row refers to it, and VACUUM is removing the
 // links to it. kFree: no live list links to it any more (VACUUM finished that), so once every
 // scan that began before then has ended (MetaPage::free_after) an insert may overwrite it.
-enum ElementState : uint8 { kLive = 0, kDead = 1, kFree = 2 };
+// The values are on disk: they never change.
+enum class ElementState : uint8 { kLive = 0, kDead = 1, kFree = 2 };
 
 // Heap rows with an identical vector share one element: their TIDs follow the vector.
 // The vector takes element_bytes(format, dimensions) bytes, a multiple of 4.
 struct ElementTuple {
   TupleType type;
   uint8 level;
-  uint8 deleted;  // an ElementState other than kLive once no heap row refers to it
-  uint8 format;   // the metapage's format, so that the tuple's layout is known from itself
+  ElementState state;  // other than kLive once no heap row refers to it
+  uint8 format;        // the metapage's format, so that the tuple's layout is known from itself
   uint16 heap_tid_count;
   uint16 dimensions;
   ItemPointerData neighbors;  // this element's NeighborTuple
@@ -87,6 +89,9 @@ inline Size vector_bytes(const ElementTuple* e) {
 inline ItemPointerData* heap_tids(ElementTuple* e) {
   return reinterpret_cast<ItemPointerData*>(e->vector + vector_bytes(e));
 }
+inline const ItemPointerData* heap_tids(const ElementTuple* e) {
+  return reinterpret_cast<const ItemPointerData*>(e->vector + vector_bytes(e));
+}
 // Whether the element holds a vector of this index's type and size (sparse vectors: of any
 // number of elements; their tuples keep dimensions 0).
 inline bool matches(const ElementTuple* e, const MetaPage& meta) {
@@ -109,6 +114,27 @@ struct NeighborTuple {
   uint16 m;
   uint16 counts[FLEXIBLE_ARRAY_MEMBER];  // level + 1 counts, then the ids (see neighbor_ids)
 };
+
+// The on-disk format, pinned: a change to any of these structs fails the build here rather
+// than making existing indexes unreadable.
+static_assert(sizeof(ItemPointerData) == 6 && alignof(ItemPointerData) == 2);
+static_assert(sizeof(PageOpaque) == 4 && offsetof(PageOpaque, page_id) == 2);
+static_assert(sizeof(MetaPage) == 48 && alignof(MetaPage) == 8);
+static_assert(offsetof(MetaPage, version) == 4 && offsetof(MetaPage, dimensions) == 8 &&
+              offsetof(MetaPage, m) == 12 && offsetof(MetaPage, ef_construction) == 14 &&
+              offsetof(MetaPage, metric) == 16 && offsetof(MetaPage, format) == 17 &&
+              offsetof(MetaPage, entry_level) == 18 && offsetof(MetaPage, entry) == 20 &&
+              offsetof(MetaPage, insert_page) == 28 && offsetof(MetaPage, free_page) == 32 &&
+              offsetof(MetaPage, free_after) == 40);
+static_assert(sizeof(TupleType) == 1 && sizeof(ElementState) == 1);
+static_assert(sizeof(ElementTuple) == 16 && alignof(ElementTuple) == 4);
+static_assert(offsetof(ElementTuple, level) == 1 && offsetof(ElementTuple, state) == 2 &&
+              offsetof(ElementTuple, format) == 3 && offsetof(ElementTuple, heap_tid_count) == 4 &&
+              offsetof(ElementTuple, dimensions) == 6 && offsetof(ElementTuple, neighbors) == 8 &&
+              offsetof(ElementTuple, unused2) == 14 && offsetof(ElementTuple, vector) == 16);
+static_assert(sizeof(NeighborTuple) == 4 && alignof(NeighborTuple) == 2);
+static_assert(offsetof(NeighborTuple, level) == 1 && offsetof(NeighborTuple, m) == 2 &&
+              offsetof(NeighborTuple, counts) == 4);
 
 inline Size element_size(Size vector_bytes, int heap_tid_count) {
   return offsetof(ElementTuple, vector) + vector_bytes + sizeof(ItemPointerData) * heap_tid_count;
@@ -145,16 +171,22 @@ inline int max_heap_tids(Size vector_bytes) {
   return std::max(fit, 1);
 }
 
-inline NodeId to_node(const ItemPointerData& tid) {
-  return (static_cast<NodeId>(ItemPointerGetBlockNumberNoCheck(&tid)) << 16) |
-         ItemPointerGetOffsetNumberNoCheck(&tid);
+// A node id is a tuple's TID packed as block << 16 | offset: ids in order are in page order.
+inline NodeId to_node(BlockNumber block, OffsetNumber offset) {
+  return (static_cast<NodeId>(block) << 16) | offset;
 }
+inline NodeId to_node(const ItemPointerData& tid) {
+  return to_node(ItemPointerGetBlockNumberNoCheck(&tid), ItemPointerGetOffsetNumberNoCheck(&tid));
+}
+inline BlockNumber node_block(NodeId node) { return static_cast<BlockNumber>(node >> 16); }
+inline OffsetNumber node_offset(NodeId node) { return static_cast<OffsetNumber>(node & 0xffff); }
 inline ItemPointerData to_tid(NodeId node) {
   ItemPointerData tid;
-  ItemPointerSet(&tid, static_cast<BlockNumber>(node >> 16),
-                 static_cast<OffsetNumber>(node & 0xffff));
+  ItemPointerSet(&tid, node_block(node), node_offset(node));
   return tid;
 }
+// "(block,offset)", as messages name a tuple.
+std::string node_text(NodeId node);
 
 void init_page(Page page);
 // The metapage of an empty graph.
@@ -178,13 +210,6 @@ void modify_meta(Relation index, Fn&& fn) {
   const bool changed = fn(meta);
   write_meta_and_unlock(index, buf, meta, changed);
 }
-// Pins `block` of the index like ReadBuffer(), but first tries the buffer this backend last found
-// the block in (ReadRecentBuffer() checks its tag), which skips the shared buffer table's hash
-// probe under a partition lock: the largest cost of a search's many page reads.
-Buffer pin_block(Relation index, BlockNumber block);
-// Starts loading into the CPU cache what pin_block(block) and reading item `offset` will touch
-// (buffer descriptor, page header, line pointer), when the block's buffer is known.
-void prefetch_item(Relation index, BlockNumber block, OffsetNumber offset);
 // The item at `tid` on a locked page, or nullptr when the offset is out of range or unused.
 Item page_item(Page page, OffsetNumber offset, Size* size);
 // The tuple at `offset`, checked for its type: tuple_at<ElementTuple>(page, off, kElement).

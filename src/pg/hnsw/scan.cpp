@@ -89,16 +89,13 @@ bool start(IndexScanDesc scan, ScanState& s) {
 
 // Copies the live heap TIDs of an element into the state; false for a deleted element.
 bool load_tids(Relation index, NodeId node, ScanState& s) {
-  ItemPointerData tid = to_tid(node);
-  Buffer buf = pin_block(index, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);  // VACUUM edits the TID list
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
   s.tids.clear();
   s.tid_pos = 0;
-  if (element != nullptr && !element->deleted)
-    s.tids.assign(heap_tids(element), heap_tids(element) + element->heap_tid_count);
-  UnlockReleaseBuffer(buf);
+  // Under the page's share lock: VACUUM edits the TID list. A dead or free element has no rows.
+  with_element(index, node, [&s](const ElementTuple* element, Size) {
+    if (element != nullptr && element->state == ElementState::kLive)
+      s.tids.assign(heap_tids(element), heap_tids(element) + element->heap_tid_count);
+  });
   return !s.tids.empty();
 }
 

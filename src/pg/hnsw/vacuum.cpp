@@ -4,13 +4,10 @@
 // searches keep their recall. Last, dead elements become free: inserts overwrite them once no scan
 // can still be reading them.
 #include <algorithm>
-#include <optional>
 #include <vector>
 
 #include "core/common/id_set.h"
-#include "core/hnsw/insert.h"
-#include "core/hnsw/search.h"
-#include "core/hnsw/select.h"
+#include "core/hnsw/repair.h"
 #include "pg/guard.h"
 #include "pg/hnsw/graph.h"
 #include "pg/hnsw/hnsw.h"
@@ -35,19 +32,13 @@ struct VacuumState {
   embedding::IdSet deleted;
   VectorCache cache;
   std::vector<NodeId> live;
-  std::vector<Candidate> candidates;
-  std::vector<Candidate> pruning;  // a reverse link's re-selection
-  NodeId ids[2 * embedding::hnsw::kMaxM];
-  NodeId second[2 * embedding::hnsw::kMaxM];
   // The highest live element, for a new entry point.
   NodeId top = 0;
   int top_level = -1;
   std::vector<BlockNumber> dead_blocks;  // pages with elements in state kDead, ascending
-  // A repair's search for new neighbours (when the old ones leave too few candidates).
-  std::vector<uint32> vector;  // as the index stores it
+  std::vector<uint32> vector;  // the vector of the element being repaired, as the index stores it
   embedding::IdSet visited;
-  embedding::hnsw::SearchScratch scratch;
-  std::vector<Candidate> entries;
+  embedding::hnsw::RepairScratch repair;
   BlockNumber first_deleted = 0;  // the lowest page with a dead or free element (0: none)
 };
 
@@ -78,7 +69,7 @@ bool remove_dead_rows(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, Block
   bool changed = false;
   for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
     auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
-    if (element == nullptr || element->deleted != kLive) continue;
+    if (element == nullptr || element->state != ElementState::kLive) continue;
     int kept = 0;
     ItemPointerData* tids = heap_tids(element);
     for (int i = 0; i < element->heap_tid_count; ++i) {
@@ -91,7 +82,7 @@ bool remove_dead_rows(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, Block
     }
     element->heap_tid_count = static_cast<uint16>(kept);
     stats->num_index_tuples += kept;
-    if (kept == 0) element->deleted = kDead;
+    if (kept == 0) element->state = ElementState::kDead;
   }
   if (changed)
     GenericXLogFinish(state);
@@ -110,10 +101,8 @@ void collect(IndexVacuumInfo* info, BlockNumber block, VacuumState& v) {
   for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
     auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
     if (element == nullptr) continue;
-    ItemPointerData tid;
-    ItemPointerSet(&tid, block, off);
-    const NodeId node = to_node(tid);
-    if (element->deleted == kLive) {
+    const NodeId node = to_node(block, off);
+    if (element->state == ElementState::kLive) {
       v.live.push_back(node);
       if (element->level > v.top_level) {
         v.top_level = element->level;
@@ -124,114 +113,37 @@ void collect(IndexVacuumInfo* info, BlockNumber block, VacuumState& v) {
     // Dead now, or dead or free since an earlier VACUUM.
     v.deleted.insert(node);
     if (v.first_deleted == 0) v.first_deleted = block;
-    if (element->deleted == kDead && (v.dead_blocks.empty() || v.dead_blocks.back() != block))
+    if (element->state == ElementState::kDead &&
+        (v.dead_blocks.empty() || v.dead_blocks.back() != block))
       v.dead_blocks.push_back(block);
   }
   UnlockReleaseBuffer(buf);
 }
 
-// Pass 2 for one live element: on every level where it links to deleted elements, re-select its
-// neighbours (the heuristic, lists filled as the build fills them) among its other neighbours,
-// those of the deleted ones and, where many were deleted, the live nodes a search for its
-// vector finds, as an insert would search (ef_construction live ones); then the neighbours the
-// heuristic chose link back to it, as an insert's do. After 75% of a graph is deleted, searches on
-// the repaired graph find what they find on a graph built afresh from the rows left (pgvector's
-// test 014 asks for 0.95 of that; ours gives 0.98-0.99). The reverse links matter most for sparse
-// graphs: a live element whose in-links all came from deleted ones is otherwise reached only if
-// some repaired list happens to pick it (pgvector's test 022, m 4 and ef_construction 8 on 52-bit
-// strings, 75% deleted: recall 0.80-0.87 without them).
-void repair(PageGraph& graph, NodeId node, int top_level, VacuumState& v) {
-  const auto pair_distance = [&graph](NodeId a, NodeId b) {
-    return embedding::hnsw::orderable(graph.distance(a, b));
+// The level of the element `node` (-1 if it is none).
+int element_level(Relation index, NodeId node) {
+  return with_element(index, node, [](const ElementTuple* element, Size) {
+    return element != nullptr ? int{element->level} : -1;
+  });
+}
+
+// Pass 2 for one live element: the core's repair (core/hnsw/repair.h) on the page storage.
+void repair(PageGraph& graph, NodeId node, VacuumState& v) {
+  // Live elements' vectors do not change while the graph is repaired (inserts wait), and the
+  // next elements' neighbourhoods overlap this one's: the cache is kept until it holds a
+  // quarter of maintenance_work_mem (its arrays grow by doubling, so it allocates at most half).
+  if (v.cache.bytes() > static_cast<std::size_t>(maintenance_work_mem) * 256) v.cache.clear();
+  const auto make_distance = [&graph, &v, node] {
+    v.vector.resize(kMaxVectorBytes / sizeof(uint32));
+    if (graph.read_vector(node, v.vector.data()) == 0)
+      corrupt(graph.index(), "missing element", node);
+    return PageQueryDistance(graph, v.vector.data());
   };
-  std::optional<PageQueryDistance> dist;
-  std::optional<EntryPoint> entry;
-  int searched_down_to = embedding::hnsw::kMaxLevel + 1;  // levels above it have v.entries
-  for (int level = top_level; level >= 0; --level) {
-    const std::size_t n = graph.neighbors(node, level, v.ids);
-    std::size_t lost = 0;
-    for (std::size_t i = 0; i < n; ++i) lost += v.deleted.contains(v.ids[i]);
-    if (lost == 0) continue;
-    if (!dist) {
-      v.vector.resize(kMaxVectorBytes / sizeof(uint32));
-      if (graph.read_vector(node, v.vector.data()) == 0)
-        corrupt(graph.index(), "missing element", node);
-      dist.emplace(graph, v.vector.data());
-    }
-    v.candidates.clear();
-    auto add = [&](NodeId id) {
-      if (id == node || v.deleted.contains(id)) return;
-      for (const Candidate& c : v.candidates)
-        if (c.node == id) return;
-      v.candidates.push_back({(*dist)(id), id});
-    };
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!v.deleted.contains(v.ids[i])) {
-        add(v.ids[i]);
-        continue;
-      }
-      const std::size_t m = graph.neighbors(v.ids[i], level, v.second);
-      for (std::size_t k = 0; k < m; ++k) add(v.second[k]);
-    }
-    const std::size_t capacity = graph.neighbor_capacity(level);
-    // A list that lost a few members is repaired well enough from the neighbourhood (the
-    // common case, and cheap); one that lost more than a quarter also gets the nodes a search
-    // finds. Searches run from the entry point down to this level, once per element.
-    const bool search = lost * 4 > capacity;
-    if (search && !entry) {
-      entry = graph.entry_point();
-      if (entry) {
-        Candidate current{(*dist)(entry->node), entry->node};
-        for (int l = entry->level; l > level; --l)
-          current = embedding::hnsw::greedy_closest(graph, *dist, current, l, v.scratch);
-        v.entries.assign(1, current);
-        searched_down_to = std::min<int>(entry->level, level) + 1;
-      }
-    }
-    if (search && entry && level <= entry->level) {
-      // The search passes through deleted elements too; widen it so that it still finds about
-      // ef_construction live ones.
-      const double live_share =
-          static_cast<double>(v.live.size()) / (v.live.size() + v.deleted.size());
-      const std::size_t ef = std::min<std::size_t>(
-          1000,
-          static_cast<std::size_t>(std::max<std::size_t>(graph.meta().ef_construction, capacity) /
-                                   std::max(live_share, 0.01)));
-      for (int l = searched_down_to - 1; l >= level; --l) {
-        v.visited.reset();
-        v.visited.insert(node);
-        embedding::hnsw::search_layer(graph, *dist, v.visited,
-                                      std::span<const Candidate>(v.entries), ef, l, v.scratch);
-        const std::vector<Candidate>& found = embedding::hnsw::sorted_results(v.scratch);
-        if (!found.empty()) v.entries.assign(found.begin(), found.end());
-      }
-      searched_down_to = level;
-      for (const Candidate& c : v.entries) add(c.node);
-    }
-    // Live elements' vectors do not change while the graph is repaired (inserts wait), and the
-    // next elements' neighbourhoods overlap this one's: the cache is kept until it holds a
-    // quarter of maintenance_work_mem (its arrays grow by doubling, so it allocates at most half).
-    if (v.cache.bytes() > static_cast<std::size_t>(maintenance_work_mem) * 256) v.cache.clear();
-    std::sort(v.candidates.begin(), v.candidates.end(), embedding::hnsw::closer);
-    std::size_t diverse = 0;  // how many of them the heuristic itself kept
-    const std::size_t kept = embedding::hnsw::select_neighbors(
-        v.candidates.data(), v.candidates.size(), capacity, pair_distance, /*heuristic=*/true,
-        /*keep_pruned=*/true, &diverse);  // as the build and inserts fill their lists
-    for (std::size_t i = 0; i < kept; ++i) v.ids[i] = v.candidates[i].node;
-    graph.write_neighbors(node, level, v.ids, kept);
-    // The neighbours the heuristic chose (not those filled back in) link back, re-selecting a
-    // full list as inserts do. pgvector's repair links back from all of them; these few give the
-    // same recall at about half the cost. After deleting 75% of a sparse graph (pgvector's test
-    // 022, five runs each) recall was 0.80-0.87 without reverse links, 0.86-0.90 with all of them,
-    // 0.85-0.93 with these; deleting 20% of 100,000 GloVe rows (m 16) took VACUUM 20 s without
-    // them, 74 s with all of them and 43 s with these. Linking back only from new neighbours, or
-    // only where a list lost many, or only into free slots and deleted members' places, did not
-    // raise recall.
-    for (std::size_t i = 0; i < diverse; ++i)
-      embedding::hnsw::link_back(graph, v.candidates[i].node, level, node,
-                                 embedding::hnsw::orderable(v.candidates[i].distance),
-                                 pair_distance, embedding::hnsw::BuildTuning{}, v.pruning);
-  }
+  const embedding::hnsw::RepairGraphState state{
+      graph.meta().ef_construction,
+      static_cast<double>(v.live.size()) / (v.live.size() + v.deleted.size())};
+  embedding::hnsw::repair(graph, node, element_level(graph.index(), node), make_distance, v.deleted,
+                          state, v.visited, v.repair);
 }
 
 // Pass 3, once no live list links to a dead element: they all become free.
@@ -244,7 +156,8 @@ void free_dead(IndexVacuumInfo* info, const VacuumState& v) {
     Page page = GenericXLogRegisterBuffer(state, buf, 0);
     for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
       auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
-      if (element != nullptr && element->deleted == kDead) element->deleted = kFree;
+      if (element != nullptr && element->state == ElementState::kDead)
+        element->state = ElementState::kFree;
     }
     GenericXLogFinish(state);
     UnlockReleaseBuffer(buf);
@@ -269,17 +182,6 @@ bool wait_for_snapshots(long timeout_ms) {
     }
   }
   return true;
-}
-
-int element_level(Relation index, NodeId node) {
-  ItemPointerData tid = to_tid(node);
-  Buffer buf = pin_block(index, ItemPointerGetBlockNumber(&tid));
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  auto* element = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                         TupleType::kElement);
-  int level = element != nullptr ? element->level : -1;
-  UnlockReleaseBuffer(buf);
-  return level;
 }
 
 }  // namespace
@@ -326,7 +228,7 @@ extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
       PageGraph graph(index, meta, &v->cache);
       for (NodeId node : v->live) {
         vacuum_delay_point();
-        repair(graph, node, element_level(index, node), *v);
+        repair(graph, node, *v);
       }
       if (meta.entry_level >= 0 && v->deleted.contains(to_node(meta.entry))) {
         modify_meta(index, [&](MetaPage& current) {  // before the old entry point is freed
@@ -397,7 +299,7 @@ extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
         }
         for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
           auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
-          if (element != nullptr && !element->deleted)
+          if (element != nullptr && element->state == ElementState::kLive)
             stats->num_index_tuples += element->heap_tid_count;
         }
         UnlockReleaseBuffer(buf);

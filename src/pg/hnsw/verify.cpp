@@ -12,8 +12,8 @@
 #include "core/common/error.h"
 #include "core/hnsw/reachability.h"
 #include "pg/guard.h"
+#include "pg/hnsw/buffers.h"
 #include "pg/hnsw/hnsw.h"
-#include "pg/hnsw/pages.h"
 #include "pg/pg_call.h"
 
 extern "C" {
@@ -45,7 +45,7 @@ struct NeighborList {
 struct ElementRef {
   NodeId node;
   NodeId list;  // its neighbour tuple
-  uint8 state;  // ElementState
+  ElementState state;
   bool operator<(const ElementRef& other) const { return node < other.node; }
 };
 
@@ -66,9 +66,7 @@ struct Verifier {
   throw Error(ErrorCode::kCorruptData, "hnsw index is corrupt: " + what);
 }
 
-std::string at(NodeId node) {
-  return "(" + std::to_string(node >> 16) + "," + std::to_string(node & 0xffff) + ")";
-}
+std::string at(NodeId node) { return node_text(node); }
 
 // Pass 3: the live elements that a search cannot reach: a search descends the upper layers to
 // some element of layer 1 or above and then expands layer-0 lists only, so the walk starts from
@@ -76,27 +74,34 @@ std::string at(NodeId node) {
 // live and dead elements. Their rows no scan can return. Pure C++ on what the passes collected.
 void find_unreachable(Verifier& v, NodeId entry) {
   const auto position = [&](NodeId node) -> std::size_t {
-    auto it = std::lower_bound(v.refs.begin(), v.refs.end(), ElementRef{node, 0, 0});
+    auto it =
+        std::lower_bound(v.refs.begin(), v.refs.end(), ElementRef{node, 0, ElementState::kLive});
     return it != v.refs.end() && it->node == node ? it - v.refs.begin() : v.refs.size();
   };
   std::vector<std::pair<NodeId, std::size_t>> lists;  // neighbour tuple -> neighbor_lists index
   for (std::size_t i = 0; i < v.neighbor_lists.size(); ++i)
     lists.push_back({v.neighbor_lists[i].node, i});
   std::sort(lists.begin(), lists.end());
-  std::vector<std::uint32_t> offsets{0}, targets;
   std::vector<bool> passable;
-  for (const ElementRef& ref : v.refs) {
-    passable.push_back(ref.state != kFree);
-    auto it =
-        std::lower_bound(lists.begin(), lists.end(), std::make_pair(ref.list, std::size_t{0}));
-    if (ref.state != kFree && it != lists.end() && it->first == ref.list) {
+  for (const ElementRef& ref : v.refs) passable.push_back(ref.state != ElementState::kFree);
+  const auto each_link = [&](auto&& emit) {
+    for (std::size_t from = 0; from < v.refs.size(); ++from) {
+      const ElementRef& ref = v.refs[from];
+      auto it =
+          std::lower_bound(lists.begin(), lists.end(), std::make_pair(ref.list, std::size_t{0}));
+      if (!passable[from] || it == lists.end() || it->first != ref.list) continue;
       for (auto [level, target] : v.neighbor_lists[it->second].links) {
         const std::size_t at = position(target);
-        if (level == 0 && at < v.refs.size()) targets.push_back(static_cast<std::uint32_t>(at));
+        if (level == 0 && at < v.refs.size())
+          emit(static_cast<std::uint32_t>(from), static_cast<std::uint32_t>(at));
       }
     }
-    offsets.push_back(static_cast<std::uint32_t>(targets.size()));
-  }
+  };
+  embedding::hnsw::LinkRows rows;
+  rows.count(v.refs.size(), each_link);
+  rows.fill(each_link);
+  const std::vector<std::uint32_t>& offsets = rows.offsets;
+  const std::vector<std::uint32_t>& targets = rows.targets;
   const std::size_t start = position(entry);
   if (start == v.refs.size()) return;  // checked before: the entry point is an element
   std::vector<bool> reached = embedding::hnsw::reachable(start, offsets, targets, passable);
@@ -105,7 +110,8 @@ void find_unreachable(Verifier& v, NodeId entry) {
     if (v.elements[i].second > 0 && passable[i])
       embedding::hnsw::extend_reach(i, offsets, targets, passable, reached);
   for (std::size_t i = 0; i < v.refs.size(); ++i)
-    if (v.refs[i].state == kLive && !reached[i]) v.unreachable.push_back(v.refs[i].node);
+    if (v.refs[i].state == ElementState::kLive && !reached[i])
+      v.unreachable.push_back(v.refs[i].node);
 }
 
 // How many heap rows of the unreachable elements a new snapshot sees: rows of inserts that a
@@ -114,19 +120,16 @@ void find_unreachable(Verifier& v, NodeId entry) {
 long visible_unreachable_rows(Relation heap, Relation index, Verifier& v) {
   std::vector<ItemPointerData>& tids = v.unreachable_tids;
   for (NodeId node : v.unreachable) {
-    const ItemPointerData tid = to_tid(node);
-    Buffer buf = InvalidBuffer;
     embedding::pg::check_for_interrupts();
-    embedding::pg::pg_call([&] {
-      buf = ReadBuffer(index, ItemPointerGetBlockNumber(&tid));
-      LockBuffer(buf, BUFFER_LOCK_SHARE);
-    });
-    auto* e = tuple_at<ElementTuple>(BufferGetPage(buf), ItemPointerGetOffsetNumber(&tid),
-                                     TupleType::kElement);
     ItemPointerData copied[1000];  // max_heap_tids() is at most 1000
-    const int count = e != nullptr ? std::min<int>(e->heap_tid_count, 1000) : 0;
-    if (count > 0) std::copy(heap_tids(e), heap_tids(e) + count, copied);
-    embedding::pg::pg_call([&] { UnlockReleaseBuffer(buf); });
+    int count = 0;
+    embedding::pg::pg_call([&] {
+      count = with_element(index, node, [&copied](const ElementTuple* e, Size) {
+        const int n = e != nullptr ? std::min<int>(e->heap_tid_count, 1000) : 0;
+        if (n > 0) std::copy(heap_tids(e), heap_tids(e) + n, copied);
+        return n;
+      });
+    });
     tids.insert(tids.end(), copied, copied + count);
   }
   long visible = 0;
@@ -190,9 +193,7 @@ EMB_FUNCTION(hnsw_verify) {
          ours && problem.empty() && off <= PageGetMaxOffsetNumber(page); ++off) {
       Size size = 0;
       auto* item = page_item(page, off, &size);
-      ItemPointerData tid;
-      ItemPointerSet(&tid, block, off);
-      NodeId node = to_node(tid);
+      const NodeId node = to_node(block, off);
       if (item == nullptr) continue;
       auto type = *reinterpret_cast<TupleType*>(item);
       if (type == TupleType::kElement) {
@@ -203,16 +204,16 @@ EMB_FUNCTION(hnsw_verify) {
         else if (e->level > embedding::hnsw::kMaxLevel)
           problem = "element " + at(node) + " has level " + std::to_string(e->level);
         else if (e->heap_tid_count > max_heap_tids(vector_bytes(e)) ||
-                 (!e->deleted && e->heap_tid_count == 0))
+                 (e->state == ElementState::kLive && e->heap_tid_count == 0))
           problem =
               "element " + at(node) + " has " + std::to_string(e->heap_tid_count) + " heap TIDs";
         else {
           v->elements.push_back({node, e->level});
-          v->refs.push_back({node, to_node(e->neighbors), e->deleted});
-          v->deleted += e->deleted != kLive;
-          if (e->deleted == kFree) v->free.push_back(node);
-          if (e->deleted == kLive) v->live_lists.push_back(to_node(e->neighbors));
-          if (e->deleted == kDead) v->dead_lists.push_back(to_node(e->neighbors));
+          v->refs.push_back({node, to_node(e->neighbors), e->state});
+          v->deleted += e->state != ElementState::kLive;
+          if (e->state == ElementState::kFree) v->free.push_back(node);
+          if (e->state == ElementState::kLive) v->live_lists.push_back(to_node(e->neighbors));
+          if (e->state == ElementState::kDead) v->dead_lists.push_back(to_node(e->neighbors));
           v->heap_tids += e->heap_tid_count;
         }
       } else if (type == TupleType::kNeighbors) {

@@ -1,14 +1,10 @@
-// Inserting one vector into an hnsw index on disk: place its tuples, then link it with the core's
-// insert algorithm over PageGraph. Used by aminsert and by a build that outgrew memory.
+// Placing a new element on the hnsw pages (the first step of an insert on disk, before the core's
+// insert links it; also where relocate_duplicate() moves an element to).
 #pragma once
 
 #include "pg/hnsw/pages.h"
 
 namespace embedding::pg::hnsw {
-
-// Adds `vector` (prepared: normalised for cosine) for heap row `heap_tid`. Holds the graph lock
-// (graph.h) shared, or exclusively when the new element may become the entry point.
-void insert_on_disk(Relation index, const void* vector, ItemPointer heap_tid);
 
 // Places an element tuple and its empty neighbour tuple on a page with room (extending the
 // index if needed), WAL-logged. Returns the element's TID. The tuple has room for
