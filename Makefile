@@ -5,7 +5,7 @@ EXTVERSION = 0.5.0
 MODULE_big = embedding
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))
-GLUE_SRCS := $(sort $(wildcard src/pg/*.cpp src/pg/hnsw/*.cpp src/pg/ivfflat/*.cpp))
+GLUE_SRCS := $(sort $(wildcard src/pg/*.cpp src/pg/am/*.cpp src/pg/hnsw/*.cpp src/pg/ivfflat/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 # The install script is assembled from its parts in sql/ext (one per area). Earlier versions'

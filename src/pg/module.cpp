@@ -4,7 +4,7 @@
 #include "core/vector/kernels.h"
 #include "pg/guard.h"
 #include "pg/hnsw/options.h"
-#include "pg/ivfflat/ivfflat.h"
+#include "pg/ivfflat/options.h"
 #include "pg/models.h"
 #include "pg/pg_call.h"
 

@@ -4,12 +4,12 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "core/common/error.h"
 #include "core/hnsw/layout.h"
 #include "core/hnsw/memory_graph.h"
+#include "pg/am/build.h"
 #include "pg/guard.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"
@@ -18,11 +18,9 @@
 
 extern "C" {
 #include "access/tableam.h"
-#include "access/xloginsert.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "storage/smgr.h"
 #include "utils/memutils.h"
 }
 
@@ -78,13 +76,6 @@ int element_rows(const BuildState& s, NodeId node, ItemPointerData* out) {
     ++count;
   }
   return count;
-}
-
-// Threads that link the in-memory graph: the backend and one per parallel maintenance worker
-// allowed, at most one per core.
-int build_threads() {
-  return std::max(1, std::min<int>(max_parallel_maintenance_workers + 1,
-                                   static_cast<int>(std::thread::hardware_concurrency())));
 }
 
 void link_graph(BuildState& s) {
@@ -225,8 +216,7 @@ void write_pages(BuildState& s) {
   s.list_tids = {};
   s.row_counts = {};
   s.order = {};
-  if (RelationNeedsWAL(s.index))
-    log_newpage_range(s.index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(s.index), true);
+  log_build_pages(s.index);
 }
 
 // Links and writes what is in memory, then frees it; later rows are inserted on disk.
@@ -275,12 +265,9 @@ using namespace embedding::pg::hnsw;
 
 extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo* info) {
   return embedding::pg::guarded([&]() {
-    if (RelationGetNumberOfBlocks(index) != 0)
-      elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
     MemoryContext build_cxt =
         AllocSetContextCreate(CurrentMemoryContext, "hnsw build", ALLOCSET_DEFAULT_SIZES);
-    BuildState* s = embedding::pg::new_owned<BuildState>(build_cxt);
-    s->index = index;
+    BuildState* s = embedding::pg::start_build<BuildState>(index, build_cxt);
     s->params = index_params(index);
     s->metric = index_metric(index);
     s->format = index_format(index);
@@ -299,11 +286,8 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
         /*seed=*/0x5eed, capacity, index_tuning(s->vector_bytes), s->format);
     s->tids.reserve(capacity);
 
-    // The message pgvector's parallel builds log (its tests and users look for it); ours are
-    // threads of this backend rather than background workers.
-    if (build_threads() > 1)
-      ereport(DEBUG1, (errmsg("using %d parallel workers", build_threads() - 1),
-                       errdetail("The hnsw graph is linked by threads of this backend.")));
+    embedding::pg::report_build_threads(embedding::pg::build_threads(),
+                                        "The hnsw graph is linked by threads of this backend.");
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
     // No synchronized scan: starting where another scan of a large table happens to be would
     // rotate the insertion order, and the graph (and its recall) would change from build to build.
@@ -315,11 +299,7 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
       link_graph(*s);
       write_pages(*s);
     }
-    auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
-    result->heap_tuples = heap_tuples;
-    result->index_tuples = s->index_tuples;
-    MemoryContextDelete(build_cxt);
-    return result;
+    return embedding::pg::finish_build(build_cxt, heap_tuples, s->index_tuples);
   });
 }
 
@@ -330,9 +310,6 @@ extern "C" void hnsw_buildempty(Relation index) {
     const embedding::hnsw::Format format = index_format(index);
     init_meta_page(page, new_meta(index_dimensions(index, format), index_params(index),
                                   index_metric(index), format));
-    PageSetChecksumInplace(page, kMetaBlock);
-    smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, kMetaBlock, page, true);
-    log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, kMetaBlock, page, true);
-    smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+    embedding::pg::write_init_fork(index, &page, 1);
   });
 }

@@ -66,7 +66,7 @@ Datum hnswhandler(PG_FUNCTION_ARGS) {
   am->aminsert = hnsw_insert;
   am->ambulkdelete = hnsw_bulkdelete;
   am->amvacuumcleanup = hnsw_vacuumcleanup;
-  am->amcostestimate = hnsw_costestimate;
+  am->amcostestimate = embedding::pg::scan_cost_estimate<embedding::pg::hnsw::kCostModel>;
   am->amoptions = hnsw_options;
   am->ambuildphasename = hnsw_buildphasename;
   am->amvalidate = hnsw_validate;

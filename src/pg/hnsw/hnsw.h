@@ -13,6 +13,8 @@ extern "C" {
 }
 
 #include "core/hnsw/params.h"
+#include "pg/am/callbacks.h"
+#include "pg/am/cost.h"
 #include "pg/index_vector.h"
 
 namespace embedding::pg::hnsw {
@@ -24,6 +26,9 @@ enum BuildPhase : int64 {
   kPhaseLink,
   kPhaseWrite,
 };
+
+// The planner's cost model of an hnsw scan (cost.cpp).
+extern const embedding::pg::ScanCostModel kCostModel;
 
 // How this index AM builds graphs, for the in-memory build and for inserts on disk alike.
 embedding::hnsw::BuildTuning index_tuning(Size vector_bytes);
@@ -46,19 +51,4 @@ inline int index_dimensions(Relation index, embedding::hnsw::Format format) {
 
 }  // namespace embedding::pg::hnsw
 
-extern "C" {
-IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo* info);
-void hnsw_buildempty(Relation index);
-bool hnsw_insert(Relation index, Datum* values, bool* isnull, ItemPointer heap_tid, Relation heap,
-                 IndexUniqueCheck check_unique, bool index_unchanged, IndexInfo* info);
-IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
-                                       IndexBulkDeleteCallback callback, void* callback_state);
-IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
-void hnsw_costestimate(PlannerInfo* root, IndexPath* path, double loop_count, Cost* startup_cost,
-                       Cost* total_cost, Selectivity* selectivity, double* correlation,
-                       double* pages);
-IndexScanDesc hnsw_beginscan(Relation index, int nkeys, int norderbys);
-void hnsw_rescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys);
-bool hnsw_gettuple(IndexScanDesc scan, ScanDirection dir);
-void hnsw_endscan(IndexScanDesc scan);
-}
+EMB_DECLARE_INDEX_AM_CALLBACKS(hnsw)

@@ -1,7 +1,5 @@
-// ivfflat build: a reservoir sample of the rows (50 per list, at least 10,000), k-means on it
-// (k-means++ seeding, Lloyd passes on several threads), then every row appended to the list of
-// its nearest center (found for batches of rows on several threads), and the centers written;
-// the pages are WAL-logged once at the end.
+// ivfflat build: k-means on a sample of the rows, every row appended to its nearest center's list,
+// the centers written, then all pages WAL-logged in one pass.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -16,17 +14,21 @@
 #include "core/ivf/kmeans.h"
 #include "core/vector/kernels.h"
 #include "core/vector/normalize.h"
+#include "pg/am/build.h"
+#include "pg/am/metapage.h"
 #include "pg/guard.h"
+#include "pg/ivfflat/centers.h"
 #include "pg/ivfflat/ivfflat.h"
+#include "pg/ivfflat/options.h"
+#include "pg/ivfflat/pages.h"
 #include "pg/pg_call.h"
 
 extern "C" {
 #include "access/tableam.h"
-#include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "commands/progress.h"
 #include "miscadmin.h"
 #include "pgstat.h"
-#include "storage/smgr.h"
 #include "utils/memutils.h"
 }
 
@@ -35,8 +37,6 @@ namespace {
 
 using embedding::element_bytes;
 
-constexpr int64 kPhaseKMeans = 2;
-constexpr int64 kPhaseAssign = 3;
 // Rows whose lists are found together, on all build threads (at most 32 MB of vectors, and a
 // quarter of maintenance_work_mem).
 constexpr std::size_t kBatchRows = 4096;
@@ -147,16 +147,14 @@ void append_row(BuildState& s, int list, const ItemPointerData& tid, const void*
   Page page = BufferGetPage(buf);
   if (PageGetFreeSpace(page) < MAXALIGN(size)) {
     Buffer next = new_page(s.index);
-    reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next = BufferGetBlockNumber(next);
+    page_opaque(page)->next = BufferGetBlockNumber(next);
     MarkBufferDirty(buf);
     UnlockReleaseBuffer(buf);
     buf = next;
     page = BufferGetPage(buf);
     s.last[list] = BufferGetBlockNumber(buf);
   }
-  if (PageAddItem(page, reinterpret_cast<Item>(entry), size, InvalidOffsetNumber, false, false) ==
-      InvalidOffsetNumber)
-    elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(s.index));
+  add_item(s.index, page, entry, size);
   MarkBufferDirty(buf);
   UnlockReleaseBuffer(buf);
   pfree(entry);
@@ -193,37 +191,10 @@ void add_callback(Relation, ItemPointer tid, Datum* values, bool* isnull, bool, 
   embedding::pg::guarded([&]() { add_row(*static_cast<BuildState*>(state), tid, values[0]); });
 }
 
-int build_threads() {
-  return std::max(1, std::min<int>(max_parallel_maintenance_workers + 1,
-                                   static_cast<int>(std::thread::hardware_concurrency())));
-}
-
-MetaPage new_meta(Format format, Metric metric, int dimensions, int lists) {
-  MetaPage meta{};
-  meta.magic = kMagic;
-  meta.version = kVersion;
-  meta.dimensions = static_cast<uint32>(dimensions);
-  meta.lists = static_cast<uint16>(lists);
-  meta.format = static_cast<uint8>(format);
-  meta.metric = static_cast<uint8>(metric);
-  const Size room = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(PageOpaque));
-  meta.centers_per_page =
-      static_cast<uint16>(room / (MAXALIGN(center_size(meta)) + sizeof(ItemIdData)));
-  meta.center_pages =
-      static_cast<uint16>((lists + meta.centers_per_page - 1) / meta.centers_per_page);
-  return meta;
-}
-
-void write_meta(Page page, const MetaPage& meta) {
-  std::memcpy(PageGetContents(page), &meta, sizeof meta);
-  reinterpret_cast<PageHeader>(page)->pd_lower =
-      static_cast<LocationIndex>(PageGetContents(page) + sizeof meta - page);
-}
-
 // The metapage and the center pages (lists not yet placed); then one empty page per list.
 void create_pages(BuildState& s, const MetaPage& meta) {
   Buffer buf = new_page(s.index);
-  write_meta(BufferGetPage(buf), meta);
+  write_meta_page(BufferGetPage(buf), &meta, sizeof meta);
   UnlockReleaseBuffer(buf);
   for (int p = 0; p < meta.center_pages; ++p) UnlockReleaseBuffer(new_page(s.index));
   s.first.resize(s.lists);
@@ -244,9 +215,7 @@ void write_centers(BuildState& s, const MetaPage& meta) {
     std::memcpy(center->vector, s.centers.data() + list * (s.bytes / 4), s.bytes);
     Buffer buf = ReadBuffer(s.index, center_block(meta, list));
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    if (PageAddItem(BufferGetPage(buf), reinterpret_cast<Item>(center), size,
-                    center_offset(meta, list), false, false) != center_offset(meta, list))
-      elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(s.index));
+    add_item(s.index, BufferGetPage(buf), center, size, center_offset(meta, list));
     MarkBufferDirty(buf);
     UnlockReleaseBuffer(buf);
   }
@@ -258,12 +227,9 @@ void compute_centers(BuildState& s) {
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseKMeans);
   embedding::ivf::KMeansOptions options;
   options.threads = s.threads = build_threads();
-  // The message pgvector's parallel builds log (its tests look for it); ours are threads of
-  // this backend.
-  if (options.threads > 1)
-    ereport(DEBUG1, (errmsg("using %d parallel workers", options.threads - 1),
-                     errdetail("k-means and the assignment of rows to lists run on threads "
-                               "of this backend.")));
+  report_build_threads(
+      options.threads,
+      "k-means and the assignment of rows to lists run on threads of this backend.");
   options.spherical = center_metric(s.metric) == Metric::kInnerProduct;
   s.centers.assign(s.lists * (s.bytes / 4), 0);
   if (s.format == Format::kBit) {
@@ -301,12 +267,9 @@ using embedding::pg::Format;
 
 extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexInfo* info) {
   return embedding::pg::guarded([&]() {
-    if (RelationGetNumberOfBlocks(index) != 0)
-      elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
     MemoryContext cxt =
         AllocSetContextCreate(CurrentMemoryContext, "ivfflat build", ALLOCSET_DEFAULT_SIZES);
-    BuildState* s = embedding::pg::new_owned<BuildState>(cxt);
-    s->index = index;
+    BuildState* s = embedding::pg::start_build<BuildState>(index, cxt);
     s->format = embedding::pg::index_format(index, "ivfflat");
     if (s->format == Format::kSparse)
       throw embedding::Error(embedding::ErrorCode::kFeature,
@@ -336,13 +299,8 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
         table_index_build_scan(heap, index, info, false, true, add_callback, s, nullptr);
     flush_batch(*s);
     write_centers(*s, meta);
-    if (RelationNeedsWAL(index))
-      log_newpage_range(index, MAIN_FORKNUM, 0, RelationGetNumberOfBlocks(index), true);
-    auto* result = static_cast<IndexBuildResult*>(palloc(sizeof(IndexBuildResult)));
-    result->heap_tuples = heap_tuples;
-    result->index_tuples = s->index_tuples;
-    MemoryContextDelete(cxt);
-    return result;
+    embedding::pg::log_build_pages(index);
+    return embedding::pg::finish_build(cxt, heap_tuples, s->index_tuples);
   });
 }
 
@@ -352,25 +310,15 @@ extern "C" void ivfflat_buildempty(Relation index) {
     const Format format = embedding::pg::index_format(index, "ivfflat");
     const MetaPage meta = new_meta(format, embedding::pg::index_metric(index, "ivfflat"),
                                    embedding::pg::index_dimensions(index, format, "ivfflat"), 1);
-    Page page = static_cast<Page>(palloc(BLCKSZ));
-    const auto write = [&](BlockNumber block) {
-      PageSetChecksumInplace(page, block);
-      smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, block, page, true);
-      log_newpage(&RelationGetSmgr(index)->smgr_rnode.node, INIT_FORKNUM, block, page, true);
-    };
-    init_page(page);
-    write_meta(page, meta);
-    write(0);
-    init_page(page);
+    Page pages[3];  // blocks 0, 1, 2
+    for (Page& page : pages) page = static_cast<Page>(palloc(BLCKSZ));
+    init_meta_page(pages[kMetaBlock], meta);
+    init_page(pages[1]);
     const Size size = center_size(meta);
     auto* center = static_cast<CenterTuple*>(palloc0(size));
     center->first = center->last = 2;
-    if (PageAddItem(page, reinterpret_cast<Item>(center), size, FirstOffsetNumber, false, false) !=
-        FirstOffsetNumber)
-      elog(ERROR, "failed to add index item");
-    write(1);
-    init_page(page);
-    write(2);
-    smgrimmedsync(RelationGetSmgr(index), INIT_FORKNUM);
+    add_item(index, pages[1], center, size, FirstOffsetNumber);
+    init_page(pages[2]);
+    embedding::pg::write_init_fork(index, pages, 3);
   });
 }

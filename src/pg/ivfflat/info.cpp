@@ -1,10 +1,10 @@
 // ivfflat_info(regclass): one row a list with how many rows and pages it holds, so that an
-// unbalanced index (a few lists holding most rows, after the data drifted from the sample the
-// centers came from) can be seen. For roles that may SELECT from the table.
+// unbalanced index (the data drifted from the sample its centers came from) can be seen.
 #include <string>
 
 #include "core/common/error.h"
 #include "pg/guard.h"
+#include "pg/ivfflat/centers.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
 
@@ -21,6 +21,7 @@ extern "C" {
 
 using namespace embedding::pg::ivfflat;
 
+// For roles that may SELECT from the table (open_for_inspection()).
 EMB_FUNCTION(ivfflat_info) {
   const embedding::pg::InspectedIndex opened = embedding::pg::open_for_inspection(
       PG_GETARG_OID(0), "ivfflat", "ivfflat_info", AccessShareLock);
@@ -42,7 +43,7 @@ EMB_FUNCTION(ivfflat_info) {
       Page page = BufferGetPage(buf);
       for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off)
         rows += ItemIdIsUsed(PageGetItemId(page, off));
-      block = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
+      block = page_opaque(page)->next;
       UnlockReleaseBuffer(buf);
       ++pages;
     }

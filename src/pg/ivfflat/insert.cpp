@@ -1,12 +1,11 @@
-// ivfflat insert: the row goes to the first page with room in its nearest center's list, from
-// the center's insert page on (VACUUM moves that back to the first page it freed room on); when
-// the list has no room a new page is linked at its end and becomes the insert page (generic
-// WAL).
+// ivfflat insert: the row goes to the first page with room in its nearest center's list, from the
+// center's insert page on; a full list gets a new page at its end (generic WAL).
 #include <cstring>
 
 #include "core/common/error.h"
 #include "core/ivf/assign.h"
 #include "pg/guard.h"
+#include "pg/ivfflat/centers.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
 
@@ -30,24 +29,9 @@ InsertContext& insert_context() {
   return *context;
 }
 
-}  // namespace
-
-void set_insert_page(Relation index, const MetaPage& meta, int list, BlockNumber block) {
-  Buffer cbuf = ReadBuffer(index, center_block(meta, list));
-  LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
-  GenericXLogState* state = GenericXLogStart(index);
-  Page cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
-  reinterpret_cast<CenterTuple*>(
-      PageGetItem(cpage, PageGetItemId(cpage, center_offset(meta, list))))
-      ->last = block;
-  GenericXLogFinish(state);
-  UnlockReleaseBuffer(cbuf);
-}
-
-namespace {
-
 // Adds `entry` to the list whose center is `list`, on the first page with room from page `block`
-// (its insert page as last read) on, following the chain; at its end a new page is linked.
+// (its insert page as last read, which VACUUM moves back to the first page it freed room on) on,
+// following the chain; at its end a new page is linked and becomes the insert page.
 void append(Relation index, const MetaPage& meta, int list, BlockNumber block, EntryTuple* entry,
             Size size) {
   const BlockNumber start = block;
@@ -55,13 +39,11 @@ void append(Relation index, const MetaPage& meta, int list, BlockNumber block, E
     Buffer buf = ReadBuffer(index, block);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     Page page = BufferGetPage(buf);
-    const BlockNumber next = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
+    const BlockNumber next = page_opaque(page)->next;
     if (PageGetFreeSpace(page) >= MAXALIGN(size)) {
       GenericXLogState* state = GenericXLogStart(index);
       Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
-      if (PageAddItem(wpage, reinterpret_cast<Item>(entry), size, InvalidOffsetNumber, false,
-                      false) == InvalidOffsetNumber)
-        elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(index));
+      add_item(index, wpage, entry, size);
       GenericXLogFinish(state);
       UnlockReleaseBuffer(buf);
       // Full pages were passed on the way: the next insert starts here.
@@ -87,10 +69,8 @@ void append(Relation index, const MetaPage& meta, int list, BlockNumber block, E
     Page npage = GenericXLogRegisterBuffer(state, nbuf, GENERIC_XLOG_FULL_IMAGE);
     Page cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
     init_page(npage);
-    if (PageAddItem(npage, reinterpret_cast<Item>(entry), size, InvalidOffsetNumber, false,
-                    false) == InvalidOffsetNumber)
-      elog(ERROR, "failed to add index item to \"%s\"", RelationGetRelationName(index));
-    reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(wpage))->next = BufferGetBlockNumber(nbuf);
+    add_item(index, npage, entry, size);
+    page_opaque(wpage)->next = BufferGetBlockNumber(nbuf);
     auto* center = reinterpret_cast<CenterTuple*>(
         PageGetItem(cpage, PageGetItemId(cpage, center_offset(meta, list))));
     center->last = BufferGetBlockNumber(nbuf);

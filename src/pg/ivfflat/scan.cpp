@@ -1,7 +1,5 @@
-// ivfflat scan: the centers ranked by distance to the query; the `ivfflat.probes` nearest lists
-// read (each page under its share lock), their rows sorted by distance and returned. With
-// ivfflat.iterative_scan = relaxed_order, when they run out the next lists are read, up to
-// ivfflat.max_probes lists in all (each batch in order, batches one after another).
+// ivfflat scan: the centers ranked by distance to the query, the `ivfflat.probes` nearest lists
+// read (each page under its share lock) and their rows returned by distance.
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -9,7 +7,9 @@
 
 #include "core/common/error.h"
 #include "pg/guard.h"
+#include "pg/ivfflat/centers.h"
 #include "pg/ivfflat/ivfflat.h"
+#include "pg/ivfflat/options.h"
 #include "pg/pg_call.h"
 
 extern "C" {
@@ -63,7 +63,7 @@ void read_list(Relation index, ScanState& s, const embedding::VectorDistance& di
       s.hits.push_back(
           {embedding::orderable(distance(s.query.data(), entry->vector)), entry->heap_tid});
     }
-    block = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
+    block = page_opaque(page)->next;
     UnlockReleaseBuffer(buf);
   }
 }
@@ -126,7 +126,9 @@ bool get_tuple(IndexScanDesc scan, ScanState& s) {
       scan->xs_recheckorderby = false;
       return true;
     }
-    // Out of rows: more lists only for an iterative scan, up to max_probes lists in all.
+    // Out of rows: more lists only for an iterative scan (ivfflat.iterative_scan =
+    // relaxed_order), up to ivfflat.max_probes lists in all, each batch in order, batches one
+    // after another.
     if (static_cast<IterativeScan>(gucs.iterative_scan) == IterativeScan::kOff) return false;
     const std::size_t limit = std::max<std::size_t>(gucs.max_probes, gucs.probes);
     if (s.probed >= limit) return false;

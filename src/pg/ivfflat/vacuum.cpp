@@ -1,9 +1,9 @@
 // ivfflat VACUUM: removes the entries of deleted rows from every list page (generic WAL), counts
-// what is left, and points each list's inserts at its first page with room again. Scans copy
-// what they read under a page's share lock, so removing items under the exclusive lock is safe
-// beside them.
+// what is left, and points each list's inserts at its first page with room again.
+#include "pg/am/vacuum.h"
 #include "core/common/error.h"
 #include "pg/guard.h"
+#include "pg/ivfflat/centers.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
 
@@ -16,7 +16,9 @@ namespace embedding::pg::ivfflat {
 namespace {
 
 // Removes dead entries from one list page (when `callback` is given); adds the live entries
-// left to the stats. Returns the page's next page; *room tells whether an entry now fits.
+// left to the stats. Scans copy what they read under a page's share lock, so removing items
+// under the exclusive lock is safe beside them. Returns the page's next page; *room tells whether
+// an entry now fits.
 BlockNumber vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
                         IndexBulkDeleteCallback callback, void* callback_state, Size entry,
                         bool* room) {
@@ -43,7 +45,7 @@ BlockNumber vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, Blo
     stats->tuples_removed += ndead;
   }
   *room = PageGetFreeSpace(page) >= MAXALIGN(entry);
-  const BlockNumber next = reinterpret_cast<PageOpaque*>(PageGetSpecialPointer(page))->next;
+  const BlockNumber next = page_opaque(page)->next;
   UnlockReleaseBuffer(buf);
   return next;
 }
@@ -79,29 +81,15 @@ void walk(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, IndexBulkDeleteCa
 }  // namespace
 }  // namespace embedding::pg::ivfflat
 
-using namespace embedding::pg::ivfflat;
-
 extern "C" IndexBulkDeleteResult* ivfflat_bulkdelete(IndexVacuumInfo* info,
                                                      IndexBulkDeleteResult* stats,
                                                      IndexBulkDeleteCallback callback,
                                                      void* callback_state) {
-  return embedding::pg::guarded([&]() {
-    if (stats == nullptr)
-      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-    walk(info, stats, callback, callback_state);
-    return stats;
-  });
+  return embedding::pg::bulk_delete(info, stats, callback, callback_state,
+                                    embedding::pg::ivfflat::walk);
 }
 
 extern "C" IndexBulkDeleteResult* ivfflat_vacuumcleanup(IndexVacuumInfo* info,
                                                         IndexBulkDeleteResult* stats) {
-  if (info->analyze_only) return stats;
-  return embedding::pg::guarded([&]() {
-    if (stats == nullptr) {  // no bulk delete ran: count the rows for the statistics
-      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-      walk(info, stats, nullptr, nullptr);
-    }
-    stats->num_pages = RelationGetNumberOfBlocks(info->index);
-    return stats;
-  });
+  return embedding::pg::vacuum_cleanup(info, stats, embedding::pg::ivfflat::walk);
 }
