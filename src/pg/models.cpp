@@ -14,7 +14,7 @@
 
 #include "core/common/error.h"
 #include "core/encoder/model_image.h"
-#include "core/models/mapped_file.h"
+#include "core/io/mapped_file.h"
 #include "core/models/model_builder.h"
 #include "pg/guard.h"
 #include "pg/model_store.h"
@@ -88,7 +88,7 @@ std::string cache_path(const char* hash) { return cache_dir() + "/" + hash + ".e
 OpenModel open_model_file(const std::string& path, bool check) {
   const bool encoder =
       embedding::encoder::model_kind(
-          embedding::models::MappedFile(path, embedding::models::Symlinks::kRefuse).bytes()) ==
+          embedding::io::MappedFile(path, embedding::io::Symlinks::kRefuse).bytes()) ==
       embedding::encoder::ModelKind::kSentenceEncoder;
   OpenModel opened;
   if (encoder) {
@@ -189,22 +189,20 @@ OpenModel open_default_model() {
                 std::string("the default model \"") + kDefaultModelName + "\" is not installed",
                 "Expected the file \"" + source + "\"; scripts/setup.sh converts and installs it.");
   const std::string dir = std::string(DataDir) + "/embedding_models/default";
-  const auto copy_path = [&](const embedding::models::FileVersion& v) {
+  const auto copy_path = [&](const embedding::io::FileVersion& v) {
     return dir + "/" + kDefaultModelName + "-" + std::to_string(v.device) + "-" +
            std::to_string(v.inode) + "-" + std::to_string(v.size) + "-" +
            std::to_string(v.change_ns) + ".emb";
   };
-  const embedding::models::FileVersion seen{
-      st.st_dev, st.st_ino, static_cast<uint64>(st.st_size),
-      int64{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec};
+  const embedding::io::FileVersion seen{st.st_dev, st.st_ino, static_cast<uint64>(st.st_size),
+                                        int64{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec};
   // The header alone is checked, as the shipped file's was when it was mapped: the copy was
   // written from a fully verified image, and its checksums would cost every backend 0.4 s.
   if (std::optional<OpenModel> cached = open_cached(copy_path(seen), false))
     return std::move(*cached);
-  embedding::models::FileVersion version;
-  const std::string bytes =
-      embedding::models::read_file(source, embedding::models::Symlinks::kFollow,
-                                   std::numeric_limits<std::size_t>::max(), &version);
+  embedding::io::FileVersion version;
+  const std::string bytes = embedding::io::read_file(
+      source, embedding::io::Symlinks::kFollow, std::numeric_limits<std::size_t>::max(), &version);
   const auto image = std::as_bytes(std::span(bytes.data(), bytes.size()));
   embedding::encoder::verify_model_image(image);  // fully, once, before any backend maps it
   ::mkdir((std::string(DataDir) + "/embedding_models").c_str(), 0700);

@@ -9,13 +9,14 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/io/mapped_file.h"
 #include "core/models/evaluation.h"
-#include "core/models/mapped_file.h"
 #include "core/models/model.h"
 #include "core/models/similarity.h"
 
 int main(int argc, char** argv) {
   using namespace embedding::models;
+  using embedding::io::read_file;
   const char* model_env = std::getenv("EMBEDDING_MODEL_FILE");
   const std::string model_path = argc > 1 ? argv[1] : (model_env ? model_env : "");
   const char* data_env = std::getenv("EMBEDDING_EVAL_DATA");

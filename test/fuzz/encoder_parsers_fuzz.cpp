@@ -18,11 +18,11 @@
 #include "core/encoder/json_flat.h"
 #include "core/encoder/safetensors.h"
 #include "core/encoder/st_loader.h"
-#include "core/models/fnv1a.h"
+#include "core/io/checksum.h"
 #include "core/text/utf8.h"
 
 using namespace embedding::encoder;
-using embedding::models::fnv1a64;
+using embedding::io::fnv1a64;
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/common/error.h"
-#include "core/models/fnv1a.h"
+#include "core/io/checksum.h"
 #include "core/models/model.h"
 #include "core/models/model_format.h"
 #include "core/models/sentence_encoder.h"
@@ -25,7 +25,7 @@ void reseal(std::vector<std::byte>& file) {
   std::memcpy(&header, file.data(), sizeof header);
   for (auto& entry : header.sections) {
     if (entry.offset <= file.size() && entry.length <= file.size() - entry.offset) {
-      entry.checksum = fnv1a64(file.data() + entry.offset, entry.length);
+      entry.checksum = embedding::io::fnv1a64(file.data() + entry.offset, entry.length);
     }
   }
   header.header_checksum = compute_header_checksum(header);

@@ -17,7 +17,7 @@
 #include "core/common/error.h"
 #include "core/encoder/safetensors.h"
 #include "core/encoder/st_loader.h"
-#include "core/models/fnv1a.h"
+#include "core/io/checksum.h"
 #include "core/vector/kernels.h"
 #include "probes.h"
 
@@ -163,7 +163,7 @@ void reseal(Bytes& file) {
   EncoderHeader h;
   std::memcpy(&h, file.data(), sizeof h);
   for (auto& s : h.sections) s.checksum = section_checksum(file.data() + s.offset, s.length);
-  h.header_checksum = models::fnv1a64(&h, offsetof(EncoderHeader, header_checksum));
+  h.header_checksum = io::fnv1a64(&h, offsetof(EncoderHeader, header_checksum));
   std::memcpy(file.data(), &h, sizeof h);
 }
 

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "core/io/mapped_file.h"
 #include "core/models/evaluation.h"
-#include "core/models/mapped_file.h"
 #include "core/models/model.h"
 #include "core/models/sentence_encoder.h"
 #include "core/models/similarity.h"
@@ -62,18 +62,18 @@ TEST_F(DefaultModelEval, ModelVerifies) {
 
 TEST_F(DefaultModelEval, WordSimilarityReachesTheReference) {
   const PairResult ws =
-      evaluate_word_pairs(*model_, parse_word_pairs(read_file(data_ + "/wordsim353.tsv")));
+      evaluate_word_pairs(*model_, parse_word_pairs(io::read_file(data_ + "/wordsim353.tsv")));
   EXPECT_EQ(ws.used, 353u);
   EXPECT_GE(ws.spearman, 0.533 - 0.001);
   const PairResult simlex =
-      evaluate_word_pairs(*model_, parse_word_pairs(read_file(data_ + "/simlex999.txt")));
+      evaluate_word_pairs(*model_, parse_word_pairs(io::read_file(data_ + "/simlex999.txt")));
   EXPECT_EQ(simlex.used, 999u);
   EXPECT_GE(simlex.spearman, 0.298 - 0.001);
 }
 
 TEST_F(DefaultModelEval, AnalogiesReachTheReference) {
   const AnalogyResult result = evaluate_analogies(
-      *model_, parse_analogies(read_file(data_ + "/questions-words.txt")), 30000);
+      *model_, parse_analogies(io::read_file(data_ + "/questions-words.txt")), 30000);
   EXPECT_EQ(result.answered, 15276u);
   EXPECT_EQ(result.skipped, 4268u);
   EXPECT_GE(result.accuracy(), 0.657 - 0.001);

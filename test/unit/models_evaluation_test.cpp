@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/io/mapped_file.h"
 #include "core/models/evaluation.h"
 #include "core/models/loaders.h"
-#include "core/models/mapped_file.h"
 #include "core/models/model_builder.h"
 
 #include "toy_model.h"

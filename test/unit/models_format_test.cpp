@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "core/common/error.h"
-#include "core/models/fnv1a.h"
+#include "core/io/checksum.h"
+#include "core/io/mapped_file.h"
 #include "core/models/loaders.h"
-#include "core/models/mapped_file.h"
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
 #include "core/models/model_format.h"
@@ -22,7 +22,7 @@ namespace embedding::models {
 namespace {
 
 WordVectors toy_vectors() {
-  return load_word_vectors(read_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
+  return load_word_vectors(io::read_file(EMB_SOURCE_DIR "/test/data/models_toy.w2v.txt"),
                            SourceFormat::kWord2vecText);
 }
 
@@ -41,7 +41,7 @@ void store_header(std::vector<std::byte>& file, FileHeader header) {
 void reseal(std::vector<std::byte>& file) {
   FileHeader header = header_of(file);
   for (auto& entry : header.sections) {
-    entry.checksum = fnv1a64(file.data() + entry.offset, entry.length);
+    entry.checksum = io::fnv1a64(file.data() + entry.offset, entry.length);
   }
   store_header(file, header);
 }
@@ -227,7 +227,8 @@ TEST(ModelFormat, StringOffsetsAreCheckedOnOpenAndOnAccess) {
 TEST(ModelFormat, HashSlotsAreCheckedOnAccess) {
   std::vector<std::byte> file = build_model(toy_vectors());
   const FileHeader header = header_of(file);
-  const std::uint32_t slot = static_cast<std::uint32_t>(fnv1a64("queen")) & (header.hash_slots - 1);
+  const std::uint32_t slot =
+      static_cast<std::uint32_t>(io::fnv1a64("queen")) & (header.hash_slots - 1);
   std::uint32_t* index = section_at<std::uint32_t>(file, Section::kHashIndex);
   ASSERT_NE(index[slot], kEmptySlot);
   index[slot] = 1000;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/common/error.h"
-#include "core/models/json_reader.h"
+#include "core/io/json_reader.h"
+#include "core/io/mapped_file.h"
 #include "core/models/loaders.h"
-#include "core/models/mapped_file.h"
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
 #include "core/text/utf8.h"
@@ -18,7 +18,7 @@ namespace embedding::models {
 namespace {
 
 std::string fixture(const char* name) {
-  return read_file(std::string(EMB_SOURCE_DIR "/test/data/") + name);
+  return io::read_file(std::string(EMB_SOURCE_DIR "/test/data/") + name);
 }
 
 const std::vector<std::string> kToyWords = {"the",        "man", "woman", "king",  "queen",
@@ -191,42 +191,42 @@ TEST(ModelLoaders, WinkJsonChecksItsStructure) {
 }
 
 std::vector<std::string> json_events(std::string_view input) {
-  JsonReader reader(input);
+  io::JsonReader reader(input);
   std::vector<std::string> events;
   for (;;) {
     const auto event = reader.next();
     switch (event) {
-      case JsonReader::Event::kBeginObject:
+      case io::JsonReader::Event::kBeginObject:
         events.push_back("{");
         break;
-      case JsonReader::Event::kEndObject:
+      case io::JsonReader::Event::kEndObject:
         events.push_back("}");
         break;
-      case JsonReader::Event::kBeginArray:
+      case io::JsonReader::Event::kBeginArray:
         events.push_back("[");
         break;
-      case JsonReader::Event::kEndArray:
+      case io::JsonReader::Event::kEndArray:
         events.push_back("]");
         break;
-      case JsonReader::Event::kKey:
+      case io::JsonReader::Event::kKey:
         events.push_back("k:" + std::string(reader.text()));
         break;
-      case JsonReader::Event::kString:
+      case io::JsonReader::Event::kString:
         events.push_back("s:" + std::string(reader.text()));
         break;
-      case JsonReader::Event::kNumber:
+      case io::JsonReader::Event::kNumber:
         events.push_back("n:" + std::string(reader.text()));
         break;
-      case JsonReader::Event::kTrue:
+      case io::JsonReader::Event::kTrue:
         events.push_back("true");
         break;
-      case JsonReader::Event::kFalse:
+      case io::JsonReader::Event::kFalse:
         events.push_back("false");
         break;
-      case JsonReader::Event::kNull:
+      case io::JsonReader::Event::kNull:
         events.push_back("null");
         break;
-      case JsonReader::Event::kEnd:
+      case io::JsonReader::Event::kEnd:
         return events;
     }
   }
@@ -255,24 +255,24 @@ TEST(JsonReader, SyntaxErrorsAreCorruptData) {
       EXPECT_EQ(error.code(), ErrorCode::kCorruptData) << bad;
     }
   }
-  std::string deep(JsonReader::kMaxDepth + 1, '[');
-  EXPECT_THROW(json_events(deep + std::string(JsonReader::kMaxDepth + 1, ']')), Error);
-  std::string ok_depth(JsonReader::kMaxDepth, '[');
-  EXPECT_EQ(json_events(ok_depth + std::string(JsonReader::kMaxDepth, ']')).size(),
-            2 * JsonReader::kMaxDepth);
+  std::string deep(io::JsonReader::kMaxDepth + 1, '[');
+  EXPECT_THROW(json_events(deep + std::string(io::JsonReader::kMaxDepth + 1, ']')), Error);
+  std::string ok_depth(io::JsonReader::kMaxDepth, '[');
+  EXPECT_EQ(json_events(ok_depth + std::string(io::JsonReader::kMaxDepth, ']')).size(),
+            2 * io::JsonReader::kMaxDepth);
 }
 
 TEST(JsonReader, SkipValueSkipsNestedContainers) {
-  JsonReader reader(R"({"skip":{"a":[1,{"b":[]}],"c":"}"},"keep":7})");
-  ASSERT_EQ(reader.next(), JsonReader::Event::kBeginObject);
-  ASSERT_EQ(reader.next(), JsonReader::Event::kKey);
+  io::JsonReader reader(R"({"skip":{"a":[1,{"b":[]}],"c":"}"},"keep":7})");
+  ASSERT_EQ(reader.next(), io::JsonReader::Event::kBeginObject);
+  ASSERT_EQ(reader.next(), io::JsonReader::Event::kKey);
   reader.skip_value(reader.next());
-  ASSERT_EQ(reader.next(), JsonReader::Event::kKey);
+  ASSERT_EQ(reader.next(), io::JsonReader::Event::kKey);
   EXPECT_EQ(reader.text(), "keep");
-  ASSERT_EQ(reader.next(), JsonReader::Event::kNumber);
+  ASSERT_EQ(reader.next(), io::JsonReader::Event::kNumber);
   EXPECT_EQ(reader.text(), "7");
-  EXPECT_EQ(reader.next(), JsonReader::Event::kEndObject);
-  EXPECT_EQ(reader.next(), JsonReader::Event::kEnd);
+  EXPECT_EQ(reader.next(), io::JsonReader::Event::kEndObject);
+  EXPECT_EQ(reader.next(), io::JsonReader::Event::kEnd);
 }
 
 TEST(LoaderErrors, TextFromTheFileIsValidUtf8AndBounded) {

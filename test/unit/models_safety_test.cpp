@@ -20,8 +20,8 @@
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
+#include "core/io/mapped_file.h"
 #include "core/models/loaders.h"
-#include "core/models/mapped_file.h"
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
 #include "core/models/sentence_encoder.h"
@@ -126,7 +126,7 @@ TEST(MappedFiles, AFifoIsRefusedWithoutBlocking) {
   const std::string fifo = dir / "fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(error_code_of([&] { MappedFile file(fifo); }), ErrorCode::kIoError);
+  EXPECT_EQ(error_code_of([&] { io::MappedFile file(fifo); }), ErrorCode::kIoError);
   EXPECT_EQ(error_code_of([&] { load_word_vectors_file(fifo, SourceFormat::kGloveText); }),
             ErrorCode::kIoError);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
@@ -154,11 +154,11 @@ TEST(SourceFiles, AFileThatChangesWhileReadIsAnErrorNotATornImage) {
       std::fwrite(content.data(), 1, content.size(), f);
       std::fclose(f);
     }
-    EXPECT_EQ(read_file(file_to_change), content);
+    EXPECT_EQ(io::read_file(file_to_change), content);
     polls = 0;
     set_interrupt_poll(change);
     try {
-      read_file(file_to_change);
+      io::read_file(file_to_change);
       ADD_FAILURE() << "a file changed during the read was read without an error";
     } catch (const Error& error) {
       EXPECT_EQ(error.code(), ErrorCode::kIoError);

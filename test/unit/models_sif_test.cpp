@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/io/mapped_file.h"
 #include "core/models/loaders.h"
-#include "core/models/mapped_file.h"
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
 #include "core/models/sentence_encoder.h"

@@ -1,4 +1,4 @@
-// JsonFlat (see json_flat.h) on the validating pull parser of core/models/json_reader.h.
+// JsonFlat (see json_flat.h) on the validating pull parser of core/io/json_reader.h.
 #include "core/encoder/json_flat.h"
 
 #include <cerrno>
@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "core/common/error.h"
-#include "core/models/json_reader.h"
+#include "core/io/json_reader.h"
 
 namespace embedding::encoder {
 
-using models::JsonReader;
+using io::JsonReader;
 using Event = JsonReader::Event;
 
 JsonFlat::JsonFlat(std::string_view json, const std::string& what, std::size_t max_depth,

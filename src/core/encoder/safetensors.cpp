@@ -4,14 +4,14 @@
 #include <cstring>
 
 #include "core/common/error.h"
-#include "core/models/json_reader.h"
+#include "core/io/json_reader.h"
 #include "core/text/utf8.h"
 #include "core/vector/half.h"
 
 namespace embedding::encoder {
 namespace {
 
-using models::JsonReader;
+using io::JsonReader;
 using Event = JsonReader::Event;
 
 // A header past this size is not a model's: it would describe millions of tensors.

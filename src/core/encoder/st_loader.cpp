@@ -15,7 +15,7 @@
 #include "core/encoder/encoder_file.h"
 #include "core/encoder/json_flat.h"
 #include "core/encoder/safetensors.h"
-#include "core/models/mapped_file.h"
+#include "core/io/mapped_file.h"
 #include "core/text/utf8.h"
 
 namespace embedding::encoder {
@@ -49,7 +49,7 @@ class ModelDir {
   // A whole file, read into memory (never mapped: the user's files may change under us; a
   // change during the read is an error). FIFOs and devices are refused: reading never blocks.
   std::string read(const std::string& path, std::size_t limit = kMaxConfigBytes) const {
-    return models::read_file(resolve(path), models::Symlinks::kRefuse, limit);
+    return io::read_file(resolve(path), io::Symlinks::kRefuse, limit);
   }
   // A JSON file's values; with `wanted`, only those (see JsonFlat).
   JsonFlat json(const std::string& path, std::vector<std::string> wanted = {}) const {

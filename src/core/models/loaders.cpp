@@ -2,8 +2,8 @@
 // (never mapped: someone else's file may shrink under a mapping) and parsed there.
 #include "core/models/loaders.h"
 
+#include "core/io/mapped_file.h"
 #include "core/models/loader_common.h"
-#include "core/models/mapped_file.h"
 
 namespace embedding::models {
 
@@ -47,7 +47,7 @@ WordVectors load_word_vectors(std::string_view bytes, SourceFormat format) {
 }
 
 WordVectors load_word_vectors_file(const std::string& path, SourceFormat format) {
-  return load_word_vectors(read_file(path), format);
+  return load_word_vectors(io::read_file(path), format);
 }
 
 }  // namespace embedding::models

@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "core/common/error.h"
-#include "core/models/fnv1a.h"
-#include "core/models/mapped_file.h"
+#include "core/io/checksum.h"
+#include "core/io/mapped_file.h"
 #include "core/text/tokenizer.h"
 
 namespace embedding::models {
@@ -40,12 +40,14 @@ Model::Model(std::shared_ptr<const void> owner, std::span<const std::byte> bytes
   }
 }
 
-Model Model::open_file(const std::string& path) { return open_mapped(path, Symlinks::kFollow); }
+Model Model::open_file(const std::string& path) { return open_mapped(path, io::Symlinks::kFollow); }
 
-Model Model::open_own_file(const std::string& path) { return open_mapped(path, Symlinks::kRefuse); }
+Model Model::open_own_file(const std::string& path) {
+  return open_mapped(path, io::Symlinks::kRefuse);
+}
 
-Model Model::open_mapped(const std::string& path, Symlinks symlinks) {
-  auto mapped = std::make_shared<const MappedFile>(path, symlinks);
+Model Model::open_mapped(const std::string& path, io::Symlinks symlinks) {
+  auto mapped = std::make_shared<const io::MappedFile>(path, symlinks);
   const std::span<const std::byte> bytes = mapped->bytes();
   try {
     return Model(std::move(mapped), bytes);
@@ -83,7 +85,7 @@ std::string_view Model::word(std::uint32_t id) const {
 
 std::optional<std::uint32_t> Model::find(std::string_view word_text) const {
   const std::uint32_t mask = header_.hash_slots - 1;
-  std::uint32_t slot = static_cast<std::uint32_t>(fnv1a64(word_text)) & mask;
+  std::uint32_t slot = static_cast<std::uint32_t>(io::fnv1a64(word_text)) & mask;
   // Bounded so that a corrupt index without a free slot still terminates.
   for (std::uint32_t probe = 0; probe <= mask; ++probe, slot = (slot + 1) & mask) {
     const std::uint32_t id = hash_index_[slot];

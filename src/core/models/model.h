@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/models/mapped_file.h"
+#include "core/io/mapped_file.h"
 #include "core/models/model_format.h"
 
 namespace embedding::models {
@@ -61,7 +61,7 @@ class Model {
 
  private:
   Model(std::shared_ptr<const void> owner, std::span<const std::byte> bytes);
-  static Model open_mapped(const std::string& path, Symlinks symlinks);
+  static Model open_mapped(const std::string& path, io::Symlinks symlinks);
   template <typename T>
   const T* section_data(Section section) const;
 

@@ -14,7 +14,7 @@
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
-#include "core/models/fnv1a.h"
+#include "core/io/checksum.h"
 #include "core/models/model_format.h"
 #include "core/text/utf8.h"
 #include "core/vector/normalize.h"
@@ -82,7 +82,7 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
   for (std::uint32_t id = 0; id < vocab; ++id) {
     poll_interrupts_every(id);
     const std::string& word = source.words[id];
-    std::uint32_t slot = static_cast<std::uint32_t>(fnv1a64(word)) & mask;
+    std::uint32_t slot = static_cast<std::uint32_t>(io::fnv1a64(word)) & mask;
     while (index[slot] != kEmptySlot) {
       if (source.words[index[slot]] == word) {
         throw Error(ErrorCode::kDataException, "duplicate word in model vocabulary",
@@ -119,7 +119,7 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
 
   for (std::size_t i = 0; i < kSectionCount; ++i) {
     SectionEntry& entry = header.sections[i];
-    entry.checksum = fnv1a64(file.data() + entry.offset, entry.length);
+    entry.checksum = io::fnv1a64(file.data() + entry.offset, entry.length);
   }
   header.header_checksum = compute_header_checksum(header);
   std::memcpy(file.data(), &header, sizeof header);

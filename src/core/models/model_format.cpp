@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/common/error.h"
-#include "core/models/fnv1a.h"
+#include "core/io/checksum.h"
 
 namespace embedding::models {
 namespace {
@@ -102,7 +102,7 @@ FileHeader plan_layout(std::uint32_t dims, std::uint32_t vocab_size, std::uint64
 }
 
 std::uint64_t compute_header_checksum(const FileHeader& header) {
-  return fnv1a64(&header, offsetof(FileHeader, header_checksum));
+  return io::fnv1a64(&header, offsetof(FileHeader, header_checksum));
 }
 
 FileHeader read_header(std::span<const std::byte> file) {

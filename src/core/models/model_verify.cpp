@@ -7,7 +7,7 @@
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
-#include "core/models/fnv1a.h"
+#include "core/io/checksum.h"
 #include "core/models/model.h"
 #include "core/text/utf8.h"
 
@@ -27,23 +27,12 @@ bool is_unit_or_zero(const float* values, std::size_t n) {
   return sum == 0.0 || std::fabs(sum - 1.0) < 1e-3;
 }
 
-// FNV-1a of a section in 16 MiB steps, polling for interrupts between them.
-std::uint64_t section_checksum(const std::byte* data, std::uint64_t length) {
-  constexpr std::uint64_t kStep = std::uint64_t{16} << 20;
-  std::uint64_t hash = kFnvOffsetBasis;
-  for (std::uint64_t done = 0; done < length; done += kStep) {
-    poll_interrupts();
-    hash = fnv1a64(data + done, std::min(kStep, length - done), hash);
-  }
-  return hash;
-}
-
 }  // namespace
 
 void Model::verify_checksums() const {
   for (std::size_t i = 0; i < kSectionCount; ++i) {
     const SectionEntry& entry = header_.sections[i];
-    if (section_checksum(bytes_.data() + entry.offset, entry.length) != entry.checksum) {
+    if (io::fnv1a64_polled(bytes_.data() + entry.offset, entry.length) != entry.checksum) {
       corrupt(std::string(section_name(static_cast<Section>(i))) + " section checksum mismatch");
     }
   }

@@ -5,12 +5,14 @@
 #include <string>
 #include <vector>
 
-#include "core/models/json_reader.h"
+#include "core/io/json_reader.h"
 #include "core/models/loader_common.h"
 #include "core/text/utf8.h"
 
 namespace embedding::models::detail {
 namespace {
+
+using io::JsonReader;
 
 constexpr SourceFormat kFormat = SourceFormat::kWinkJson;
 

@@ -1,6 +1,6 @@
 // POSIX file access for models: mmap of the extension's own files (an empty file maps to an
 // empty span, since mmap cannot map zero bytes) and pread of everyone else's.
-#include "core/models/mapped_file.h"
+#include "core/io/mapped_file.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -14,7 +14,7 @@
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
 
-namespace embedding::models {
+namespace embedding::io {
 namespace {
 
 [[noreturn]] void io_error(const std::string& what, const std::string& path, int error_number) {
@@ -105,4 +105,4 @@ std::string read_file(const std::string& path, Symlinks symlinks, std::size_t li
   return content;
 }
 
-}  // namespace embedding::models
+}  // namespace embedding::io

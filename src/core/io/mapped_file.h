@@ -10,7 +10,7 @@
 #include <span>
 #include <string>
 
-namespace embedding::models {
+namespace embedding::io {
 
 enum class Symlinks { kFollow, kRefuse };
 
@@ -51,4 +51,4 @@ std::string read_file(const std::string& path, Symlinks symlinks = Symlinks::kFo
                       std::size_t limit = std::numeric_limits<std::size_t>::max(),
                       FileVersion* version = nullptr);
 
-}  // namespace embedding::models
+}  // namespace embedding::io

@@ -1,12 +1,12 @@
 // JSON pull parser: an explicit container stack (no recursion, bounded depth) and a grammar
 // state, so malformed input of any shape ends in an Error rather than a crash.
-#include "core/models/json_reader.h"
+#include "core/io/json_reader.h"
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
 #include "core/text/utf8.h"
 
-namespace embedding::models {
+namespace embedding::io {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -239,4 +239,4 @@ void JsonReader::skip_value(Event first) {
   while (stack_.size() > depth) next();
 }
 
-}  // namespace embedding::models
+}  // namespace embedding::io

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace embedding::models {
+namespace embedding::io {
 
 class JsonReader {
  public:
@@ -60,4 +60,4 @@ class JsonReader {
   std::uint64_t events_ = 0;
 };
 
-}  // namespace embedding::models
+}  // namespace embedding::io
