@@ -8,7 +8,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/hnsw/distance.h"
+#include "core/vector/stored_distance.h"
 #include "core/hnsw/memory_graph.h"
 #include "core/hnsw/reachability.h"
 #include "core/hnsw/repair.h"
