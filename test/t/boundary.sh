@@ -14,8 +14,9 @@ trap 'stop_cluster boundary; rm -rf "$work"' EXIT
 make -s -C "$work" -f "$ROOT/test/boundary/Makefile" VPATH="$ROOT/test/boundary" \
   PG_CONFIG="$PGBIN/pg_config" >"$work/build.log" 2>&1 || { cat "$work/build.log"; fail "building test/boundary"; }
 chmod 644 "$work/boundary.so"
-new_cluster boundary $P
 log_file="$(cluster_dir boundary).log"
+rm -f "$log_file"  # pg_ctl appends: only this run's server log counts
+new_cluster boundary $P
 
 # The module only, not the extension: both carry the boundary's functions (src/pg/errors.cpp).
 for f in pg_error cpp_error cpp_in_pg_call cpp_in_callback interrupt; do

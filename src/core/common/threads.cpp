@@ -1,5 +1,5 @@
 // WorkerTeam (see threads.h): workers wait on a condition variable for the next generation of
-// work, run their part and report back; the caller runs part 0 meanwhile.
+// work, run their part and report back; the caller runs part 0 meanwhile, then waits.
 #include "core/common/threads.h"
 
 #include <utility>
@@ -25,30 +25,35 @@ WorkerTeam::~WorkerTeam() {
   for (std::thread& worker : workers_) worker.join();
 }
 
+void WorkerTeam::run_part(int part, std::exception_ptr* error) {
+  try {
+    (*task_)(part);
+  } catch (...) {
+    *error = std::current_exception();
+    stop();
+  }
+}
+
 void WorkerTeam::work(int part) {
   std::uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* task;
     {
       std::unique_lock<std::mutex> lock(mutex_);
       start_.wait(lock, [&] { return quit_ || generation_ != seen; });
       if (quit_) return;
       seen = generation_;
-      task = task_;
     }
     std::exception_ptr error;
-    try {
-      (*task)(part);
-    } catch (...) {
-      error = std::current_exception();
-    }
+    run_part(part, &error);
     std::lock_guard<std::mutex> lock(mutex_);
     errors_[part] = error;
     if (--pending_ == 0) done_.notify_one();
   }
 }
 
-void WorkerTeam::run(const std::function<void(int)>& task) {
+void WorkerTeam::run(const std::function<void(int)>& task, const std::function<void()>& waiting,
+                     std::chrono::milliseconds interval) {
+  stop_.store(false);
   if (workers_.empty()) {
     task(0);
     return;
@@ -61,13 +66,19 @@ void WorkerTeam::run(const std::function<void(int)>& task) {
   }
   start_.notify_all();
   std::exception_ptr error;
-  try {
-    task(0);
-  } catch (...) {
-    error = std::current_exception();
-  }
+  run_part(0, &error);
   std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return pending_ == 0; });
+  while (!done_.wait_for(lock, interval, [&] { return pending_ == 0; })) {
+    if (!waiting || error) continue;
+    lock.unlock();
+    try {
+      waiting();
+    } catch (...) {
+      error = std::current_exception();
+      stop();
+    }
+    lock.lock();
+  }
   if (error) std::rethrow_exception(error);
   for (std::exception_ptr& e : errors_)
     if (e) std::rethrow_exception(std::exchange(e, nullptr));

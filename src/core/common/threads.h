@@ -1,9 +1,11 @@
-// Threads of the core: they start inside BlockSignals (every signal blocked, so PostgreSQL's
-// signals reach only the backend's own thread); WorkerTeam keeps a few for the length of one call.
+// The core's one worker pool: WorkerTeam, threads started inside BlockSignals (every signal
+// blocked, so PostgreSQL's signals reach only the backend's own thread) for the length of a call.
 #pragma once
 
 #include <pthread.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <csignal>
 #include <cstdint>
@@ -32,10 +34,14 @@ class BlockSignals {
   sigset_t saved_;
 };
 
-// `size` threads for the length of one call, the caller's included: run(task) runs task(i) for
-// every i in [0, size()), part 0 on the caller's thread, and returns when all parts are done,
-// rethrowing the first exception a part threw. A hand-off costs microseconds, where starting
-// threads for every step would not. Workers run core code only; the destructor joins them.
+// `size` threads, the caller's included, kept for the length of one call (a hand-off costs
+// microseconds, so a team serves many steps). run(task) runs task(part) for every part in
+// [0, size()), part 0 on the caller's thread, and returns when all parts are done. Only the caller
+// polls interrupts: in its part, and in `waiting`, which it calls every `interval` once its part
+// is done and others still run. An exception in a part (or in `waiting`) sets the stop flag, which
+// long parts check to end early; run rethrows it on the caller's thread when all parts are done
+// (the caller's first, then the workers' by part). Workers run core code only, never a PostgreSQL
+// call; a team that cannot start all its threads works with those that started.
 class WorkerTeam {
  public:
   explicit WorkerTeam(int size);
@@ -44,10 +50,17 @@ class WorkerTeam {
   WorkerTeam& operator=(const WorkerTeam&) = delete;
 
   int size() const { return static_cast<int>(workers_.size()) + 1; }
-  void run(const std::function<void(int)>& task);
+  void run(const std::function<void(int)>& task, const std::function<void()>& waiting = nullptr,
+           std::chrono::milliseconds interval = std::chrono::milliseconds(5));
+
+  // The stop flag of the current run: cleared when it starts, set by stop() or a failed part.
+  const std::atomic<bool>& stop_flag() const { return stop_; }
+  bool stopped() const { return stop_.load(std::memory_order_relaxed); }
+  void stop() { stop_.store(true, std::memory_order_relaxed); }
 
  private:
   void work(int part);
+  void run_part(int part, std::exception_ptr* error);
 
   std::mutex mutex_;
   std::condition_variable start_, done_;
@@ -55,6 +68,7 @@ class WorkerTeam {
   std::uint64_t generation_ = 0;
   int pending_ = 0;
   bool quit_ = false;
+  std::atomic<bool> stop_{false};
   std::vector<std::exception_ptr> errors_;
   std::vector<std::thread> workers_;
 };

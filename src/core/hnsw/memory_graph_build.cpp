@@ -1,11 +1,8 @@
-// MemoryGraph::build: links the pending nodes with several std::threads. Workers run core
-// code only, with signals blocked; the calling thread works too and alone reports progress.
+// MemoryGraph::build: links the pending nodes on a WorkerTeam (core/common/threads.h). Workers run
+// core code only, with signals blocked; the calling thread works too and alone reports progress.
 #include <algorithm>
 #include <chrono>
-#include <csignal>
-#include <exception>
 #include <limits>
-#include <thread>
 
 #include "core/common/error.h"
 #include "core/common/threads.h"
@@ -28,17 +25,9 @@ void MemoryGraph::build(const BuildOptions& options) {
     lock_count_ = end;
   }
 
+  WorkerTeam team(threads);
   std::atomic<std::size_t> next{begin};
   std::atomic<std::size_t> done{0};
-  std::atomic<int> running{0};
-  std::atomic<bool> stop{false};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  const auto fail = [&](std::exception_ptr error) {
-    std::lock_guard<std::mutex> guard(failure_mutex);
-    if (!failure) failure = error;
-    stop.store(true);
-  };
   const auto cancelled = [&] { return options.cancel != nullptr && options.cancel->cancelled(); };
 
   using Clock = std::chrono::steady_clock;
@@ -54,59 +43,39 @@ void MemoryGraph::build(const BuildOptions& options) {
 
   // Each thread claims one node at a time: an insert costs far more than the atomic add,
   // and nodes are linked roughly in id order, as a serial build would.
-  const auto work = [&](bool caller) {
-    try {
-      MemorySearchContext context;
-      prepare_context(context);
-      while (!stop.load(std::memory_order_relaxed)) {
-        if (cancelled()) {
-          stop.store(true);
-          break;
-        }
-        const std::size_t node = next.fetch_add(1, std::memory_order_relaxed);
-        if (node >= end) break;
-        link_node(node, context);
-        done.fetch_add(1, std::memory_order_relaxed);
-        if (caller) report(false);
+  const auto work = [&](int part) {
+    MemorySearchContext context;
+    prepare_context(context);
+    while (!team.stopped()) {
+      if (cancelled()) {
+        team.stop();
+        break;
       }
-    } catch (...) {
-      fail(std::current_exception());
+      const std::size_t node = next.fetch_add(1, std::memory_order_relaxed);
+      if (node >= end) break;
+      link_node(node, context);
+      done.fetch_add(1, std::memory_order_relaxed);
+      if (part == 0) report(false);
     }
+  };
+  // Once its own part is done, the caller keeps reporting (and letting the progress callback
+  // cancel) until the workers finish.
+  const auto waiting = [&] {
+    report(false);
+    if (cancelled()) team.stop();
   };
 
   concurrent_ = threads > 1;
-  std::vector<std::thread> workers;
-  {
-    BlockSignals blocked;
-    try {
-      for (int i = 1; i < threads; ++i) {
-        workers.emplace_back([&] {
-          work(false);
-          running.fetch_sub(1);
-        });
-        running.fetch_add(1);  // after the start succeeded; the count may dip below 0 meanwhile
-      }
-    } catch (...) {
-      fail(std::current_exception());
-    }
-  }
-  work(true);
-  // Keep reporting (and letting the progress callback cancel) until the workers finish.
-  while (running.load() > 0) {
-    try {
-      report(false);
-    } catch (...) {
-      fail(std::current_exception());
-    }
-    if (cancelled()) stop.store(true);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  for (std::thread& worker : workers) worker.join();
-  concurrent_ = false;
-
-  if (failure || done.load() < total) {
+  try {
+    team.run(work, waiting);
+  } catch (...) {
+    concurrent_ = false;
     broken_ = true;
-    if (failure) std::rethrow_exception(failure);
+    throw;
+  }
+  concurrent_ = false;
+  if (done.load() < total) {
+    broken_ = true;
     throw Error(ErrorCode::kCancelled, "canceling statement due to user request",
                 "HNSW index build interrupted");
   }
