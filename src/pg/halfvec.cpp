@@ -76,6 +76,10 @@ double l2_squared(const Half* a, const Half* b, std::size_t n) {
   return kernels::active().half_l2_squared(a, b, n);
 }
 
+double spherical(const Half* a, const Half* b, std::size_t n) {
+  return vec::angular_distance(kernels::half_inner_product(a, b, n));
+}
+
 enum class Op { kAdd, kSub, kMul };
 
 // pgvector's halfvec_add/sub/mul: computed in float, rounded to half; a result that rounds to
@@ -221,16 +225,7 @@ EMB_FUNCTION(halfvec_negative_inner_product) {
 EMB_FUNCTION(halfvec_cosine_distance) { return distance(fcinfo, kernels::half_cosine_distance); }
 EMB_FUNCTION(halfvec_l1_distance) { return distance(fcinfo, kernels::half_l1_distance); }
 
-// acos(dot) / pi of normalised vectors (pgvector's ivfflat k-means distance).
-EMB_FUNCTION(halfvec_spherical_distance) {
-  PgHalfVector* a = EMB_GETARG_HALFVEC(0);
-  PgHalfVector* b = EMB_GETARG_HALFVEC(1);
-  check_same_dims(a, b);
-  double dot = kernels::half_inner_product(a->x, b->x, a->dim);
-  if (dot > 1) dot = 1;
-  if (dot < -1) dot = -1;
-  PG_RETURN_FLOAT8(acos(dot) / M_PI);
-}
+EMB_FUNCTION(halfvec_spherical_distance) { return distance(fcinfo, spherical); }
 
 // ---- functions ----
 

@@ -34,6 +34,10 @@ double l2_squared(const float* a, const float* b, std::size_t n) {
   return kernels::active().l2_squared(a, b, n);
 }
 
+double spherical(const float* a, const float* b, std::size_t n) {
+  return vec::angular_distance(kernels::inner_product(a, b, n));
+}
+
 Datum elementwise(FunctionCallInfo fcinfo, vec::ElementOp op) {
   PgVector* a = EMB_GETARG_VECTOR(0);
   PgVector* b = EMB_GETARG_VECTOR(1);
@@ -60,16 +64,7 @@ EMB_FUNCTION(vector_negative_inner_product) {
 EMB_FUNCTION(cosine_distance) { return distance(fcinfo, kernels::cosine_distance); }
 EMB_FUNCTION(l1_distance) { return distance(fcinfo, kernels::l1_distance); }
 
-// Angular distance used by pgvector's ivfflat k-means on normalised vectors: acos(dot) / pi.
-EMB_FUNCTION(vector_spherical_distance) {
-  PgVector* a = EMB_GETARG_VECTOR(0);
-  PgVector* b = EMB_GETARG_VECTOR(1);
-  embedding::pg::check_same_dims(a, b);
-  double dot = kernels::inner_product(a->x, b->x, a->dim);
-  if (dot > 1) dot = 1;
-  if (dot < -1) dot = -1;
-  PG_RETURN_FLOAT8(acos(dot) / M_PI);
-}
+EMB_FUNCTION(vector_spherical_distance) { return distance(fcinfo, spherical); }
 
 EMB_FUNCTION(vector_add) { return elementwise(fcinfo, vec::ElementOp::kAdd); }
 EMB_FUNCTION(vector_sub) { return elementwise(fcinfo, vec::ElementOp::kSub); }

@@ -86,3 +86,11 @@ TEST(Arith, SignBitsMatchTheDefinition) {
 
 }  // namespace
 }  // namespace embedding::vec
+
+TEST(AngularDistance, IsTheAngleAsAShareOfPiWithTheDotClamped) {
+  EXPECT_DOUBLE_EQ(embedding::vec::angular_distance(1.0), 0.0);
+  EXPECT_DOUBLE_EQ(embedding::vec::angular_distance(-1.0), 1.0);
+  EXPECT_DOUBLE_EQ(embedding::vec::angular_distance(0.0), 0.5);
+  EXPECT_DOUBLE_EQ(embedding::vec::angular_distance(1.0000001), 0.0);  // rounding past 1
+  EXPECT_DOUBLE_EQ(embedding::vec::angular_distance(-3.0), 1.0);
+}

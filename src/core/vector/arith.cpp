@@ -93,4 +93,10 @@ void sign_bits_of(const T* x, std::size_t n, std::uint8_t* out) {
 void sign_bits(const float* x, std::size_t n, std::uint8_t* out) { sign_bits_of(x, n, out); }
 void sign_bits(const Half* x, std::size_t n, std::uint8_t* out) { sign_bits_of(x, n, out); }
 
+double angular_distance(double dot) {
+  if (dot > 1) dot = 1;
+  if (dot < -1) dot = -1;
+  return std::acos(dot) / M_PI;
+}
+
 }  // namespace embedding::vec

@@ -27,6 +27,10 @@ void combine(double* state_a, const double* state_b, std::size_t n);
 // type's range, so that avg() never returns a value the type's input would refuse.
 void average(const double* state, std::size_t n, float* out, Element element = Element::kFloat32);
 
+// acos(dot) / pi with dot clamped to [-1, 1]: the angle between normalised vectors as a share of
+// pi (pgvector's spherical distance, which its ivfflat k-means uses).
+double angular_distance(double dot);
+
 // binary_quantize(): bit i of `out` (bytes of 8, most significant bit first, as a bit string
 // stores them) is set when x[i] > 0; the unused bits of the last byte are zero. Branch-free, as
 // the signs of an embedding are a coin toss for a branch predictor.
