@@ -262,27 +262,16 @@ EMB_FUNCTION(halfvec_concat) {
 
 EMB_FUNCTION(halfvec_subvector) {
   PgHalfVector* a = EMB_GETARG_HALFVEC(0);
-  int32 start = PG_GETARG_INT32(1);
-  int32 count = PG_GETARG_INT32(2);
-  if (count < 1) vec::check_dim(0, Element::kFloat16);
-  int32 end = start > a->dim - count ? a->dim + 1 : start + count;
-  if (start < 1) start = 1;
-  if (start > a->dim) vec::check_dim(0, Element::kFloat16);
-  int dim = end - start;
-  vec::check_dim(dim, Element::kFloat16);
-  PgHalfVector* result = embedding::pg::new_halfvec(dim);
-  memcpy(result->x, a->x + (start - 1), sizeof(Half) * dim);
+  const vec::Slice slice =
+      vec::subvector_slice(a->dim, PG_GETARG_INT32(1), PG_GETARG_INT32(2), Element::kFloat16);
+  PgHalfVector* result = embedding::pg::new_halfvec(slice.dims);
+  memcpy(result->x, a->x + slice.first, sizeof(Half) * slice.dims);
   PG_RETURN_POINTER(result);
 }
 
 EMB_FUNCTION(halfvec_binary_quantize) {
   PgHalfVector* a = EMB_GETARG_HALFVEC(0);
-  int len = VARBITTOTALLEN(a->dim);
-  VarBit* result = static_cast<VarBit*>(palloc0(len));
-  SET_VARSIZE(result, len);
-  VARBITLEN(result) = a->dim;
-  vec::sign_bits(a->x, static_cast<std::size_t>(a->dim), VARBITS(result));
-  PG_RETURN_VARBIT_P(result);
+  PG_RETURN_VARBIT_P(embedding::pg::sign_bit_string(a->x, a->dim));
 }
 
 EMB_FUNCTION(halfvec_lt) { PG_RETURN_BOOL(compare_args(fcinfo) < 0); }

@@ -7,8 +7,12 @@ extern "C" {
 
 #include "fmgr.h"
 #include "utils/array.h"
+#include "utils/varbit.h"
 }
 
+#include <cstddef>
+
+#include "core/vector/arith.h"
 #include "core/vector/codec.h"
 
 namespace embedding::pg {
@@ -39,5 +43,16 @@ void check_same_dims(const PgVector* a, const PgVector* b);
 float* array_elements(ArrayType* array, int32 typmod, vec::Element element, int* count);
 // A float4[] of x[0..n).
 ArrayType* float4_array(const float* x, int n);
+
+// binary_quantize(): a palloc'd bit string of `dims` bits, bit i set when x[i] > 0 (float or Half).
+template <class T>
+VarBit* sign_bit_string(const T* x, int dims) {
+  const int len = VARBITTOTALLEN(dims);
+  VarBit* result = static_cast<VarBit*>(palloc0(len));
+  SET_VARSIZE(result, len);
+  VARBITLEN(result) = dims;
+  vec::sign_bits(x, static_cast<std::size_t>(dims), VARBITS(result));
+  return result;
+}
 
 }  // namespace embedding::pg

@@ -107,27 +107,14 @@ EMB_FUNCTION(l2_normalize) {
 // non-empty.
 EMB_FUNCTION(subvector) {
   PgVector* a = EMB_GETARG_VECTOR(0);
-  int32 start = PG_GETARG_INT32(1);
-  int32 count = PG_GETARG_INT32(2);
-  if (count < 1) vec::check_dim(0);
-  // end = start + count, computed without overflow (a->dim and count are positive).
-  int32 end = start > a->dim - count ? a->dim + 1 : start + count;
-  if (start < 1) start = 1;
-  if (start > a->dim) vec::check_dim(0);
-  int dim = end - start;
-  vec::check_dim(dim);
-  PgVector* result = embedding::pg::new_vector(dim);
-  memcpy(result->x, a->x + (start - 1), sizeof(float) * dim);
+  const vec::Slice slice = vec::subvector_slice(a->dim, PG_GETARG_INT32(1), PG_GETARG_INT32(2));
+  PgVector* result = embedding::pg::new_vector(slice.dims);
+  memcpy(result->x, a->x + slice.first, sizeof(float) * slice.dims);
   PG_RETURN_POINTER(result);
 }
 
 // binary_quantize(v) -> bit: bit i is set when element i > 0.
 EMB_FUNCTION(binary_quantize) {
   PgVector* a = EMB_GETARG_VECTOR(0);
-  int len = VARBITTOTALLEN(a->dim);
-  VarBit* result = static_cast<VarBit*>(palloc0(len));
-  SET_VARSIZE(result, len);
-  VARBITLEN(result) = a->dim;
-  vec::sign_bits(a->x, static_cast<std::size_t>(a->dim), VARBITS(result));
-  PG_RETURN_VARBIT_P(result);
+  PG_RETURN_VARBIT_P(embedding::pg::sign_bit_string(a->x, a->dim));
 }

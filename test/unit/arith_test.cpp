@@ -94,3 +94,16 @@ TEST(AngularDistance, IsTheAngleAsAShareOfPiWithTheDotClamped) {
   EXPECT_DOUBLE_EQ(embedding::vec::angular_distance(1.0000001), 0.0);  // rounding past 1
   EXPECT_DOUBLE_EQ(embedding::vec::angular_distance(-3.0), 1.0);
 }
+
+TEST(SubvectorSlice, ClampsTheStartAndRefusesAnEmptyResult) {
+  using embedding::vec::subvector_slice;
+  EXPECT_EQ(subvector_slice(5, 2, 3).first, 1u);
+  EXPECT_EQ(subvector_slice(5, 2, 3).dims, 3);
+  EXPECT_EQ(subvector_slice(5, 4, 100).dims, 2);  // runs past the end: cut there
+  EXPECT_EQ(subvector_slice(5, -1, 4).first, 0u);  // starts before 1: [1, 3)
+  EXPECT_EQ(subvector_slice(5, -1, 4).dims, 2);
+  EXPECT_EQ(subvector_slice(5, 1, 2147483647).dims, 5);  // no overflow in start + count
+  EXPECT_THROW(subvector_slice(5, 6, 1), std::exception);
+  EXPECT_THROW(subvector_slice(5, 1, 0), std::exception);
+  EXPECT_THROW(subvector_slice(5, -5, 3), std::exception);
+}

@@ -93,6 +93,16 @@ void sign_bits_of(const T* x, std::size_t n, std::uint8_t* out) {
 void sign_bits(const float* x, std::size_t n, std::uint8_t* out) { sign_bits_of(x, n, out); }
 void sign_bits(const Half* x, std::size_t n, std::uint8_t* out) { sign_bits_of(x, n, out); }
 
+Slice subvector_slice(int dims, std::int32_t start, std::int32_t count, Element element) {
+  if (count < 1) check_dim(0, element);
+  // end = start + count, computed without overflow (dims and count are positive).
+  const std::int32_t end = start > dims - count ? dims + 1 : start + count;
+  if (start < 1) start = 1;
+  if (start > dims) check_dim(0, element);
+  check_dim(end - start, element);
+  return {static_cast<std::size_t>(start - 1), end - start};
+}
+
 double angular_distance(double dot) {
   if (dot > 1) dot = 1;
   if (dot < -1) dot = -1;

@@ -27,6 +27,16 @@ void combine(double* state_a, const double* state_b, std::size_t n);
 // type's range, so that avg() never returns a value the type's input would refuse.
 void average(const double* state, std::size_t n, float* out, Element element = Element::kFloat32);
 
+// subvector(v, start, count) as pgvector (1-based like substring): the 0-based first element and
+// the length of elements [start, start + count) of a vector of `dims`, start clamped to 1; throws
+// as check_dim() does when the result is empty.
+struct Slice {
+  std::size_t first;
+  int dims;
+};
+Slice subvector_slice(int dims, std::int32_t start, std::int32_t count,
+                      Element element = Element::kFloat32);
+
 // acos(dot) / pi with dot clamped to [-1, 1]: the angle between normalised vectors as a share of
 // pi (pgvector's spherical distance, which its ivfflat k-means uses).
 double angular_distance(double dot);
