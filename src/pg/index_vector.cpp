@@ -16,15 +16,8 @@
 extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/table.h"
-#include "catalog/index.h"
 #include "catalog/pg_type.h"
-#include "commands/defrem.h"
-#include "commands/vacuum.h"
-#include "miscadmin.h"
-#include "utils/acl.h"
 #include "utils/lsyscache.h"
-#include "utils/rls.h"
 #include "utils/syscache.h"
 #include "utils/varbit.h"
 }
@@ -193,72 +186,6 @@ Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, v
       break;
   }
   return 0;
-}
-
-IndexAmRoutine* new_vector_am_routine() {
-  IndexAmRoutine* am = makeNode(IndexAmRoutine);
-  am->amstrategies = 0;  // ordering operators only, no search strategies
-  am->amoptsprocnum = 0;
-  am->amcanorder = false;
-  am->amcanorderbyop = true;  // ORDER BY embedding <op> $1
-  am->amcanbackward = false;
-  am->amcanunique = false;
-  am->amcanmulticol = false;
-  am->amoptionalkey = true;
-  am->amsearcharray = false;
-  am->amsearchnulls = false;
-  am->amstorage = false;
-  am->amclusterable = false;
-  am->ampredlocks = false;
-  am->amcanparallel = false;
-  am->amcaninclude = false;
-  am->amusemaintenanceworkmem = false;  // builds read maintenance_work_mem themselves
-  am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
-  am->amkeytype = InvalidOid;
-  am->amcanreturn = nullptr;  // stored vectors may be normalised: no index-only scans
-  am->amproperty = nullptr;
-  am->amadjustmembers = nullptr;
-  am->amgetbitmap = nullptr;
-  am->ammarkpos = nullptr;
-  am->amrestrpos = nullptr;
-  am->amestimateparallelscan = nullptr;
-  am->aminitparallelscan = nullptr;
-  am->amparallelrescan = nullptr;
-  return am;
-}
-
-InspectedIndex open_for_inspection(Oid relid, const char* am, const char* function,
-                                   LOCKMODE heap_lock) {
-  const auto name = [](Oid oid) {
-    const char* n = get_rel_name(oid);
-    return std::string(n != nullptr ? n : "?");
-  };
-  const Oid heap_oid = IndexGetRelation(relid, true);
-  if (!OidIsValid(heap_oid))
-    throw Error(ErrorCode::kInvalidParameter, "\"" + name(relid) + "\" is not an index");
-  if (pg_class_aclcheck(heap_oid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-    throw Error(ErrorCode::kPermission, "permission denied for table " + name(heap_oid),
-                std::string(function) + "() needs SELECT on the table of the index.");
-  if (check_enable_rls(heap_oid, InvalidOid, true) == RLS_ENABLED)
-    throw Error(ErrorCode::kPermission,
-                std::string(function) + "() is not allowed on table " + name(heap_oid) +
-                    ", whose row-level security hides rows from this role",
-                "It reports row counts: run it as the table's owner.");
-  InspectedIndex opened;
-  opened.heap_lock = pg_class_ownercheck(heap_oid, GetUserId()) ? heap_lock : AccessShareLock;
-  opened.heap = table_open(heap_oid, opened.heap_lock);
-  opened.index = index_open(relid, AccessShareLock);
-  if (opened.index->rd_rel->relam != get_index_am_oid(am, false))
-    throw Error(ErrorCode::kInvalidParameter,
-                "\"" + name(relid) + "\" is not an " + std::string(am) + " index");
-  return opened;
-}
-
-void copy_scan_keys(IndexScanDesc scan, ScanKey keys, ScanKey orderbys) {
-  if (keys && scan->numberOfKeys > 0)
-    memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
-  if (orderbys && scan->numberOfOrderBys > 0)
-    memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
 }
 
 }  // namespace embedding::pg

@@ -6,9 +6,6 @@
 extern "C" {
 #include "postgres.h"
 
-#include "access/amapi.h"
-#include "access/relscan.h"
-#include "storage/lockdefs.h"
 #include "utils/rel.h"
 }
 
@@ -37,26 +34,5 @@ int index_dimensions(Relation index, Format format, const char* am);
 // the access method in messages.
 Size prepare_vector(Datum value, Metric metric, Format format, int dimensions, void* out,
                     Size capacity, const char* am);
-
-// A new IndexAmRoutine with what both vector access methods share, every field set: ordering
-// operators only (ORDER BY column <op> value), one column, no unique, bitmap, backward,
-// parallel or index-only scans, parallel bulk delete. The caller sets amsupport and callbacks.
-IndexAmRoutine* new_vector_am_routine();
-// For the inspection functions (hnsw_verify, ivfflat_info): checks that `relid` is an index of
-// access method `am` on a table the caller may SELECT from and whose rows no row-level security
-// policy hides from the caller (the functions report row counts; `function` names the function
-// in the message), then opens the index with ACCESS SHARE and the table with `heap_lock` if the
-// caller owns it, else with ACCESS SHARE: a lock that blocks writers is the owner's to take (a
-// reader's SHARE lock queued behind a writer would stall every later writer).
-struct InspectedIndex {
-  Relation heap;
-  Relation index;
-  LOCKMODE heap_lock;  // the lock held on the table
-};
-InspectedIndex open_for_inspection(Oid relid, const char* am, const char* function,
-                                   LOCKMODE heap_lock);
-
-// amrescan's part that both share: the new scan and order-by keys into the scan descriptor.
-void copy_scan_keys(IndexScanDesc scan, ScanKey keys, ScanKey orderbys);
 
 }  // namespace embedding::pg

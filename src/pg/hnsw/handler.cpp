@@ -5,6 +5,7 @@
 
 #include "core/common/error.h"
 #include "core/vector/stored_distance.h"
+#include "pg/am/routine.h"
 #include "pg/guard.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"

@@ -8,6 +8,7 @@
 #include "core/common/error.h"
 #include "core/common/id_set.h"
 #include "core/hnsw/search.h"
+#include "pg/am/routine.h"
 #include "pg/guard.h"
 #include "pg/hnsw/graph.h"
 #include "pg/hnsw/hnsw.h"

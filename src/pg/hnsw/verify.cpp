@@ -11,6 +11,7 @@
 
 #include "core/common/error.h"
 #include "core/hnsw/reachability.h"
+#include "pg/am/inspect.h"
 #include "pg/guard.h"
 #include "pg/hnsw/buffers.h"
 #include "pg/hnsw/hnsw.h"

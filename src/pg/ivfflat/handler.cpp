@@ -2,7 +2,7 @@
 // (new_vector_am_routine() sets what hnsw and ivfflat share).
 #include "pg/ivfflat/ivfflat.h"
 
-#include "pg/index_vector.h"
+#include "pg/am/routine.h"
 
 extern "C" {
 #include "commands/progress.h"

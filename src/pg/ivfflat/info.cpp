@@ -3,6 +3,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "pg/am/inspect.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/centers.h"
 #include "pg/ivfflat/ivfflat.h"

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "pg/am/routine.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/centers.h"
 #include "pg/ivfflat/ivfflat.h"
