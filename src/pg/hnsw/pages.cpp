@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "pg/am/metapage.h"
 
 namespace embedding::pg::hnsw {
 
@@ -18,11 +19,7 @@ void init_page(Page page) {
 static MetaPage* meta_of(Page page) { return reinterpret_cast<MetaPage*>(PageGetContents(page)); }
 
 // Stores meta and keeps pd_lower past it, so that full-page images do not drop it as a hole.
-static void set_meta(Page page, const MetaPage& meta) {
-  *meta_of(page) = meta;
-  reinterpret_cast<PageHeader>(page)->pd_lower =
-      static_cast<LocationIndex>(reinterpret_cast<char*>(meta_of(page) + 1) - page);
-}
+static void set_meta(Page page, const MetaPage& meta) { write_meta_page(page, &meta, sizeof meta); }
 
 MetaPage new_meta(int dimensions, const embedding::hnsw::Params& params,
                   embedding::hnsw::Metric metric, embedding::hnsw::Format format) {
@@ -46,10 +43,8 @@ void init_meta_page(Page page, const MetaPage& meta) {
 }
 
 MetaPage read_meta(Relation index) {
-  Buffer buf = ReadBuffer(index, kMetaBlock);
-  LockBuffer(buf, BUFFER_LOCK_SHARE);
-  MetaPage meta = *meta_of(BufferGetPage(buf));
-  UnlockReleaseBuffer(buf);
+  static_assert(kMetaBlock == 0);  // where read_meta_page() reads
+  const MetaPage meta = read_meta_page<MetaPage>(index);
   if (meta.magic != kMagic || meta.version != kVersion)
     throw Error(ErrorCode::kCorruptData, "index \"" + std::string(RelationGetRelationName(index)) +
                                              "\" is not a valid hnsw index (bad metapage)");

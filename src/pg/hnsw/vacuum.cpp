@@ -8,7 +8,7 @@
 
 #include "core/common/id_set.h"
 #include "core/hnsw/repair.h"
-#include "pg/guard.h"
+#include "pg/am/vacuum.h"
 #include "pg/hnsw/graph.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/orphans.h"
@@ -184,129 +184,127 @@ bool wait_for_snapshots(long timeout_ms) {
   return true;
 }
 
+// ambulkdelete's pass (under am/vacuum.h's guard): removes the dead rows, repairs the graph
+// around the elements left without live rows, then frees them.
+void bulk_delete_pass(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
+                      IndexBulkDeleteCallback callback, void* callback_state) {
+  Relation index = info->index;
+  MemoryContext cxt =
+      AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
+  VacuumState* v = embedding::pg::new_owned<VacuumState>(cxt);
+  // Pass 1 beside inserts and searches; then inserts wait while the graph is repaired and
+  // dead elements are freed (searches go on).
+  stats->num_index_tuples = 0;
+  BlockNumber first_empty = InvalidBlockNumber;
+  for (BlockNumber block = 1; block < RelationGetNumberOfBlocks(index); ++block) {
+    vacuum_delay_point();
+    if (remove_dead_rows(info, stats, block, callback, callback_state) &&
+        first_empty == InvalidBlockNumber)
+      first_empty = block;
+  }
+  if (first_empty != InvalidBlockNumber) {
+    // Inserts fill it next (they move on to new pages once it is full).
+    modify_meta(index, [&](MetaPage& current) {
+      current.insert_page = first_empty;
+      return true;
+    });
+  }
+  lock_graph(index, GraphLock::kExclusive);
+  MetaPage meta = read_meta(index);
+  const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+  for (BlockNumber block = 1; block < nblocks; ++block) {
+    vacuum_delay_point();
+    collect(info, block, *v);
+  }
+  if (v->deleted.size() > 0) {
+    PageGraph graph(index, meta, &v->cache);
+    for (NodeId node : v->live) {
+      vacuum_delay_point();
+      repair(graph, node, *v);
+    }
+    if (meta.entry_level >= 0 && v->deleted.contains(to_node(meta.entry))) {
+      modify_meta(index, [&](MetaPage& current) {  // before the old entry point is freed
+        current.entry_level = static_cast<int16>(v->top_level);
+        if (v->top_level >= 0)
+          current.entry = to_tid(v->top);
+        else
+          ItemPointerSetInvalid(&current.entry);
+        return true;
+      });
+    }
+  }
+  // No live list leads to a dead element any more, so inserts may go on: they cannot reach
+  // one. A scan that began before this point may still hold a dead element it reached
+  // through a list repaired since, and may read its vector later, so a dead element may be
+  // overwritten only once such scans have ended. Scans hold a snapshot: wait
+  // a little for every transaction with one to end; then the freed elements are reusable at
+  // once (free_after 0: this also covers what earlier VACUUMs freed). Otherwise inserts reuse
+  // them once the transaction id read here is older than every snapshot's xmin. free_after
+  // is stored before any element becomes free, so that a VACUUM interrupted while freeing
+  // leaves no free element without it (free_page may point at dead ones: inserts skip them).
+  // (A hot standby's queries are not among the snapshots the primary sees unless
+  // hot_standby_feedback is on: generic WAL cannot carry a recovery conflict. Such a query
+  // that spans a VACUUM and later inserts may miss or misorder rows, as it may with
+  // pgvector's reuse of deleted elements; it cannot crash.)
+  unlock_graph(index, GraphLock::kExclusive);
+  if (!v->dead_blocks.empty()) {
+    const uint64 next_xid = U64FromFullTransactionId(ReadNextFullTransactionId());
+    const bool all_ended = wait_for_snapshots(kSnapshotWaitMs);
+    modify_meta(index, [&](MetaPage& current) {
+      current.free_after = all_ended ? 0 : std::max(current.free_after, next_xid);
+      current.free_page = v->first_deleted;
+      return true;
+    });
+    free_dead(info, *v);
+  } else {
+    modify_meta(index, [&](MetaPage& current) {
+      const bool changed = current.free_page != v->first_deleted;
+      current.free_page = v->first_deleted;
+      return changed;
+    });
+  }
+  MemoryContextDelete(cxt);
+  connect_orphans(index, info->strategy);  // last: see orphans.h
+  stats->num_pages = nblocks;
+}
+
+// amvacuumcleanup's count when no bulk delete ran (under am/vacuum.h's guard): the live rows for
+// the statistics, then the orphans' links.
+void count_live(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, IndexBulkDeleteCallback,
+                void*) {
+  const BlockNumber nblocks = RelationGetNumberOfBlocks(info->index);
+  for (BlockNumber block = 1; block < nblocks; ++block) {
+    vacuum_delay_point();
+    Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+    LockBuffer(buf, BUFFER_LOCK_SHARE);
+    Page page = BufferGetPage(buf);
+    if (PageIsNew(page)) {
+      LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+      LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+      init_if_new(info->index, buf);
+    }
+    for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
+      auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
+      if (element != nullptr && element->state == ElementState::kLive)
+        stats->num_index_tuples += element->heap_tid_count;
+    }
+    UnlockReleaseBuffer(buf);
+  }
+  connect_orphans(info->index, info->strategy);  // see orphans.h
+}
+
 }  // namespace
 }  // namespace embedding::pg::hnsw
-
-using namespace embedding::pg::hnsw;
 
 extern "C" IndexBulkDeleteResult* hnsw_bulkdelete(IndexVacuumInfo* info,
                                                   IndexBulkDeleteResult* stats,
                                                   IndexBulkDeleteCallback callback,
                                                   void* callback_state) {
-  return embedding::pg::guarded([&]() {
-    if (stats == nullptr)
-      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-    Relation index = info->index;
-    MemoryContext cxt =
-        AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
-    VacuumState* v = embedding::pg::new_owned<VacuumState>(cxt);
-    // Pass 1 beside inserts and searches; then inserts wait while the graph is repaired and
-    // dead elements are freed (searches go on).
-    stats->num_index_tuples = 0;
-    BlockNumber first_empty = InvalidBlockNumber;
-    for (BlockNumber block = 1; block < RelationGetNumberOfBlocks(index); ++block) {
-      vacuum_delay_point();
-      if (remove_dead_rows(info, stats, block, callback, callback_state) &&
-          first_empty == InvalidBlockNumber)
-        first_empty = block;
-    }
-    if (first_empty != InvalidBlockNumber) {
-      // Inserts fill it next (they move on to new pages once it is full).
-      modify_meta(index, [&](MetaPage& current) {
-        current.insert_page = first_empty;
-        return true;
-      });
-    }
-    lock_graph(index, GraphLock::kExclusive);
-    MetaPage meta = read_meta(index);
-    const BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-    for (BlockNumber block = 1; block < nblocks; ++block) {
-      vacuum_delay_point();
-      collect(info, block, *v);
-    }
-    if (v->deleted.size() > 0) {
-      PageGraph graph(index, meta, &v->cache);
-      for (NodeId node : v->live) {
-        vacuum_delay_point();
-        repair(graph, node, *v);
-      }
-      if (meta.entry_level >= 0 && v->deleted.contains(to_node(meta.entry))) {
-        modify_meta(index, [&](MetaPage& current) {  // before the old entry point is freed
-          current.entry_level = static_cast<int16>(v->top_level);
-          if (v->top_level >= 0)
-            current.entry = to_tid(v->top);
-          else
-            ItemPointerSetInvalid(&current.entry);
-          return true;
-        });
-      }
-    }
-    // No live list leads to a dead element any more, so inserts may go on: they cannot reach
-    // one. A scan that began before this point may still hold a dead element it reached
-    // through a list repaired since, and may read its vector later, so a dead element may be
-    // overwritten only once such scans have ended. Scans hold a snapshot: wait
-    // a little for every transaction with one to end; then the freed elements are reusable at
-    // once (free_after 0: this also covers what earlier VACUUMs freed). Otherwise inserts reuse
-    // them once the transaction id read here is older than every snapshot's xmin. free_after
-    // is stored before any element becomes free, so that a VACUUM interrupted while freeing
-    // leaves no free element without it (free_page may point at dead ones: inserts skip them).
-    // (A hot standby's queries are not among the snapshots the primary sees unless
-    // hot_standby_feedback is on: generic WAL cannot carry a recovery conflict. Such a query
-    // that spans a VACUUM and later inserts may miss or misorder rows, as it may with
-    // pgvector's reuse of deleted elements; it cannot crash.)
-    unlock_graph(index, GraphLock::kExclusive);
-    if (!v->dead_blocks.empty()) {
-      const uint64 next_xid = U64FromFullTransactionId(ReadNextFullTransactionId());
-      const bool all_ended = wait_for_snapshots(kSnapshotWaitMs);
-      modify_meta(index, [&](MetaPage& current) {
-        current.free_after = all_ended ? 0 : std::max(current.free_after, next_xid);
-        current.free_page = v->first_deleted;
-        return true;
-      });
-      free_dead(info, *v);
-    } else {
-      modify_meta(index, [&](MetaPage& current) {
-        const bool changed = current.free_page != v->first_deleted;
-        current.free_page = v->first_deleted;
-        return changed;
-      });
-    }
-    MemoryContextDelete(cxt);
-    connect_orphans(index, info->strategy);  // last: see orphans.h
-    stats->num_pages = nblocks;
-    return stats;
-  });
+  return embedding::pg::bulk_delete(info, stats, callback, callback_state,
+                                    embedding::pg::hnsw::bulk_delete_pass);
 }
 
 extern "C" IndexBulkDeleteResult* hnsw_vacuumcleanup(IndexVacuumInfo* info,
                                                      IndexBulkDeleteResult* stats) {
-  if (info->analyze_only) return stats;
-  return embedding::pg::guarded([&]() {
-    if (stats == nullptr) {
-      // No bulk delete ran: count the live rows for the statistics.
-      stats = static_cast<IndexBulkDeleteResult*>(palloc0(sizeof(IndexBulkDeleteResult)));
-      const BlockNumber nblocks = RelationGetNumberOfBlocks(info->index);
-      for (BlockNumber block = 1; block < nblocks; ++block) {
-        vacuum_delay_point();
-        Buffer buf =
-            ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        if (PageIsNew(page)) {
-          LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-          LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-          init_if_new(info->index, buf);
-        }
-        for (OffsetNumber off = FirstOffsetNumber; off <= PageGetMaxOffsetNumber(page); ++off) {
-          auto* element = tuple_at<ElementTuple>(page, off, TupleType::kElement);
-          if (element != nullptr && element->state == ElementState::kLive)
-            stats->num_index_tuples += element->heap_tid_count;
-        }
-        UnlockReleaseBuffer(buf);
-      }
-      connect_orphans(info->index, info->strategy);  // see orphans.h
-    }
-    stats->num_pages = RelationGetNumberOfBlocks(info->index);
-    return stats;
-  });
+  return embedding::pg::vacuum_cleanup(info, stats, embedding::pg::hnsw::count_live);
 }
