@@ -41,8 +41,8 @@ namespace {
 using embedding::models::Model;
 namespace store = embedding::pg::store;
 
-// Two: on this project's 2-vCPU machines a batch runs 1.4-1.6x faster on two threads (MiniLM
-// shape; test/bench/README.md), and calls of fewer than 64 tokens stay on one anyway.
+// Two: the project's machines have two cores, a batch gains from the second thread
+// (test/bench/README.md), and calls of fewer than 64 tokens stay on one anyway.
 constexpr int kDefaultEncoderThreads = 2;
 
 using embedding::encoder::BertEncoder;
@@ -197,7 +197,8 @@ OpenModel open_default_model() {
   const embedding::io::FileVersion seen{st.st_dev, st.st_ino, static_cast<uint64>(st.st_size),
                                         int64{st.st_ctim.tv_sec} * 1000000000 + st.st_ctim.tv_nsec};
   // The header alone is checked, as the shipped file's was when it was mapped: the copy was
-  // written from a fully verified image, and its checksums would cost every backend 0.4 s.
+  // written from a fully verified image, and checking its checksums would cost every backend a
+  // read of the whole file.
   if (std::optional<OpenModel> cached = open_cached(copy_path(seen), false))
     return std::move(*cached);
   embedding::io::FileVersion version;

@@ -85,19 +85,18 @@ void MemoryGraph::build(const BuildOptions& options) {
   report(true);
 }
 
-// Pruning can drop a node from every list that held it: 5 of 340,479 GloVe 100-d nodes at
-// M 16, 1 of 3,000 random 16-d ones at M 8. Nothing leads a search there, so its rows are
-// never returned, not even for their own vector. Each such layer-0 node takes a slot in the
-// list of its closest own neighbour that has room or a member with other in-links to spare
-// (the member farthest from the list's owner is replaced). One pass over the lists, and a
-// temporary count of 4 bytes per node beyond estimate_bytes_per_node(). Groups of nodes that
-// link only to each other (none on GloVe) are not detected.
+// Pruning can drop a node from every list that held it (rarely: test/bench/README.md, "Figures
+// moved out of comments"). Nothing leads a search there, so its rows are never returned, not
+// even for their own vector. Each such layer-0 node takes a slot in the list of its closest own
+// neighbour that has room or a member with other in-links to spare (the member farthest from the
+// list's owner is replaced). One pass over the lists, and a temporary count of 4 bytes per node
+// beyond estimate_bytes_per_node(). Groups of nodes that link only to each other are not
+// detected.
 //
-// Not for inner product: there a node without in-links is the normal case, not an accident
-// (85% of 10,000 random 3-d nodes: a small vector is never the largest inner product of its
-// neighbours, and no query's best match either), and giving each one a slot pushes the links
-// among large vectors, which every search follows, out of their lists: recall@20 at ef_search
-// 40 fell from 0.999 to 0.93 on pgvector's test data.
+// Not for inner product: there a node without in-links is the normal case, not an accident (a
+// small vector is never the largest inner product of its neighbours, and no query's best match
+// either), and giving each one a slot pushes the links among large vectors, which every search
+// follows, out of their lists and costs recall.
 void MemoryGraph::connect_orphans() {
   const std::optional<EntryPoint> entry = entry_point();
   if (!entry || metric() == Metric::kInnerProduct) return;

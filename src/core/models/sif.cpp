@@ -59,8 +59,8 @@ std::vector<float> common_component(const float* unit_rows, const float* norms,
     }
   };
 
-  // Power iteration from the mean direction, which is already close for real models (the
-  // second eigenvalue is ~2% of the first for GloVe 6B at n = 20: a handful of steps).
+  // Power iteration from the mean direction, which is already close for real models (their
+  // second eigenvalue is small next to the first: a handful of steps).
   std::vector<double> v(dims, 0.0);
   double length = 0.0;
   for (std::uint32_t i = 0; i < dims; ++i) length += mean[i] * mean[i];

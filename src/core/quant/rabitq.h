@@ -14,7 +14,7 @@ namespace embedding::quant {
 // query, <x, y> ~ scale * <g, y>, where g are the code's grid values, and
 // |<x, y> - scale * <g, y>| <= epsilon * error * |y| with a probability that grows with epsilon:
 // the error is close to normal with `error * |y|` as its standard deviation (RaBitQ's analysis), so
-// epsilon 1.9 covers about 94% of estimates and 3.3 about 99.9% (test/unit/quant_test.cpp).
+// a larger epsilon covers more estimates (coverage is checked in test/unit/quant_test.cpp).
 struct CodeFactors {
   float norm;   // |x|
   float scale;  // |x| / <g, x / |x|>

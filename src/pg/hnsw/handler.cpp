@@ -26,7 +26,7 @@ embedding::hnsw::BuildTuning index_tuning(Size vector_bytes) {
   tuning.merge_duplicates = true;
   tuning.max_duplicates = static_cast<std::size_t>(max_heap_tids(vector_bytes) - 1);
   // A build of sparse vectors passes the largest size (build.cpp): each element's own size
-  // decides instead. With the largest, 5,000 copies of a small sparse vector became 4,062
+  // decides instead. With the largest, copies of a small sparse vector would be split over many
   // elements, most of them unreachable.
   tuning.max_duplicates_for = [](std::size_t bytes) {
     return static_cast<std::size_t>(max_heap_tids(bytes) - 1);
