@@ -13,6 +13,7 @@
 #include "pg/guard.h"
 #include "pg/halfvec.h"
 #include "pg/vector.h"
+#include "pg/vector_names.h"
 
 extern "C" {
 #include "lib/stringinfo.h"
@@ -22,11 +23,6 @@ extern "C" {
 }
 
 namespace kernels = embedding::kernels;
-namespace vec = embedding::vec;
-using embedding::Error;
-using embedding::ErrorCode;
-using embedding::pg::PgHalfVector;
-using embedding::pg::PgVector;
 using vec::Element;
 using vec::Half;
 

@@ -13,6 +13,7 @@
 #include "pg/halfvec.h"
 #include "pg/sparsevec.h"
 #include "pg/vector.h"
+#include "pg/vector_names.h"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -21,13 +22,6 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 }
-
-namespace vec = embedding::vec;
-using embedding::Error;
-using embedding::ErrorCode;
-using embedding::pg::PgHalfVector;
-using embedding::pg::PgSparseVector;
-using embedding::pg::PgVector;
 
 namespace embedding::pg {
 

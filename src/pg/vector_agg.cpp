@@ -9,17 +9,12 @@
 #include "pg/guard.h"
 #include "pg/halfvec.h"
 #include "pg/vector.h"
+#include "pg/vector_names.h"
 
 extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 }
-
-namespace vec = embedding::vec;
-using embedding::Error;
-using embedding::ErrorCode;
-using embedding::pg::PgHalfVector;
-using embedding::pg::PgVector;
 
 namespace {
 

@@ -9,14 +9,13 @@
 #include "core/vector/normalize.h"
 #include "pg/guard.h"
 #include "pg/vector.h"
+#include "pg/vector_names.h"
 
 extern "C" {
 #include "utils/varbit.h"
 }
 
 namespace kernels = embedding::kernels;
-namespace vec = embedding::vec;
-using embedding::pg::PgVector;
 
 namespace {
 

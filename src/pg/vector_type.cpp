@@ -6,6 +6,7 @@
 #include "core/vector/half.h"
 #include "pg/guard.h"
 #include "pg/vector.h"
+#include "pg/vector_names.h"
 
 extern "C" {
 #include "catalog/pg_type.h"
@@ -16,11 +17,6 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 }
-
-namespace vec = embedding::vec;
-using embedding::Error;
-using embedding::ErrorCode;
-using embedding::pg::PgVector;
 
 namespace embedding::pg {
 

@@ -71,12 +71,12 @@ bool icu_case_ignorable(char32_t cp) {
 
 bool icu_cased(char32_t cp) { return u_hasBinaryProperty(static_cast<UChar32>(cp), UCHAR_CASED); }
 
-enum Flag : std::uint8_t {
-  kControl = 1,
-  kWordBreak = 2,
-  kPunctuation = 4,
-  kCaseIgnorable = 8,
-  kCased = 16,
+enum Flag : std::uint8_t {  // one bit each
+  kControl = 1 << 0,
+  kWordBreak = 1 << 1,
+  kPunctuation = 1 << 2,
+  kCaseIgnorable = 1 << 3,
+  kCased = 1 << 4,
 };
 
 // The rules above for ASCII, computed once (a function-local static: no global constructor).
