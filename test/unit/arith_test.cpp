@@ -99,7 +99,7 @@ TEST(SubvectorSlice, ClampsTheStartAndRefusesAnEmptyResult) {
   using embedding::vec::subvector_slice;
   EXPECT_EQ(subvector_slice(5, 2, 3).first, 1u);
   EXPECT_EQ(subvector_slice(5, 2, 3).dims, 3);
-  EXPECT_EQ(subvector_slice(5, 4, 100).dims, 2);  // runs past the end: cut there
+  EXPECT_EQ(subvector_slice(5, 4, 100).dims, 2);   // runs past the end: cut there
   EXPECT_EQ(subvector_slice(5, -1, 4).first, 0u);  // starts before 1: [1, 3)
   EXPECT_EQ(subvector_slice(5, -1, 4).dims, 2);
   EXPECT_EQ(subvector_slice(5, 1, 2147483647).dims, 5);  // no overflow in start + count

@@ -8,12 +8,12 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/vector/stored_distance.h"
 #include "core/hnsw/memory_graph.h"
 #include "core/hnsw/reachability.h"
 #include "core/hnsw/repair.h"
 #include "core/hnsw/search.h"
 #include "core/hnsw/visited.h"
+#include "core/vector/stored_distance.h"
 #include "list_storage.h"
 
 namespace embedding::hnsw {

@@ -15,25 +15,16 @@
 #include "core/common/parallel.h"
 #include "core/vector/half.h"
 #include "core/vector/kernels.h"
+#include "random_vectors.h"
 
 namespace embedding::ivf {
 namespace {
 
 using kernels::KernelTable;
 
-std::vector<float> normal_floats(std::size_t count, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> out(count);
-  for (float& x : out) x = normal(rng);
-  return out;
-}
+using test::normal_floats;
 
-double dot(const float* a, const float* b, std::size_t dims) {
-  double sum = 0;
-  for (std::size_t i = 0; i < dims; ++i) sum += static_cast<double>(a[i]) * b[i];
-  return sum;
-}
+double dot(const float* a, const float* b, std::size_t dims) { return test::exact_dot(a, b, dims); }
 
 double l2(const float* a, const float* b, std::size_t dims) {
   double sum = 0;

@@ -10,22 +10,15 @@
 
 #include "core/quant/rabitq.h"
 #include "core/quant/rotation.h"
+#include "random_vectors.h"
 
 namespace embedding::quant {
 namespace {
 
 std::vector<float> gaussian(std::size_t n, std::mt19937_64& rng, float mean = 0.0f) {
-  std::normal_distribution<float> g(mean, 1.0f);
-  std::vector<float> v(n);
-  for (float& x : v) x = g(rng);
-  return v;
+  return test::normal_floats(n, rng, mean);
 }
-
-double dot(const float* a, const float* b, std::size_t n) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
+using test::exact_dot;
 
 TEST(Rotation, PadsToWholeWords) {
   EXPECT_EQ(padded_dims(1), 64u);
@@ -54,9 +47,11 @@ TEST(Rotation, PreservesNormsAndDotProductsAndInverts) {
     std::vector<float> ra(p), rb(p), back(dims), scratch(p);
     r.apply(a.data(), ra.data());
     r.apply(b.data(), rb.data());
-    const double scale = dot(a.data(), a.data(), dims);
-    EXPECT_NEAR(dot(ra.data(), ra.data(), p), scale, 1e-4 * scale) << dims;
-    EXPECT_NEAR(dot(ra.data(), rb.data(), p), dot(a.data(), b.data(), dims), 1e-4 * scale) << dims;
+    const double scale = exact_dot(a.data(), a.data(), dims);
+    EXPECT_NEAR(exact_dot(ra.data(), ra.data(), p), scale, 1e-4 * scale) << dims;
+    EXPECT_NEAR(exact_dot(ra.data(), rb.data(), p), exact_dot(a.data(), b.data(), dims),
+                1e-4 * scale)
+        << dims;
     r.invert(ra.data(), back.data(), scratch.data());
     for (std::size_t i = 0; i < dims; ++i) ASSERT_NEAR(back[i], a[i], 1e-4) << dims << " " << i;
   }
@@ -142,7 +137,7 @@ Accuracy measure(std::size_t dims, int bits, bool inner_product, float epsilon =
       double exact;
       Estimate e;
       if (inner_product) {
-        exact = -dot(rows[i].data(), query.data(), dims);
+        exact = -exact_dot(rows[i].data(), query.data(), dims);
         e = q.negative_dot(prepared, code, factors[i], epsilon);
       } else {
         exact = 0.0;
