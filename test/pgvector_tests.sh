@@ -40,8 +40,11 @@ result() {  # result NAME STATUS
 for sql in "$work"/test/sql/*.sql; do
   name=$(basename "$sql" .sql)
   [[ $name =~ $pattern ]] || continue
-  if "$pgxs/src/test/regress/pg_regress" --inputdir="$work/test" --outputdir="$work/regress-$name" \
-      --load-extension=embedding --dbname="pgvector_$name" "$name" >"$work/$name.log" 2>&1; then
+  # From inside the output directory, as pgvector's Makefile runs them: files such as copy.sql's
+  # \copy ... 'results/vector.bin' are relative to it.
+  mkdir -p "$work/regress-$name"
+  if (cd "$work/regress-$name" && "$pgxs/src/test/regress/pg_regress" --inputdir="$work/test" \
+      --outputdir=. --load-extension=embedding --dbname="pgvector_$name" "$name") >"$work/$name.log" 2>&1; then
     result "sql/$name" ok
   else
     result "sql/$name" FAILED
