@@ -7,7 +7,7 @@
 #include <string>
 
 #include "core/common/error.h"
-#include "core/encoder/model_image.h"
+#include "core/models/model_image.h"
 #include "pg/guard.h"
 #include "pg/pg_call.h"
 
@@ -210,7 +210,7 @@ void check_inserted_row(HeapTuple tuple, TupleDesc desc) {
     ereport(ERROR,
             (errcode(ERRCODE_DATA_CORRUPTED), errmsg("model \"%s\" does not match its hash", model),
              errdetail("The SHA-256 of its data is %s, the row says \"%s\".", actual, hash)));
-  const embedding::encoder::ModelSummary summary = embedding::encoder::verify_model_image(
+  const embedding::models::ModelSummary summary = embedding::models::verify_model_image(
       std::span<const std::byte>(reinterpret_cast<const std::byte*>(VARDATA_ANY(bytes)), length));
   if (static_cast<int64>(summary.dims) != DatumGetInt32(dims) ||
       static_cast<int64>(summary.vocab_size) != DatumGetInt32(vocab))
@@ -218,7 +218,7 @@ void check_inserted_row(HeapTuple tuple, TupleDesc desc) {
                     errmsg("model \"%s\": dims and vocab_size do not match its data", model)));
   // The kind the format names, and max_seq_length (sentence encoders only; the column exists
   // from 0.4.0 on) must match the data too.
-  const bool encoder = summary.kind == embedding::encoder::ModelKind::kSentenceEncoder;
+  const bool encoder = summary.kind == embedding::models::ModelKind::kSentenceEncoder;
   bool format_null;
   const char* format = TextDatumGetCString(column(tuple, desc, "format", &format_null));
   bool length_null = true;
@@ -226,7 +226,7 @@ void check_inserted_row(HeapTuple tuple, TupleDesc desc) {
   if (const int attnum = SPI_fnumber(desc, "max_seq_length"); attnum > 0)
     max_seq_length = heap_getattr(tuple, attnum, desc, &length_null);
   const bool format_ok =
-      encoder == (strcmp(format, embedding::encoder::kind_name(summary.kind)) == 0);
+      encoder == (strcmp(format, embedding::models::kind_name(summary.kind)) == 0);
   const bool length_ok = encoder ? !length_null && static_cast<int64>(summary.max_seq_length) ==
                                                        DatumGetInt32(max_seq_length)
                                  : length_null;

@@ -13,9 +13,9 @@
 #include <string>
 
 #include "core/common/error.h"
-#include "core/encoder/model_image.h"
 #include "core/io/mapped_file.h"
 #include "core/models/model_builder.h"
+#include "core/models/model_image.h"
 #include "pg/guard.h"
 #include "pg/model_store.h"
 #include "pg/pg_call.h"
@@ -87,9 +87,9 @@ std::string cache_path(const char* hash) { return cache_dir() + "/" + hash + ".e
 // Opens a model file of either kind (told apart by its magic).
 OpenModel open_model_file(const std::string& path, bool check) {
   const bool encoder =
-      embedding::encoder::model_kind(
+      embedding::models::model_kind(
           embedding::io::MappedFile(path, embedding::io::Symlinks::kRefuse).bytes()) ==
-      embedding::encoder::ModelKind::kSentenceEncoder;
+      embedding::models::ModelKind::kSentenceEncoder;
   OpenModel opened;
   if (encoder) {
     EncoderFile file = EncoderFile::open_own_file(path);
@@ -160,7 +160,7 @@ void materialise(const char* name, const char* hash, const std::string& path) {
                 std::string("model \"") + name + "\" does not match its stored hash");
   const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(VARDATA_ANY(data)),
                                          VARSIZE_ANY_EXHDR(data));
-  embedding::encoder::verify_model_image(bytes);  // fully, once, before any backend maps it
+  embedding::models::verify_model_image(bytes);  // fully, once, before any backend maps it
   const std::string root = std::string(DataDir) + "/embedding_models";
   ::mkdir(root.c_str(), 0700);
   ::mkdir(cache_dir().c_str(), 0700);
@@ -205,7 +205,7 @@ OpenModel open_default_model() {
   const std::string bytes = embedding::io::read_file(
       source, embedding::io::Symlinks::kFollow, std::numeric_limits<std::size_t>::max(), &version);
   const auto image = std::as_bytes(std::span(bytes.data(), bytes.size()));
-  embedding::encoder::verify_model_image(image);  // fully, once, before any backend maps it
+  embedding::models::verify_model_image(image);  // fully, once, before any backend maps it
   ::mkdir((std::string(DataDir) + "/embedding_models").c_str(), 0700);
   ::mkdir(dir.c_str(), 0700);
   const std::string path = copy_path(version);

@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "core/common/error.h"
-#include "core/encoder/model_image.h"
 #include "core/encoder/st_loader.h"
 #include "core/models/loaders.h"
 #include "core/models/model_builder.h"
+#include "core/models/model_image.h"
 #include "pg/guard.h"
 #include "pg/model_store.h"
 #include "pg/model_users.h"
@@ -42,7 +42,7 @@ namespace {
 // The file image of a converted model, held in C++ memory tied to a memory context.
 struct Converted {
   std::vector<std::byte> bytes;
-  embedding::encoder::ModelSummary summary{};
+  embedding::models::ModelSummary summary{};
 };
 
 // The format name of sentence-transformers model directories (a sentence encoder).
@@ -94,7 +94,7 @@ EMB_FUNCTION(load_model) {
       throw Error(ErrorCode::kDataException, std::string("no word vectors in \"") + path + "\"");
     converted->bytes = models::build_model(source);
   }
-  converted->summary = embedding::encoder::verify_model_image(converted->bytes);
+  converted->summary = embedding::models::verify_model_image(converted->bytes);
   const std::size_t size = converted->bytes.size();
   const char* source_text = psprintf(
       "%s (%s)", path, encoder ? kSentenceTransformers : models::source_format_name(*format));
@@ -135,7 +135,7 @@ EMB_FUNCTION(load_model) {
              errhint("Load the model under a new name.")));
       revive = true;
     }
-    const embedding::encoder::ModelSummary& summary = converted->summary;
+    const embedding::models::ModelSummary& summary = converted->summary;
     Oid itypes[8] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID, INT4OID};
     Datum values[8] = {CStringGetTextDatum(name),
                        CStringGetTextDatum(source_text),

@@ -15,7 +15,7 @@ namespace embedding::encoder {
 namespace {
 
 using io::fnv1a64;
-using models::SectionEntry;
+using io::SectionEntry;
 
 constexpr std::uint64_t kAlignment = 64;
 constexpr std::uint32_t kEmpty = 0xFFFFFFFFu;

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/models/model_format.h"
+#include "core/io/checksum.h"
 
 namespace embedding::encoder {
 
@@ -65,7 +65,7 @@ struct EncoderHeader {
   std::uint32_t hash_slots;
   std::uint32_t reserved0;
   std::uint64_t reserved[4];
-  models::SectionEntry sections[kEncoderSectionCount];
+  io::SectionEntry sections[kEncoderSectionCount];
   std::uint64_t header_checksum;  // FNV-1a 64 of all bytes before this field
 };
 static_assert(sizeof(EncoderHeader) == 232, "the header layout is part of the file format");

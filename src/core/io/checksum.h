@@ -8,6 +8,14 @@
 
 namespace embedding::io {
 
+// Where one section of a file of ours lies (model and encoder files share the table's entry form):
+// byte offset, length, and the FNV-1a 64 of its bytes.
+struct SectionEntry {
+  std::uint64_t offset;
+  std::uint64_t length;
+  std::uint64_t checksum;
+};
+
 inline constexpr std::uint64_t kFnvOffsetBasis = 0xcbf29ce484222325ull;
 inline constexpr std::uint64_t kFnvPrime = 0x100000001b3ull;
 

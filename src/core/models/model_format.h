@@ -8,6 +8,8 @@
 #include <span>
 #include <type_traits>
 
+#include "core/io/checksum.h"
+
 namespace embedding::models {
 
 static_assert(std::endian::native == std::endian::little, "model files are little-endian");
@@ -43,11 +45,7 @@ inline constexpr std::uint32_t kMaxModelDims = 16000;      // the vector type's 
 inline constexpr std::uint32_t kMaxModelVocab = 1u << 30;  // keeps hash slots within uint32
 inline constexpr std::uint32_t kEmptySlot = 0xFFFFFFFFu;
 
-struct SectionEntry {
-  std::uint64_t offset;
-  std::uint64_t length;
-  std::uint64_t checksum;  // FNV-1a 64 of the section bytes
-};
+using io::SectionEntry;
 
 struct FileHeader {
   char magic[8];

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <span>
 
-namespace embedding::encoder {
+namespace embedding::models {
 
 enum class ModelKind { kWordVectors, kSentenceEncoder };
 
@@ -26,4 +26,4 @@ ModelKind model_kind(std::span<const std::byte> bytes);
 // Full O(size) verification of a model image of either kind. Throws Error(kCorruptData).
 ModelSummary verify_model_image(std::span<const std::byte> bytes);
 
-}  // namespace embedding::encoder
+}  // namespace embedding::models
