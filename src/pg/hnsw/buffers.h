@@ -44,6 +44,8 @@ auto with_page(Relation index, BlockNumber block, Fn&& fn) {
 // page's share lock; element is nullptr when `node` is not an element tuple. As with_page().
 template <class Fn>
 auto with_element(Relation index, NodeId node, Fn&& fn) {
+  static_assert(std::is_trivially_destructible_v<std::remove_cvref_t<Fn>>,
+                "with_element: the callback must be trivially destructible");
   return with_page(index, node_block(node), [&fn, node](Page page) {
     Size size = 0;
     const auto* element =

@@ -139,10 +139,11 @@ std::size_t adopt(PageGraph& graph, std::size_t orphan, OrphanState& s) {
   return s.live.size();
 }
 
-// Counts the layer-0 links of the reached element at `from` as in-links of their targets.
+// Counts the layer-0 links of the reached element at `from` as in-links of their targets. A link
+// to itself is no in-link (LinkRows pads a row that shrank between its two passes with those).
 void add_in_links(OrphanState& s, uint32 from) {
   for (uint32 i = s.rows.offsets[from]; i < s.rows.offsets[from + 1]; ++i)
-    ++s.in_links[s.rows.targets[i]];
+    if (s.rows.targets[i] != from) ++s.in_links[s.rows.targets[i]];
 }
 
 // Whether `node` is a live element now.
