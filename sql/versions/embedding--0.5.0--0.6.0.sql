@@ -1,0 +1,1 @@
+-- embedding 0.5.0 -> 0.6.0: analysis (PCA, k-means, maps, evaluation) and training functions.
