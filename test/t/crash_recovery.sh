@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 of the postmaster while 4 clients insert: after restart (crash recovery) every
-# committed row is in the table and found through the index, and the index passes hnsw_verify.
+# committed row is in the table and found through the index, and the index passes hnsw_verify;
+# likewise a quantised index (WITH (quantization = 'rabitq'), on the halfvec of the same column).
 source "$(dirname "$0")/cluster.bash"
 P=5513
 work=$(mktemp -d)
@@ -12,6 +13,7 @@ q $P "$RANDOM_VECTOR_SQL"
 q $P "CREATE TABLE items (id bigint PRIMARY KEY, v vector(24))"
 q $P "INSERT INTO items SELECT i, rv(24) FROM generate_series(1, 2000) i"
 q $P "CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32)"
+q $P "CREATE INDEX items_q ON items USING hnsw ((v::halfvec(24)) halfvec_l2_ops) WITH (m = 8, ef_construction = 32, quantization = 'rabitq')"
 q $P "CHECKPOINT"
 
 for c in 1 2 3 4; do
@@ -51,17 +53,24 @@ SELECT count(*) FROM committed c WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i
 SQL
 )
 [ "$missing" = 0 ] || fail "$missing committed rows are missing after recovery"
-found=$("$PGBIN/psql" -X -qAt -p $P -d postgres -v ON_ERROR_STOP=1 <<SQL
+# How many committed rows an index search for their own vector finds: $1 orders the table's rows,
+# $2 is the same expression of the committed row (alias i).
+found_by() {
+  "$PGBIN/psql" -X -qAt -p $P -d postgres -v ON_ERROR_STOP=1 <<SQL
 SET enable_seqscan = off;
 SET hnsw.ef_search = 100;
 CREATE TEMP TABLE committed (id bigint);
 \copy committed FROM '$work/committed'
 SELECT count(*) FROM committed c JOIN items i USING (id),
-  LATERAL (SELECT id FROM items ORDER BY v <-> i.v LIMIT 1) nn WHERE nn.id = c.id;
+  LATERAL (SELECT id FROM items ORDER BY $1 <-> $2 LIMIT 1) nn WHERE nn.id = c.id;
 SQL
-)
+}
+found=$(found_by v i.v)
 echo "committed before the crash: $n; found by an index search for their own vector: $found"
 [ $((found * 1000)) -ge $((n * 995)) ] || fail "only $found of $n committed rows found through the index"
+found=$(found_by "v::halfvec(24)" "i.v::halfvec(24)")
+echo "found by a search of the quantised index: $found"
+[ $((found * 1000)) -ge $((n * 995)) ] || fail "only $found of $n committed rows found through the quantised index"
 # The structure is sound; concurrent inserts may have left a few rows unreachable (their last
 # in-link dropped by a later insert), which hnsw_verify reports until VACUUM links them.
 verify=$(q $P "SELECT hnsw_verify('items_v')")
@@ -71,6 +80,8 @@ echo "$verify" | grep -qE '^(ok:|not ok: [0-9]+ live elements holding [0-9]+ vis
 # unreachable) the index holds exactly the table's rows.
 q $P "VACUUM items" >/dev/null
 rows=$(q $P "SELECT count(*) FROM items")
+verify=$(q $P "SELECT hnsw_verify('items_q')")
+echo "$verify" | grep -q '^ok:' || fail "hnsw_verify of the quantised index after VACUUM: $verify"
 verify=$(q $P "SELECT hnsw_verify('items_v')")
 echo "$verify" | grep -q '^ok:' || fail "hnsw_verify after VACUUM: $verify"
 indexed=$(echo "$verify" | sed -n 's/.* \([0-9]*\) heap rows.*/\1/p')

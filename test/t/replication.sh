@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A physical streaming replica of an hnsw index returns the same results as the primary after
-# the build, after inserts, and after deletes and VACUUM (all changes travel as WAL).
+# the build, after inserts, and after deletes and VACUUM (all changes travel as WAL); so does a
+# quantised one (WITH (quantization = 'rabitq'), on the halfvec of the same column).
 source "$(dirname "$0")/cluster.bash"
 P=5511
 S=5512
@@ -11,6 +12,7 @@ q $P "$RANDOM_VECTOR_SQL"
 q $P "CREATE TABLE items (id int PRIMARY KEY, v vector(16))"
 q $P "INSERT INTO items SELECT i, rv(16) FROM generate_series(1, 3000) i"
 q $P "CREATE INDEX items_v ON items USING hnsw (v vector_cosine_ops)"
+q $P "CREATE INDEX items_q ON items USING hnsw ((v::halfvec(16)) halfvec_l2_ops) WITH (quantization = 'rabitq')"
 
 standby=$(cluster_dir repl_standby)
 stop_cluster repl_standby
@@ -36,12 +38,20 @@ SELECT q.id, array_agg(n.id ORDER BY n.rank)
   FROM (SELECT id, v FROM items WHERE id % 97 = 1) q,
        LATERAL (SELECT id, row_number() OVER () AS rank FROM (SELECT id FROM items ORDER BY v <=> q.v LIMIT 10) s) n
  GROUP BY q.id ORDER BY q.id;
+SELECT q.id, array_agg(n.id ORDER BY n.rank)
+  FROM (SELECT id, v FROM items WHERE id % 97 = 1) q,
+       LATERAL (SELECT id, row_number() OVER () AS rank FROM (
+         SELECT id FROM items ORDER BY v::halfvec(16) <-> q.v::halfvec(16) LIMIT 10) s) n
+ GROUP BY q.id ORDER BY q.id;
+EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v::halfvec(16) <-> '[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]' LIMIT 10;
 SQL
 }
 primary=$(results $P)
 replica=$(results $S)
 [ -n "$primary" ] || fail "no results on the primary"
 [ "$primary" = "$replica" ] || fail "replica results differ from the primary"
+echo "$primary" | grep -q "Index Scan using items_q" || fail "the quantised index was not used: $primary"
+q $S "SELECT hnsw_verify('items_q')" | grep -q '^ok:' || fail "hnsw_verify of the quantised index failed on the standby"
 echo "ok: $(echo "$primary" | wc -l) queries give identical top-10 on primary and replica"
 q $S "SELECT hnsw_verify('items_v')" | grep -q '^ok:' || fail "hnsw_verify failed on the standby"
 [ "$(q $S "SELECT count(*) FROM items")" = "$(q $P "SELECT count(*) FROM items")" ] || fail "row counts differ"

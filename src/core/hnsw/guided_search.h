@@ -27,6 +27,9 @@ namespace embedding::hnsw {
 //       at `level` for which keep(id) returns true (keep is called once for each, in list order)
 //       with their estimated distances; *count receives how many.
 //   void e.prefetch(NodeId node)        optional: expand(node, ...) comes soon.
+//   std::optional<Candidate> e.descend()
+//       optional: the layer-0 starting point (with its exact distance) found the storage's own
+//       way, instead of guided_descend() (GuidedScan only).
 template <class E>
 concept GuidedStorage = requires(E& e, int level) {
   { e.entry_point() } -> std::same_as<std::optional<EntryPoint>>;
@@ -146,7 +149,11 @@ class GuidedScan {
     s_.candidates.clear();
     if (!started_) {
       started_ = true;
-      const std::optional<Candidate> start = guided_descend(e_, visited_, s_);
+      std::optional<Candidate> start;
+      if constexpr (requires { e_.descend(); })
+        start = e_.descend();  // a storage that descends its own way (e.g. exactly)
+      else
+        start = guided_descend(e_, visited_, s_);
       if (!start) return false;
       visited_.reset();
       visited_.insert(start->node);

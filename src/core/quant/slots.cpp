@@ -32,18 +32,58 @@ void SlotCodec::encode(const float* vector, std::uint8_t* slot, float* scratch) 
   std::memcpy(slot + code_bytes(), &f, sizeof f);
 }
 
-void SlotEstimator::prepare(const SlotCodec& codec, const float* query) {
+void SlotEstimator::prepare(const SlotCodec& codec, const float* query, float epsilon) {
   codec_ = &codec;
+  epsilon_ = epsilon;
   offset_ = codec.metric() == Metric::kCosine ? 1.0f : 0.0f;
   codec.quantizer().prepare(query, codec.metric() == Metric::kL2, query_);
+  lut_.clear();
+  if (codec.quantizer().bits() == 1) {
+    const std::size_t bytes = codec.code_bytes();
+    lut_.resize(bytes * 256);
+    for (std::size_t j = 0; j < bytes; ++j) {
+      float* table = &lut_[256 * j];
+      const float* y = &query_.y[8 * j];
+      table[0] = 0.0f;
+      // Each b extends b without its highest bit by that bit's coordinate.
+      for (unsigned b = 1; b < 256; ++b) {
+        const unsigned high = 31u - static_cast<unsigned>(__builtin_clz(b));
+        table[b] = table[b & ~(1u << high)] + y[high];
+      }
+    }
+  }
+}
+
+float SlotEstimator::one_bit_dot(const std::uint8_t* code) const {
+  const std::size_t bytes = codec_->code_bytes();
+  const float* lut = lut_.data();
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  std::size_t j = 0;
+  for (; j + 4 <= bytes; j += 4, lut += 1024) {
+    s0 += lut[code[j]];
+    s1 += lut[256 + code[j + 1]];
+    s2 += lut[512 + code[j + 2]];
+    s3 += lut[768 + code[j + 3]];
+  }
+  for (; j < bytes; ++j, lut += 256) s0 += lut[code[j]];
+  return (s0 + s1) + (s2 + s3);
 }
 
 float SlotEstimator::operator()(const std::uint8_t* slot) const {
   CodeFactors f;
   std::memcpy(&f, slot + codec_->code_bytes(), sizeof f);
   const Quantizer& q = codec_->quantizer();
-  if (codec_->metric() == Metric::kL2) return q.l2_squared(query_, slot, f).distance;
-  return offset_ + q.negative_dot(query_, slot, f).distance;
+  if (!lut_.empty()) {
+    // Quantizer::dot() with 1 bit: <g, y> = sum bit_i y_i - sum y / 2.
+    const float xy = f.scale * (one_bit_dot(slot) - 0.5f * query_.y_sum);
+    if (codec_->metric() == Metric::kL2)
+      return f.norm * f.norm + query_.y_norm * query_.y_norm - 2.0f * xy -
+             2.0f * epsilon_ * f.error * query_.y_norm;
+    return offset_ - (xy + query_.center_dot) - epsilon_ * f.error * query_.y_norm;
+  }
+  const Estimate e = codec_->metric() == Metric::kL2 ? q.l2_squared(query_, slot, f, epsilon_)
+                                                     : q.negative_dot(query_, slot, f, epsilon_);
+  return offset_ + e.distance - e.bound;
 }
 
 }  // namespace embedding::quant

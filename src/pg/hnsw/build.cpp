@@ -7,10 +7,12 @@
 #include <vector>
 
 #include "core/common/error.h"
+#include "core/hnsw/coded_memory.h"
 #include "core/hnsw/layout.h"
 #include "core/hnsw/memory_graph.h"
 #include "pg/am/build.h"
 #include "pg/guard.h"
+#include "pg/hnsw/codes.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"
 #include "pg/hnsw/pages.h"
@@ -44,6 +46,11 @@ struct BuildState {
   bool spilled = false;               // pages written; rows now go to disk
   double index_tuples = 0;
   std::vector<uint32> vector;  // the row being added, as the index stores it
+  // Quantised (WITH (quantization = 'rabitq')): the slot stride, and while the pages are written,
+  // the centre of the codes and every node's slot.
+  Size code_stride = 0;
+  std::vector<float> center;
+  std::vector<uint8> slots;
   // write_pages()'s plan: where each node's tuples go, and the nodes in block order. Kept here,
   // in memory the build's context owns, because page writing may raise a PostgreSQL error
   // (cancel, full disk) that would skip a local's destructor.
@@ -97,6 +104,16 @@ void write_pages(BuildState& s) {
   pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
   const MemoryGraph& g = *s.graph;
   const std::size_t n = g.size();
+  const Size stride = s.code_stride;
+  MetaPage meta = new_meta(s.dimensions, s.params, s.metric, s.format);
+  if (stride != 0) {
+    // The codes, around the mean of the rows (the centre page goes at block 1).
+    s.center = embedding::hnsw::mean_vector(g);
+    set_quantized(meta, stride, s.center.empty() ? 0 : 1);
+    const quant::SlotCodec codec(s.metric, s.dimensions, meta.code_bits, meta.code_seed,
+                                 s.center.empty() ? nullptr : s.center.data());
+    s.slots = embedding::hnsw::encode_nodes(g, codec, build_threads());
+  }
 
   // Pass 1: where each tuple goes. An element and its list share a page when they fit, and
   // pages are filled with clusters of graph neighbours (core/hnsw/layout.h).
@@ -112,10 +129,10 @@ void write_pages(BuildState& s) {
     if (!g.is_duplicate(i)) row_counts[i] = static_cast<uint16>(element_rows(s, i, nullptr));
   auto pair_size = [&](NodeId i) {
     return item_footprint(element_size(g.vector_bytes(i), row_counts[i])) +
-           item_footprint(neighbor_size(s.params.m, g.level(i)));
+           item_footprint(neighbor_size(s.params.m, g.level(i), stride));
   };
   order.reserve(n);
-  BlockNumber block = kMetaBlock;
+  BlockNumber block = meta.center_block != 0 ? meta.center_block : kMetaBlock;
   Size free_space = 0;
   OffsetNumber offset = FirstOffsetNumber;
   auto next_page = [&] {
@@ -134,16 +151,17 @@ void write_pages(BuildState& s) {
       g, [&](NodeId i) { return pair_size(i) <= free_space; },
       [&](NodeId i) {
         if (pair_size(i) > free_space && pair_size(i) <= empty_page_free_space()) next_page();
-        list_tids[i] = take(neighbor_size(s.params.m, g.level(i)));
+        list_tids[i] = take(neighbor_size(s.params.m, g.level(i), stride));
         element_tids[i] = take(element_size(g.vector_bytes(i), row_counts[i]));
         order.push_back(i);
       },
       [&] {
-        if (block == kMetaBlock || free_space < empty_page_free_space()) next_page();
+        if (block <= std::max(kMetaBlock, meta.center_block) ||
+            free_space < empty_page_free_space())
+          next_page();
       });
 
-  // The metapage.
-  MetaPage meta = new_meta(s.dimensions, s.params, s.metric, s.format);
+  // The metapage (and the centre page).
   if (auto entry = g.entry_point()) {
     meta.entry = element_tids[entry->node];
     meta.entry_level = static_cast<int16>(entry->level);
@@ -154,11 +172,29 @@ void write_pages(BuildState& s) {
   init_meta_page(BufferGetPage(buf), meta);
   MarkBufferDirty(buf);
   UnlockReleaseBuffer(buf);
+  if (meta.center_block != 0) {
+    buf = ReadBuffer(s.index, P_NEW);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    Page page = BufferGetPage(buf);
+    init_page(page);
+    const Size size = offsetof(CenterTuple, values) + sizeof(float) * s.center.size();
+    auto* center = static_cast<CenterTuple*>(palloc0(size));
+    center->type = TupleType::kCenter;
+    center->dimensions = static_cast<uint32>(s.center.size());
+    memcpy(center->values, s.center.data(), sizeof(float) * s.center.size());
+    if (BufferGetBlockNumber(buf) != meta.center_block ||
+        PageAddItem(page, reinterpret_cast<Item>(center), size, InvalidOffsetNumber, false,
+                    false) != FirstOffsetNumber)
+      elog(ERROR, "hnsw: could not write the centre of the codes");
+    pfree(center);
+    MarkBufferDirty(buf);
+    UnlockReleaseBuffer(buf);
+  }
 
   // Pass 2: the tuples, page by page in block order.
   auto* element = static_cast<ElementTuple*>(palloc0(BLCKSZ));
-  auto* list =
-      static_cast<NeighborTuple*>(palloc0(neighbor_size(s.params.m, embedding::hnsw::kMaxLevel)));
+  auto* list = static_cast<NeighborTuple*>(
+      palloc0(neighbor_size(s.params.m, embedding::hnsw::kMaxLevel, stride)));
   buf = InvalidBuffer;
   auto add = [&](const ItemPointerData& tid, const void* item, Size size) {
     if (!BufferIsValid(buf) || BufferGetBlockNumber(buf) != ItemPointerGetBlockNumber(&tid)) {
@@ -181,7 +217,7 @@ void write_pages(BuildState& s) {
   for (std::size_t k = 0; k < order.size(); ++k) {
     const NodeId i = order[k];
     const int level = g.level(i);
-    const Size nsize = neighbor_size(s.params.m, level);
+    const Size nsize = neighbor_size(s.params.m, level, stride);
     memset(list, 0, nsize);
     list->type = TupleType::kNeighbors;
     list->level = static_cast<uint8>(level);
@@ -191,6 +227,9 @@ void write_pages(BuildState& s) {
       ItemPointerData* out = neighbor_ids(list, l);
       for (std::size_t k = 0; k < ids.size(); ++k) out[k] = element_tids[ids[k]];
       list->counts[l] = static_cast<uint16>(ids.size());
+      if (l == 0 && stride != 0)
+        for (std::size_t k = 0; k < ids.size(); ++k)
+          memcpy(neighbor_slots(list) + k * stride, &s.slots[ids[k] * stride], stride);
     }
     add(list_tids[i], list, nsize);
 
@@ -216,6 +255,8 @@ void write_pages(BuildState& s) {
   s.list_tids = {};
   s.row_counts = {};
   s.order = {};
+  s.slots = {};
+  s.center = {};
   log_build_pages(s.index);
 }
 
@@ -276,6 +317,8 @@ extern "C" IndexBuildResult* hnsw_build(Relation heap, Relation index, IndexInfo
                           ? kMaxVectorBytes
                           : embedding::hnsw::element_bytes(s->format, s->dimensions);
     s->memory_limit = static_cast<std::size_t>(maintenance_work_mem) * 1024;
+    if (index_quantization(index) != Quantization::kNone)
+      s->code_stride = quantized_stride(s->params.m, s->metric, s->format, s->dimensions);
     s->vector.resize(kMaxVectorBytes / sizeof(uint32));
     // Reserve for the rows the planner expects, as far as memory allows.
     double expected = heap->rd_rel->reltuples > 0 ? heap->rd_rel->reltuples : 1000;
@@ -308,8 +351,12 @@ extern "C" void hnsw_buildempty(Relation index) {
   embedding::pg::guarded([&]() {
     Page page = static_cast<Page>(palloc(BLCKSZ));
     const embedding::hnsw::Format format = index_format(index);
-    init_meta_page(page, new_meta(index_dimensions(index, format), index_params(index),
-                                  index_metric(index), format));
+    const embedding::hnsw::Params params = index_params(index);
+    const int dimensions = index_dimensions(index, format);
+    MetaPage meta = new_meta(dimensions, params, index_metric(index), format);
+    if (index_quantization(index) != Quantization::kNone)
+      set_quantized(meta, quantized_stride(params.m, index_metric(index), format, dimensions), 0);
+    init_meta_page(page, meta);
     embedding::pg::write_init_fork(index, &page, 1);
   });
 }

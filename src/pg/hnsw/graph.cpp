@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "core/common/error.h"
+#include "pg/hnsw/codes.h"
 #include "pg/hnsw/place.h"
 
 extern "C" {
@@ -266,8 +267,26 @@ void PageQueryDistance::distances(const NodeId* ids, std::size_t n, float* out) 
   }
 }
 
+void PageGraph::slot_of(NodeId node, uint8* out) const {
+  const Size stride = meta_.code_stride;
+  if (cache_ != nullptr) {
+    if (const uint8* known = cache_->find_code(node)) {
+      std::memcpy(out, known, stride);
+      return;
+    }
+  }
+  uint32 read[kMaxVectorBytes / 4];
+  const void* vector = cache_ != nullptr ? cache_->find(node) : nullptr;
+  if (vector == nullptr) {
+    if (read_vector(node, read) == 0) corrupt(index_, "missing element", node);
+    vector = read;
+  }
+  encode_slot(*codec_, static_cast<embedding::hnsw::Format>(meta_.format), vector, out);
+  if (cache_ != nullptr) std::memcpy(cache_->add_code(node, stride), out, stride);
+}
+
 bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count,
-                                const NodeId* expected, std::size_t expected_count) {
+                                const NodeId* before, std::size_t before_count, bool must_match) {
   struct ListTid {
     bool found;
     ItemPointerData tid;
@@ -277,6 +296,23 @@ bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::
   });
   if (!list_tid.found) corrupt(index_, "missing element", node);
   const ItemPointerData ntid = list_tid.tid;
+  count = std::min(count, neighbor_capacity(level));
+
+  // Quantised level 0: the codes of new links, computed before the list is locked (they read
+  // other pages); the others are copied from the list itself.
+  const Size stride = level == 0 ? meta_.code_stride : 0;
+  if (stride != 0 && codec_ == nullptr)
+    elog(ERROR, "hnsw: a writer of a quantised index has no codec");
+  alignas(8) uint8 fresh[BLCKSZ];  // 2 * m slots fit a page (quantized_stride())
+  alignas(8) uint8 slots[BLCKSZ];
+  bool is_fresh[2 * embedding::hnsw::kMaxM] = {};
+  if (stride != 0) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (std::find(before, before + before_count, ids[i]) != before + before_count) continue;
+      slot_of(ids[i], fresh + i * stride);
+      is_fresh[i] = true;
+    }
+  }
 
   Buffer buf = ReadBuffer(index_, ItemPointerGetBlockNumber(&ntid));
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -286,24 +322,37 @@ bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::
     UnlockReleaseBuffer(buf);
     corrupt(index_, "missing neighbour list", node);
   }
-  if (expected != nullptr) {
+  const ItemPointerData* now = neighbor_ids(current, level);
+  const std::size_t now_count = current->counts[level];
+  if (must_match) {
     // Another writer may have changed the list since the caller read it.
-    bool same = current->counts[level] == expected_count;
-    const ItemPointerData* now = neighbor_ids(current, level);
-    for (std::size_t i = 0; same && i < expected_count; ++i) same = to_node(now[i]) == expected[i];
+    bool same = now_count == before_count;
+    for (std::size_t i = 0; same && i < before_count; ++i) same = to_node(now[i]) == before[i];
     if (!same) {
       UnlockReleaseBuffer(buf);
       return false;
     }
   }
+  NodeId kept[2 * embedding::hnsw::kMaxM];
+  std::size_t kept_count = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (stride != 0) {
+      const uint8* slot = is_fresh[i] ? fresh + i * stride : nullptr;
+      for (std::size_t j = 0; slot == nullptr && j < now_count; ++j)
+        if (to_node(now[j]) == ids[i]) slot = neighbor_slots(current) + j * stride;
+      if (slot == nullptr) continue;  // only when a forced write lost the race
+      std::memcpy(slots + kept_count * stride, slot, stride);
+    }
+    kept[kept_count++] = ids[i];
+  }
   GenericXLogState* state = GenericXLogStart(index_);
   Page page = GenericXLogRegisterBuffer(state, buf, 0);
   auto* list =
       tuple_at<NeighborTuple>(page, ItemPointerGetOffsetNumber(&ntid), TupleType::kNeighbors);
-  count = std::min(count, neighbor_capacity(level));
   ItemPointerData* out = neighbor_ids(list, level);
-  for (std::size_t i = 0; i < count; ++i) out[i] = to_tid(ids[i]);
-  list->counts[level] = static_cast<uint16>(count);
+  for (std::size_t i = 0; i < kept_count; ++i) out[i] = to_tid(kept[i]);
+  if (stride != 0) std::memcpy(neighbor_slots(list), slots, kept_count * stride);
+  list->counts[level] = static_cast<uint16>(kept_count);
   GenericXLogFinish(state);
   UnlockReleaseBuffer(buf);
   return true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/hnsw/params.h"
+#include "core/quant/slots.h"
 #include "core/vector/stored_distance.h"
 #include "pg/hnsw/buffers.h"
 
@@ -25,6 +26,8 @@ class VectorCache {
   void clear() {
     slots_.clear();
     arena_.clear();
+    code_slots_.clear();
+    codes_.clear();
   }
   // Bytes held (vectors and an estimate of the index's).
   std::size_t bytes() const { return arena_.size() * sizeof(uint32) + slots_.size() * 32; }
@@ -39,10 +42,23 @@ class VectorCache {
     slots_.emplace(node, at);
     return arena_.data() + at;
   }
+  // Code slots of a quantised index (codes.h), as for vectors.
+  const uint8* find_code(NodeId node) const {
+    auto it = code_slots_.find(node);
+    return it == code_slots_.end() ? nullptr : codes_.data() + it->second;
+  }
+  uint8* add_code(NodeId node, std::size_t bytes) {
+    std::size_t at = codes_.size();
+    codes_.resize(at + bytes);
+    code_slots_.emplace(node, at);
+    return codes_.data() + at;
+  }
 
  private:
   std::unordered_map<NodeId, std::size_t> slots_;
   std::vector<uint32> arena_;  // words, so that vectors stay float-aligned
+  std::unordered_map<NodeId, std::size_t> code_slots_;
+  std::vector<uint8> codes_;
 };
 
 // Reads take a share lock on one buffer at a time and copy what they need. Writers run side by
@@ -58,12 +74,15 @@ class VectorCache {
 class PageGraph {
  public:
   // `cache`, when given, keeps the vectors distance(a, b) reads (writers: inserts, VACUUM).
-  PageGraph(Relation index, const MetaPage& meta, VectorCache* cache = nullptr)
+  // Writers of a quantised index pass its codec (codes.h): they write the codes of new links.
+  PageGraph(Relation index, const MetaPage& meta, VectorCache* cache = nullptr,
+            const quant::SlotCodec* codec = nullptr)
       : index_(index),
         meta_(meta),
         distance_(static_cast<Metric>(meta.metric), meta.dimensions,
                   static_cast<embedding::hnsw::Format>(meta.format)),
-        cache_(cache) {}
+        cache_(cache),
+        codec_(codec) {}
 
   const MetaPage& meta() const { return meta_; }
   Relation index() const { return index_; }
@@ -96,8 +115,7 @@ class PageGraph {
       std::copy(before, before + count, ids);
       const std::size_t updated = fn(ids, count);
       if (updated == count && std::equal(ids, ids + count, before)) return;  // nothing to write
-      if (write_neighbors(node, level, ids, updated, attempt < kAttempts ? before : nullptr, count))
-        return;
+      if (write_neighbors(node, level, ids, updated, before, count, attempt < kAttempts)) return;
     }
   }
   bool offer_entry_point(NodeId node, int level);
@@ -114,21 +132,26 @@ class PageGraph {
   // an element of its own, and more of them than a list holds were unreachable.
   NodeId relocate_duplicate(NodeId node, NodeId closest);
 
-  // Replaces the list of `node` at `level` (generic WAL). With `expected`, only if the list still
-  // holds exactly those `expected_count` ids; returns whether it wrote.
+  // Replaces the list of `node` at `level` (generic WAL), read before as `before`. With
+  // `must_match`, only if the list still holds exactly those ids; returns whether it wrote. In a
+  // quantised index the codes of ids that `before` lacks are computed first (from their vectors);
+  // an id that is neither in `before` nor in the current list is dropped (a lost link).
   bool write_neighbors(NodeId node, int level, const NodeId* ids, std::size_t count,
-                       const NodeId* expected = nullptr, std::size_t expected_count = 0);
+                       const NodeId* before, std::size_t before_count, bool must_match);
 
  private:
   // Frees the unlinked element at `offset` of a page registered for generic WAL.
   static void mark_free(Page page, OffsetNumber offset);
   // Tells inserts that `block` holds a free element they may reuse.
   void note_free(BlockNumber block);
+  // The code slot of `node`'s vector (quantised indexes), through the cache when there is one.
+  void slot_of(NodeId node, uint8* out) const;
 
   Relation index_;
   MetaPage meta_;
   embedding::hnsw::VectorDistance distance_;
   VectorCache* cache_;
+  const quant::SlotCodec* codec_;
 };
 
 // Distance from a query vector to stored elements (the core's QueryDistance).

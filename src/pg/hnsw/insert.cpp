@@ -5,6 +5,7 @@
 #include "core/common/id_set.h"
 #include "core/hnsw/insert.h"
 #include "pg/guard.h"
+#include "pg/hnsw/codes.h"
 #include "pg/hnsw/graph.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"
@@ -23,6 +24,7 @@ namespace {
 struct InsertContext {
   embedding::IdSet visited;
   VectorCache cache;
+  IndexCodec codec;  // of the last quantised index inserted into
   embedding::hnsw::SearchScratch scratch;
   std::mt19937_64 rng{std::random_device{}()};
   uint32 vector[kMaxVectorBytes / sizeof(uint32)];  // the row, as the index stores it
@@ -54,7 +56,7 @@ void insert_on_disk(Relation index, const void* vector, ItemPointer heap_tid) {
   const embedding::hnsw::Params params{meta.m, meta.ef_construction};
   ItemPointerData etid = place_element(index, meta, vector, level, heap_tid, 1);
   ctx.cache.clear();
-  PageGraph graph(index, meta, &ctx.cache);
+  PageGraph graph(index, meta, &ctx.cache, quantized(meta) ? &ctx.codec.of(index, meta) : nullptr);
   PageQueryDistance dist(graph, vector);
   embedding::hnsw::BuildTuning tuning = index_tuning(vector_bytes(meta, vector));
   tuning.narrow_reverse = true;  // see BuildTuning: halves the vectors an insert reads

@@ -22,6 +22,13 @@ struct HnswOptions {
   int32 vl_len_;
   int m;
   int ef_construction;
+  int quantization;  // Quantization
+};
+
+relopt_enum_elt_def kQuantizationValues[] = {
+    {"none", static_cast<int>(Quantization::kNone)},
+    {"rabitq", static_cast<int>(Quantization::kRabitq)},
+    {nullptr, 0},
 };
 
 const struct config_enum_entry kIterativeScanOptions[] = {
@@ -44,6 +51,10 @@ void register_options() {
   add_int_reloption(hnsw_relopt_kind, "ef_construction",
                     "Size of the dynamic candidate list for construction", 64, kMinEfConstruction,
                     kMaxEfConstruction, AccessExclusiveLock);
+  add_enum_reloption(hnsw_relopt_kind, "quantization",
+                     "Whether neighbour lists carry compact codes of the neighbours",
+                     kQuantizationValues, static_cast<int>(Quantization::kNone),
+                     "Valid values are \"none\" and \"rabitq\".", AccessExclusiveLock);
 
   DefineCustomIntVariable("hnsw.ef_search",
                           "Sets the size of the dynamic candidate list for search",
@@ -58,6 +69,11 @@ void register_options() {
   DefineCustomRealVariable(
       "hnsw.scan_mem_multiplier", "Sets the multiple of work_mem to use for iterative scans",
       nullptr, &gucs.scan_mem_multiplier, 1, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+  DefineCustomRealVariable(
+      "hnsw.quantized_epsilon",
+      "Sets how far below its code's estimate a neighbour's distance may be and still be visited",
+      "Quantized indexes only: larger values visit more nodes for a higher recall.",
+      &gucs.quantized_epsilon, 0.0, 0.0, 10.0, PGC_USERSET, 0, nullptr, nullptr, nullptr);
   MarkGUCPrefixReserved("hnsw");
 }
 
@@ -74,6 +90,12 @@ embedding::hnsw::Params index_params(Relation index) {
   return params;
 }
 
+Quantization index_quantization(Relation index) {
+  auto* options = reinterpret_cast<HnswOptions*>(index->rd_options);
+  return options != nullptr ? static_cast<Quantization>(options->quantization)
+                            : Quantization::kNone;
+}
+
 }  // namespace embedding::pg::hnsw
 
 extern "C" bytea* hnsw_options(Datum reloptions, bool validate) {
@@ -81,6 +103,7 @@ extern "C" bytea* hnsw_options(Datum reloptions, bool validate) {
   static const relopt_parse_elt table[] = {
       {"m", RELOPT_TYPE_INT, offsetof(HnswOptions, m)},
       {"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptions, ef_construction)},
+      {"quantization", RELOPT_TYPE_ENUM, offsetof(HnswOptions, quantization)},
   };
   return static_cast<bytea*>(build_reloptions(reloptions, validate,
                                               embedding::pg::hnsw::hnsw_relopt_kind,

@@ -7,6 +7,7 @@
 
 #include "core/hnsw/reachability.h"
 #include "core/hnsw/select.h"
+#include "pg/hnsw/codes.h"
 #include "pg/hnsw/graph.h"
 #include "pg/pg_call.h"
 
@@ -32,6 +33,7 @@ struct OrphanState {
   std::vector<Candidate> hosts;
   NodeId ids[2 * embedding::hnsw::kMaxM];
   VectorCache cache;
+  IndexCodec codec;  // quantised indexes: the codes of the links repair writes
 };
 
 std::size_t position(const OrphanState& s, NodeId node) {
@@ -210,7 +212,7 @@ long connect_orphans(Relation index, BufferAccessStrategy strategy) {
     // its element but not linked it yet, and may still free it), and links only elements that
     // are still live then.
     lock_graph(index, GraphLock::kExclusive);
-    PageGraph graph(index, meta, &s->cache);
+    PageGraph graph(index, meta, &s->cache, quantized(meta) ? &s->codec.of(index, meta) : nullptr);
     for (std::size_t i = 0; i < n; ++i) {
       if (s->reached[i]) continue;
       vacuum_delay_point();

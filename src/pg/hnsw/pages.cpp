@@ -45,7 +45,8 @@ void init_meta_page(Page page, const MetaPage& meta) {
 MetaPage read_meta(Relation index) {
   static_assert(kMetaBlock == 0);  // where read_meta_page() reads
   const MetaPage meta = read_meta_page<MetaPage>(index);
-  if (meta.magic != kMagic || meta.version != kVersion)
+  if (meta.magic != kMagic || (meta.version != kVersion && meta.version != kQuantizedVersion) ||
+      (meta.version == kQuantizedVersion) != quantized(meta))
     throw Error(ErrorCode::kCorruptData, "index \"" + std::string(RelationGetRelationName(index)) +
                                              "\" is not a valid hnsw index (bad metapage)");
   return meta;

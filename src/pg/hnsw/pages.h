@@ -24,7 +24,9 @@ namespace embedding::pg::hnsw {
 using embedding::hnsw::NodeId;
 
 constexpr uint32 kMagic = 0x454d4248;  // "EMBH"
+// Version 1: plain graph. Version 2: neighbour lists carry each neighbour's code (quantised).
 constexpr uint32 kVersion = 1;
+constexpr uint32 kQuantizedVersion = 2;
 constexpr BlockNumber kMetaBlock = 0;
 constexpr uint16 kPageId = 0xE4B1;
 
@@ -49,9 +51,18 @@ struct MetaPage {
   // Metapages written before these fields existed read zeros: nothing to reuse.
   BlockNumber free_page;
   uint64 free_after;  // a FullTransactionId's value
+  // Version 2 (quantised): each list slot holds a neighbour's id and its code (code_stride bytes:
+  // RaBitQ code_bits bits a padded dimension, then its factors), the rotation is drawn from
+  // code_seed, and the codes are taken around the centre stored at center_block (0: the origin).
+  // Version 1 metapages read zeros here.
+  uint8 code_bits;
+  uint8 unused3;
+  uint16 code_stride;
+  BlockNumber center_block;
+  uint64 code_seed;
 };
 
-enum class TupleType : uint8 { kElement = 1, kNeighbors = 2 };
+enum class TupleType : uint8 { kElement = 1, kNeighbors = 2, kCenter = 3 };
 
 // What VACUUM made of an element. kDead: no heap row refers to it, and VACUUM is removing the
 // links to it. kFree: no live list links to it any more (VACUUM finished that), so once every
@@ -107,7 +118,10 @@ inline uint16 element_dimensions(const MetaPage& meta) {
              : static_cast<uint16>(meta.dimensions);
 }
 
-// Lists for levels 0..level: level 0 holds up to 2 * m ids, each level above up to m.
+// Lists for levels 0..level: level 0 holds up to 2 * m ids, each level above up to m. In a
+// quantised index the ids are followed (at an 8-byte boundary) by one code slot per level-0 id,
+// in the same order: neighbor_slots(). (Upper levels are searched with exact distances: they
+// are few nodes, and codes there would not fit a page at high dimensions.)
 struct NeighborTuple {
   TupleType type;
   uint8 level;
@@ -119,13 +133,15 @@ struct NeighborTuple {
 // than making existing indexes unreadable.
 static_assert(sizeof(ItemPointerData) == 6 && alignof(ItemPointerData) == 2);
 static_assert(sizeof(PageOpaque) == 4 && offsetof(PageOpaque, page_id) == 2);
-static_assert(sizeof(MetaPage) == 48 && alignof(MetaPage) == 8);
+static_assert(sizeof(MetaPage) == 64 && alignof(MetaPage) == 8);
 static_assert(offsetof(MetaPage, version) == 4 && offsetof(MetaPage, dimensions) == 8 &&
               offsetof(MetaPage, m) == 12 && offsetof(MetaPage, ef_construction) == 14 &&
               offsetof(MetaPage, metric) == 16 && offsetof(MetaPage, format) == 17 &&
               offsetof(MetaPage, entry_level) == 18 && offsetof(MetaPage, entry) == 20 &&
               offsetof(MetaPage, insert_page) == 28 && offsetof(MetaPage, free_page) == 32 &&
-              offsetof(MetaPage, free_after) == 40);
+              offsetof(MetaPage, free_after) == 40 && offsetof(MetaPage, code_bits) == 48 &&
+              offsetof(MetaPage, code_stride) == 50 && offsetof(MetaPage, center_block) == 52 &&
+              offsetof(MetaPage, code_seed) == 56);
 static_assert(sizeof(TupleType) == 1 && sizeof(ElementState) == 1);
 static_assert(sizeof(ElementTuple) == 16 && alignof(ElementTuple) == 4);
 static_assert(offsetof(ElementTuple, level) == 1 && offsetof(ElementTuple, state) == 2 &&
@@ -145,8 +161,15 @@ inline Size neighbor_ids_offset(int level) {
 inline Size neighbor_capacity_total(int m, int level) {
   return 2 * m + static_cast<Size>(m) * level;
 }
-inline Size neighbor_size(int m, int level) {
-  return neighbor_ids_offset(level) + sizeof(ItemPointerData) * neighbor_capacity_total(m, level);
+inline Size neighbor_slots_offset(int m, int level) {
+  return TYPEALIGN(
+      8, neighbor_ids_offset(level) + sizeof(ItemPointerData) * neighbor_capacity_total(m, level));
+}
+// Bytes of a list tuple; `stride` is the metapage's code_stride (0: no codes).
+inline Size neighbor_size(int m, int level, Size stride = 0) {
+  if (stride == 0)
+    return neighbor_ids_offset(level) + sizeof(ItemPointerData) * neighbor_capacity_total(m, level);
+  return neighbor_slots_offset(m, level) + stride * 2 * m;
 }
 // Ids of `level` start after those of the levels below it.
 inline ItemPointerData* neighbor_ids(NeighborTuple* t, int level) {
@@ -154,6 +177,24 @@ inline ItemPointerData* neighbor_ids(NeighborTuple* t, int level) {
                                                   neighbor_ids_offset(t->level));
   return level == 0 ? base : base + 2 * t->m + static_cast<Size>(t->m) * (level - 1);
 }
+
+// The code slots of level 0, parallel to neighbor_ids(t, 0) (quantised indexes only).
+inline uint8* neighbor_slots(NeighborTuple* t) {
+  return reinterpret_cast<uint8*>(t) + neighbor_slots_offset(t->m, t->level);
+}
+inline const uint8* neighbor_slots(const NeighborTuple* t) {
+  return neighbor_slots(const_cast<NeighborTuple*>(t));
+}
+inline bool quantized(const MetaPage& meta) { return meta.code_bits != 0; }
+
+// The centre of a quantised index's codes: `dimensions` floats on a page of its own.
+struct CenterTuple {
+  TupleType type;
+  uint8 unused[3];
+  uint32 dimensions;
+  float values[FLEXIBLE_ARRAY_MEMBER];
+};
+static_assert(offsetof(CenterTuple, values) == 8);
 
 // Free space of an empty index page, and what an item of `size` bytes takes from it.
 inline Size empty_page_free_space() {

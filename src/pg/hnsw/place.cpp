@@ -137,7 +137,7 @@ bool reuse_free_element(Relation index, MetaPage& meta, ElementTuple* element, S
 // extending the index if needed; returns the element's TID and moves meta.insert_page along.
 ItemPointerData add_element(Relation index, MetaPage& meta, ElementTuple* element, Size esize,
                             int level) {
-  const Size nsize = neighbor_size(meta.m, level);
+  const Size nsize = neighbor_size(meta.m, level, meta.code_stride);
   auto* neighbors = static_cast<NeighborTuple*>(palloc0(nsize));
   neighbors->type = TupleType::kNeighbors;
   neighbors->level = static_cast<uint8>(level);

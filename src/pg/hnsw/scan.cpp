@@ -10,6 +10,8 @@
 #include "core/hnsw/search.h"
 #include "pg/am/routine.h"
 #include "pg/guard.h"
+#include "pg/hnsw/codes.h"
+#include "pg/hnsw/expander.h"
 #include "pg/hnsw/graph.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/options.h"
@@ -26,6 +28,7 @@ namespace embedding::pg::hnsw {
 namespace {
 
 using Scan = embedding::hnsw::LayerScan<PageGraph, PageQueryDistance, embedding::IdSet>;
+using GuidedScan = embedding::hnsw::GuidedScan<PageExpander, embedding::IdSet>;
 
 struct ScanState {
   bool started = false;
@@ -39,6 +42,13 @@ struct ScanState {
   embedding::IdSet visited;
   embedding::hnsw::SearchScratch scratch;
   std::optional<Scan> layer;
+  // Quantised indexes: the scan steered by the lists' codes.
+  IndexCodec codec;
+  std::vector<float> query_floats;
+  quant::SlotEstimator estimate;
+  embedding::hnsw::GuidedScratch guided_scratch;
+  std::optional<PageExpander> expander;
+  std::optional<GuidedScan> guided;
   std::vector<Candidate> batch;
   std::size_t batch_pos = 0;
   std::vector<ItemPointerData> tids;  // heap rows of the element being returned
@@ -50,6 +60,8 @@ struct ScanState {
     scanned = 0;
     last_distance = -std::numeric_limits<float>::infinity();
     layer.reset();
+    guided.reset();
+    expander.reset();
     dist.reset();
     graph.reset();
     visited.reset();
@@ -84,7 +96,16 @@ bool start(IndexScanDesc scan, ScanState& s) {
   s.visited = embedding::IdSet(24 * static_cast<std::size_t>(std::max(gucs.ef_search, 10)));
   s.graph.emplace(scan->indexRelation, meta);
   s.dist.emplace(*s.graph, s.query.data());
-  s.layer.emplace(*s.graph, *s.dist, s.visited, s.scratch);
+  if (quantized(meta)) {
+    const quant::SlotCodec& codec = s.codec.of(scan->indexRelation, meta);
+    s.query_floats.resize(meta.dimensions);
+    quant::stored_floats(format, s.query.data(), meta.dimensions, s.query_floats.data());
+    s.estimate.prepare(codec, s.query_floats.data(), static_cast<float>(gucs.quantized_epsilon));
+    s.expander.emplace(*s.graph, *s.dist, s.estimate, s.scratch, s.query.data());
+    s.guided.emplace(*s.expander, s.visited, s.guided_scratch);
+  } else {
+    s.layer.emplace(*s.graph, *s.dist, s.visited, s.scratch);
+  }
   return true;
 }
 
@@ -106,10 +127,14 @@ bool next_batch(ScanState& s) {
   if (s.batches > 0 && mode == IterativeScan::kOff) return false;
   if (s.batches > 0 && s.scanned >= static_cast<std::size_t>(gucs.max_scan_tuples)) return false;
   const double memory_limit = work_mem * 1024.0 * gucs.scan_mem_multiplier;
-  if (s.batches > 0 && s.layer->pending() * sizeof(Candidate) > memory_limit) return false;
+  const std::size_t pending = s.guided ? s.guided->pending() * sizeof(embedding::hnsw::Pending)
+                                       : s.layer->pending() * sizeof(Candidate);
+  if (s.batches > 0 && pending > memory_limit) return false;
   s.batch.clear();
   s.batch_pos = 0;
-  if (!s.layer->next_batch(static_cast<std::size_t>(gucs.ef_search), s.batch)) return false;
+  const auto ef = static_cast<std::size_t>(gucs.ef_search);
+  if (!(s.guided ? s.guided->next_batch(ef, s.batch) : s.layer->next_batch(ef, s.batch)))
+    return false;
   s.batches++;
   s.scanned += s.batch.size();
   if (mode == IterativeScan::kStrict && s.batches > 1)

@@ -9,6 +9,7 @@
 #include "core/common/id_set.h"
 #include "core/hnsw/repair.h"
 #include "pg/am/vacuum.h"
+#include "pg/hnsw/codes.h"
 #include "pg/hnsw/graph.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/hnsw/orphans.h"
@@ -31,6 +32,7 @@ namespace {
 struct VacuumState {
   embedding::IdSet deleted;
   VectorCache cache;
+  IndexCodec codec;  // quantised indexes: the codes of the links repair writes
   std::vector<NodeId> live;
   // The highest live element, for a new entry point.
   NodeId top = 0;
@@ -217,7 +219,7 @@ void bulk_delete_pass(IndexVacuumInfo* info, IndexBulkDeleteResult* stats,
     collect(info, block, *v);
   }
   if (v->deleted.size() > 0) {
-    PageGraph graph(index, meta, &v->cache);
+    PageGraph graph(index, meta, &v->cache, quantized(meta) ? &v->codec.of(index, meta) : nullptr);
     for (NodeId node : v->live) {
       vacuum_delay_point();
       repair(graph, node, *v);

@@ -219,7 +219,7 @@ EMB_FUNCTION(hnsw_verify) {
         }
       } else if (type == TupleType::kNeighbors) {
         auto* t = reinterpret_cast<NeighborTuple*>(item);
-        if (size < neighbor_size(t->m, t->level) || t->m != meta.m)
+        if (size < neighbor_size(t->m, t->level, meta.code_stride) || t->m != meta.m)
           problem = "neighbour list " + at(node) + " has the wrong size";
         else {
           NeighborList& list = v->neighbor_lists.emplace_back(NeighborList{node, t->level, {}});
@@ -231,6 +231,9 @@ EMB_FUNCTION(hnsw_verify) {
               list.links.push_back({level, to_node(ids[i])});
           }
         }
+      } else if (type == TupleType::kCenter && quantized(meta) && meta.center_block != 0 &&
+                 node_block(node) == meta.center_block) {
+        // The centre of the codes (codes.h): nothing links to it.
       } else {
         problem = "unknown tuple type at " + at(node);
       }
@@ -311,6 +314,7 @@ EMB_FUNCTION(hnsw_verify) {
                " elements (" + std::to_string(v->deleted) + " deleted), " +
                std::to_string(v->heap_tids) + " heap rows, " + std::to_string(v->links) +
                " links, top level " + std::to_string(meta.entry_level);
+    if (quantized(meta)) summary += ", " + std::to_string(meta.code_bits) + "-bit neighbour codes";
     if (v->empty_pages > 0)
       summary +=
           ", " + std::to_string(v->empty_pages) + " empty pages (a crash's, VACUUM uses them)";
