@@ -93,6 +93,22 @@ out=$(q $P "SELECT hnsw_verify('small_idx')")
 echo "$out" | grep -q '^ok:' || fail "not ok after VACUUM: $out"
 echo "ok: VACUUM linked it again"
 
+# 2b. A quantised index whose list holds a code that does not match its neighbour's vector.
+q $P "CREATE INDEX small_q ON small USING hnsw (v vector_l2_ops) WITH (m = 4, ef_construction = 16, quantization = 'rabitq')"
+q $P "SELECT hnsw_verify('small_q')" | grep -q '^ok:.*neighbour codes' || fail "the quantised index does not verify"
+q $P "CHECKPOINT"
+file=$(cluster_dir hnsw_reachability)/$(q $P "SELECT pg_relation_filepath('small_q')")
+as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null
+list=$(/usr/bin/python3 "$ROOT/test/t/hnsw_unlink.py" --garble-code "$file") || fail "could not edit the index"
+start_cluster_dir "$(cluster_dir hnsw_reachability)"
+out=$(q $P "SELECT hnsw_verify('small_q')" 2>&1) && fail "hnsw_verify accepted a garbled code: $out"
+echo "$out" | grep -q "neighbour list ($list) holds a code of .* that does not match its vector" ||
+  fail "hnsw_verify: $out"
+q $P "REINDEX INDEX small_q"
+q $P "SELECT hnsw_verify('small_q')" | grep -q '^ok:' || fail "not ok after REINDEX"
+q $P "DROP INDEX small_q"
+echo "ok: a garbled code in list ($list) is reported, and REINDEX rebuilds the codes"
+
 # 3. An all-zero page at the end of the index.
 q $P "CHECKPOINT"
 as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """Edits a stopped cluster's hnsw index file (test/t/hnsw_reachability.sh): picks a live level-0
 element on block 1 that is not the entry point and removes it from every neighbour list, so that
-no search can reach it any more. Prints the element's TID as "block,offset". Page layout:
-src/pg/hnsw/pages.h (data checksums are off in the test clusters)."""
+no search can reach it any more. Prints the element's TID as "block,offset". With --garble-code
+(a quantised index) it inverts the first code slot of the first neighbour list with a link instead,
+and prints that list's TID. Page layout: src/pg/hnsw/pages.h (data checksums are off in the test
+clusters)."""
 import struct
 import sys
 
@@ -61,5 +63,29 @@ def main(path):
     print("%d,%d" % victim)
 
 
+def garble_code(path):
+    data = bytearray(open(path, "rb").read())
+    stride = struct.unpack_from("<H", data, 24 + 50)[0]  # MetaPage.code_stride
+    if stride == 0:
+        sys.exit("not a quantised index")
+    for block in range(1, len(data) // PAGE):
+        base = block * PAGE
+        for offset, at in items(data[base:base + PAGE]):
+            t = base + at
+            if data[t] != 2 or struct.unpack_from("<H", data, t + 4)[0] == 0:
+                continue
+            level, m = data[t + 1], struct.unpack_from("<H", data, t + 2)[0]
+            ids_end = 4 + 2 * (level + 1) + 6 * (2 * m + m * level)
+            slots = t + ((ids_end + 7) & ~7)
+            data[slots:slots + stride] = bytes(b ^ 0xFF for b in data[slots:slots + stride])
+            open(path, "wb").write(data)
+            print("%d,%d" % (block, offset))
+            return
+    sys.exit("no list with a link")
+
+
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if sys.argv[1] == "--garble-code":
+        garble_code(sys.argv[2])
+    else:
+        main(sys.argv[1])

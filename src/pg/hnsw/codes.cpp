@@ -1,6 +1,8 @@
 // Codes of quantised hnsw indexes (see codes.h).
 #include "pg/hnsw/codes.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -79,6 +81,72 @@ void encode_slot(const quant::SlotCodec& codec, embedding::hnsw::Format format, 
   float scratch[2 * quant::padded_dims(kMaxVectorBytes / 2)];
   quant::stored_floats(format, vector, codec.dims(), row);
   codec.encode(row, slot, scratch);
+}
+
+namespace {
+
+// Whether two slots hold the same code: at most 1% of the code bits and 0.1% of each factor differ.
+bool same_code(const uint8* a, const uint8* b, std::size_t code_bytes) {
+  std::size_t differing = 0;
+  for (std::size_t i = 0; i < code_bytes; ++i) differing += __builtin_popcount(a[i] ^ b[i]);
+  if (differing * 100 > code_bytes * 8) return false;
+  float fa[3], fb[3];
+  static_assert(sizeof fa == sizeof(quant::CodeFactors));
+  std::memcpy(fa, a + code_bytes, sizeof fa);
+  std::memcpy(fb, b + code_bytes, sizeof fb);
+  for (int k = 0; k < 3; ++k)
+    if (!(std::fabs(fa[k] - fb[k]) <= 1e-3f * std::max(std::fabs(fa[k]), std::fabs(fb[k])) + 1e-6f))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::vector<NodeId>& lists,
+                             std::size_t limit) {
+  IndexCodec codecs;
+  const quant::SlotCodec& codec = codecs.of(index, meta);
+  const std::size_t stride = meta.code_stride;
+  const std::size_t capacity = 2u * meta.m;
+  std::vector<uint8> stored(capacity * stride), computed(stride);
+  std::vector<NodeId> ids(capacity);
+  std::vector<uint32> vector(kMaxVectorBytes / sizeof(uint32));
+  const auto format = static_cast<embedding::hnsw::Format>(meta.format);
+  const std::size_t step = std::max<std::size_t>(1, lists.size() / std::max<std::size_t>(limit, 1));
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < lists.size(); i += step) {
+    const NodeId list = lists[i];
+    std::size_t count = 0;
+    pg_call([&] {
+      with_page(index, node_block(list), [&](Page page) {
+        auto* t = tuple_at<NeighborTuple>(page, node_offset(list), TupleType::kNeighbors);
+        if (t == nullptr) return;
+        count = std::min<std::size_t>(t->counts[0], capacity);
+        const ItemPointerData* tids = neighbor_ids(t, 0);
+        for (std::size_t k = 0; k < count; ++k) ids[k] = to_node(tids[k]);
+        std::memcpy(stored.data(), neighbor_slots(t), count * stride);
+      });
+    });
+    for (std::size_t k = 0; k < count; ++k) {
+      bool found = false;
+      pg_call([&] {
+        found = with_element(index, ids[k], [&](const ElementTuple* e, Size) {
+          if (e == nullptr || !matches(e, meta)) return false;
+          std::memcpy(vector.data(), e->vector, vector_bytes(e));
+          return true;
+        });
+      });
+      if (!found) continue;  // the structural checks report missing elements
+      encode_slot(codec, format, vector.data(), computed.data());
+      if (!same_code(stored.data() + k * stride, computed.data(), codec.code_bytes()))
+        throw Error(ErrorCode::kCorruptData, "hnsw index is corrupt: neighbour list " +
+                                                 node_text(list) + " holds a code of " +
+                                                 node_text(ids[k]) +
+                                                 " that does not match its vector");
+      ++checked;
+    }
+  }
+  return checked;
 }
 
 }  // namespace embedding::pg::hnsw

@@ -42,4 +42,11 @@ std::size_t quantized_stride(int m, embedding::hnsw::Metric metric, embedding::h
 void encode_slot(const quant::SlotCodec& codec, embedding::hnsw::Format format, const void* vector,
                  uint8* slot);
 
+// hnsw_verify's check of a quantised index: compares the codes stored in up to `limit` of the
+// given neighbour lists (evenly spread) with codes computed from their neighbours' vectors, and
+// throws Error(kCorruptData) at the first that does not match (a few sign bits of coordinates
+// near zero and the factors' last digits may differ between machines). Returns the links checked.
+std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::vector<NodeId>& lists,
+                             std::size_t limit);
+
 }  // namespace embedding::pg::hnsw

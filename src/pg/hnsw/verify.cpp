@@ -14,6 +14,7 @@
 #include "pg/am/inspect.h"
 #include "pg/guard.h"
 #include "pg/hnsw/buffers.h"
+#include "pg/hnsw/codes.h"
 #include "pg/hnsw/hnsw.h"
 #include "pg/pg_call.h"
 
@@ -294,6 +295,9 @@ EMB_FUNCTION(hnsw_verify) {
   } else if (v->elements.size() > static_cast<std::size_t>(v->deleted)) {
     bad("the index has live elements but no entry point");
   }
+  // The codes of a quantised index's lists (a sample: each check reads and encodes a vector).
+  const std::size_t codes_checked =
+      quantized(meta) ? check_list_codes(index, meta, v->live_lists, 2000) : 0;
   const long lost = visible_unreachable_rows(heap, index, *v);
   text* result = nullptr;
   {
@@ -314,7 +318,9 @@ EMB_FUNCTION(hnsw_verify) {
                " elements (" + std::to_string(v->deleted) + " deleted), " +
                std::to_string(v->heap_tids) + " heap rows, " + std::to_string(v->links) +
                " links, top level " + std::to_string(meta.entry_level);
-    if (quantized(meta)) summary += ", " + std::to_string(meta.code_bits) + "-bit neighbour codes";
+    if (quantized(meta))
+      summary += ", " + std::to_string(meta.code_bits) + "-bit neighbour codes (" +
+                 std::to_string(codes_checked) + " checked)";
     if (v->empty_pages > 0)
       summary +=
           ", " + std::to_string(v->empty_pages) + " empty pages (a crash's, VACUUM uses them)";
