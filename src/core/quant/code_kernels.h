@@ -1,0 +1,50 @@
+// Kernels over codes (level sums against a query's coordinates, bit-plane sums of 1-bit codes):
+// a scalar reference and an AVX2 table, chosen with the distance kernels (core/vector/kernels.h).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace embedding::quant {
+
+// A 1-bit query: 4-bit unsigned levels q_i of its coordinates, stored as kQueryPlanes bit planes of
+// words words each (plane j, bit i: bit j of q_i). Then sum_i b_i q_i = sum_j 2^j popcount(b &
+// plane_j).
+constexpr int kQueryPlanes = 4;
+
+struct CodeKernels {
+  const char* name;
+  // sum_i level_i * y_i over n coordinates of a code of 1, 2, 4 or 8 bits a level, packed from the
+  // low-order bits of each byte up; by bit width (index 0: 1 bit, 1: 2, 2: 4, 3: 8).
+  float (*level_dot[4])(const std::uint8_t* code, const float* y, std::size_t n);
+  // For a 1-bit code of `words` 64-bit words (bytes in memory order) and a query's planes: sets
+  // *weighted = sum_i b_i q_i and *ones = popcount(b).
+  void (*plane_dot)(const std::uint8_t* code, const std::uint64_t* planes, std::size_t words,
+                    std::uint32_t* weighted, std::uint32_t* ones);
+  // The scale search's objective (scale_search.cpp): with j_i = min(floor(|u_i| scaled), half - 1),
+  // *dot = sum |u_i| (2 j_i + 1) and *norm2 = sum (2 j_i + 1)^2 over n coordinates.
+  void (*scale_sums)(const float* u, std::size_t n, float scaled, int half, float* dot,
+                     std::int64_t* norm2);
+  // The rotation's steps (rotation.h): x[i] *= signs[i] over n values; the in-place orthonormal
+  // Walsh-Hadamard transform of x[0, n), n a power of two.
+  void (*flip_signs)(float* x, const float* signs, std::size_t n);
+  void (*walsh_hadamard)(float* x, std::size_t n);
+};
+
+const CodeKernels& scalar_code_kernels();
+// nullptr when the binary or the CPU lacks AVX2, FMA and POPCNT.
+const CodeKernels* avx2_code_kernels();
+// The table matching kernels::active() (so EMBEDDING_KERNELS=scalar selects the scalar one too).
+const CodeKernels& code_kernels();
+
+inline int bit_width_index(int bits) { return bits == 1 ? 0 : bits == 2 ? 1 : bits == 4 ? 2 : 3; }
+
+namespace detail {
+// Defined in code_kernels_avx2.cpp (built with -mavx2 -mfma -mf16c -mpopcnt); only
+// avx2_code_kernels() calls it, after the CPU check. nullptr when built without those flags.
+const CodeKernels* avx2_code_kernels_unchecked();
+// The scalar transform (rotation.cpp), also the AVX2 table's for n < 8.
+void walsh_hadamard_scalar(float* x, std::size_t n);
+}  // namespace detail
+
+}  // namespace embedding::quant
