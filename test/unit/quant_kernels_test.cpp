@@ -93,6 +93,34 @@ TEST(CodeKernels, Avx2RotationStepsEqualScalar) {
   }
 }
 
+TEST(CodeKernels, Avx2EncodeLevelsEqualsScalar) {
+  const CodeKernels* avx2 = avx2_code_kernels();
+  if (avx2 == nullptr) GTEST_SKIP() << "this CPU has no AVX2";
+  std::mt19937_64 rng(26);
+  for (std::size_t n : {64u, 128u, 1536u}) {
+    auto u = test::normal_floats(n, rng);
+    for (float& v : u) v *= 0.1f;
+    for (int bits : {1, 2, 4, 8}) {
+      for (float t : {0.5f, 3.0f, 30.0f}) {
+        const std::size_t bytes = n * bits / 8;
+        std::vector<std::uint8_t> a(bytes, 0xff), b(bytes, 0xff);
+        float dot_a, dot_b;
+        std::int64_t sq_a, sq_b;
+        scalar_code_kernels().encode_levels(u.data(), n, t, bits, a.data(), &dot_a, &sq_a);
+        avx2->encode_levels(u.data(), n, t, bits, b.data(), &dot_b, &sq_b);
+        EXPECT_EQ(a, b) << n << " " << bits << " " << t;
+        EXPECT_EQ(sq_a, sq_b) << n << " " << bits << " " << t;
+        EXPECT_NEAR(dot_a, dot_b, 1e-4 * std::fabs(dot_a) + 1e-4) << n << " " << bits << " " << t;
+        // The levels are level_of's.
+        for (std::size_t i = 0; i < n; ++i) {
+          const unsigned level = (a[i * bits / 8] >> (i * bits % 8)) & ((1u << bits) - 1);
+          ASSERT_EQ(level, level_of(u[i] * t, bits)) << n << " " << bits << " " << i;
+        }
+      }
+    }
+  }
+}
+
 // A unit vector of n coordinates (rotated data looks like this) and its largest absolute value.
 std::vector<float> unit_vector(std::size_t n, std::mt19937_64& rng, float& max_abs) {
   auto u = test::normal_floats(n, rng);

@@ -36,18 +36,47 @@ void plane_dot_scalar(const std::uint8_t* code, const std::uint64_t* planes, std
   *ones = count;
 }
 
-void scale_sums_scalar(const float* u, std::size_t n, float scaled, int half, float* dot,
-                       std::int64_t* norm2) {
-  double d = 0.0;  // one float sum of 1,536 terms would lose the 1e-7 that tells 8-bit scales apart
-  std::int64_t sum = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const float a = std::fabs(u[i]);
-    const int g = 2 * static_cast<int>(std::min(a * scaled, static_cast<float>(half - 1))) + 1;
-    d += static_cast<double>(a) * g;
-    sum += g * g;
+void scale_sums_scalar(const float* u, std::size_t n, const float* scaled, int count, int half,
+                       float* dot, std::int64_t* norm2) {
+  const auto top = static_cast<float>(half - 1);
+  for (int k = 0; k < count; ++k) {
+    double d = 0.0;  // a float sum of 1,536 terms would lose the 1e-7 that tells 8-bit scales apart
+    std::int64_t sum = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const float a = std::fabs(u[i]);
+      const int g = 2 * static_cast<int>(std::min(a * scaled[k], top)) + 1;
+      d += static_cast<double>(a) * g;
+      sum += g * g;
+    }
+    dot[k] = static_cast<float>(d);
+    norm2[k] = sum;
   }
-  *dot = static_cast<float>(d);
-  *norm2 = sum;
+}
+
+// Levels as level_of gives them (truncation is floor on the clamped, non-negative value), a 64-bit
+// word of code at a time (no read-modify-write of code bytes).
+void encode_levels_scalar(const float* u, std::size_t n, float t, int bits, std::uint8_t* code,
+                          float* dot, std::int64_t* squares) {
+  const int levels = 1 << bits;
+  const float half = static_cast<float>(levels / 2), top = static_cast<float>(levels) - 0.5f;
+  float dots[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  std::int64_t sum = 0;
+  const std::size_t per_word = 64 / static_cast<std::size_t>(bits);
+  for (std::size_t w = 0; w < n / per_word; ++w) {
+    std::uint64_t word = 0;
+    for (std::size_t i = w * per_word, shift = 0; shift < 64; i += 4) {
+      for (int k = 0; k < 4; ++k, shift += static_cast<std::size_t>(bits)) {
+        const int level = static_cast<int>(std::clamp((u[i + k] * t + 1.0f) * half, 0.0f, top));
+        word |= static_cast<std::uint64_t>(level) << shift;
+        const int g = 2 * level + 1 - levels;
+        dots[k] += static_cast<float>(g) * u[i + k];
+        sum += g * g;
+      }
+    }
+    std::memcpy(code + 8 * w, &word, sizeof word);  // little-endian: level i at bit i * bits
+  }
+  *dot = (dots[0] + dots[1]) + (dots[2] + dots[3]);
+  *squares = sum;
 }
 
 void flip_signs_scalar(float* x, const float* signs, std::size_t n) {
@@ -59,6 +88,7 @@ constexpr CodeKernels kScalar{
     {level_dot_scalar<1>, level_dot_scalar<2>, level_dot_scalar<4>, level_dot_scalar<8>},
     plane_dot_scalar,
     scale_sums_scalar,
+    encode_levels_scalar,
     flip_signs_scalar,
     detail::walsh_hadamard_scalar};
 

@@ -11,6 +11,8 @@ namespace embedding::quant {
 // words words each (plane j, bit i: bit j of q_i). Then sum_i b_i q_i = sum_j 2^j popcount(b &
 // plane_j).
 constexpr int kQueryPlanes = 4;
+// Scales a call of CodeKernels::scale_sums evaluates at most.
+constexpr int kMaxScales = 4;
 
 struct CodeKernels {
   const char* name;
@@ -21,10 +23,16 @@ struct CodeKernels {
   // *weighted = sum_i b_i q_i and *ones = popcount(b).
   void (*plane_dot)(const std::uint8_t* code, const std::uint64_t* planes, std::size_t words,
                     std::uint32_t* weighted, std::uint32_t* ones);
-  // The scale search's objective (scale_search.cpp): with j_i = min(floor(|u_i| scaled), half - 1),
-  // *dot = sum |u_i| (2 j_i + 1) and *norm2 = sum (2 j_i + 1)^2 over n coordinates.
-  void (*scale_sums)(const float* u, std::size_t n, float scaled, int half, float* dot,
-                     std::int64_t* norm2);
+  // The scale search's objective (scale_search.cpp) at `count` (1 to kMaxScales) scales in one
+  // pass: with j_i = min(floor(|u_i| scaled[k]), half - 1), dot[k] = sum |u_i| (2 j_i + 1) and
+  // norm2[k] = sum (2 j_i + 1)^2 over n coordinates.
+  void (*scale_sums)(const float* u, std::size_t n, const float* scaled, int count, int half,
+                     float* dot, std::int64_t* norm2);
+  // encode()'s last pass over u (n values, a multiple of 64): level_i = the level of u_i * t with
+  // `bits` bits (as level_of gives it), packed into code; with G_i = 2 level_i + 1 - 2^bits,
+  // *dot = sum G_i u_i and *squares = sum G_i^2.
+  void (*encode_levels)(const float* u, std::size_t n, float t, int bits, std::uint8_t* code,
+                        float* dot, std::int64_t* squares);
   // The rotation's steps (rotation.h): x[i] *= signs[i] over n values; the in-place orthonormal
   // Walsh-Hadamard transform of x[0, n), n a power of two.
   void (*flip_signs)(float* x, const float* signs, std::size_t n);

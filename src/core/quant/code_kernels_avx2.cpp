@@ -129,42 +129,104 @@ void plane_dot_popcnt(const std::uint8_t* code, const std::uint64_t* planes, std
 }
 
 // Truncation is floor here: |u_i| * scaled >= 0. Products up to 1e9 convert to INT_MIN and the
-// minimum then takes INT_MIN: clamp in float first so that huge scales give the top level.
-void scale_sums_avx2(const float* u, std::size_t n, float scaled, int half, float* dot,
-                     std::int64_t* norm2) {
+// minimum then takes INT_MIN: clamp in float first so that huge scales give the top level. kCount
+// scales share each load, with a chain of sums each.
+template <int kCount>
+void scale_sums_of(const float* u, std::size_t n, const float* scaled, int half, float* dot,
+                   std::int64_t* norm2) {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  const __m256 s = _mm256_set1_ps(scaled), top = _mm256_set1_ps(static_cast<float>(half - 1));
+  const __m256 top = _mm256_set1_ps(static_cast<float>(half - 1));
   const __m256i one = _mm256_set1_epi32(1);
-  __m256 d[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
-                 _mm256_setzero_ps()};
-  __m256i squares[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(),
-                        _mm256_setzero_si256()};
+  __m256 s[kCount], d[kCount];
+  __m256i squares[kCount];
+  for (int k = 0; k < kCount; ++k) {
+    s[k] = _mm256_set1_ps(scaled[k]);
+    d[k] = _mm256_setzero_ps();
+    squares[k] = _mm256_setzero_si256();
+  }
   std::size_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    for (int k = 0; k < 4; ++k) {
-      const __m256 a = _mm256_and_ps(_mm256_loadu_ps(u + i + 8 * k), abs_mask);
-      const __m256i j = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_mul_ps(a, s), top));
+  for (; i + 8 <= n; i += 8) {
+    const __m256 a = _mm256_and_ps(_mm256_loadu_ps(u + i), abs_mask);
+    for (int k = 0; k < kCount; ++k) {
+      const __m256i j = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_mul_ps(a, s[k]), top));
       const __m256i g = _mm256_add_epi32(_mm256_add_epi32(j, j), one);
       d[k] = _mm256_fmadd_ps(a, _mm256_cvtepi32_ps(g), d[k]);
       squares[k] = _mm256_add_epi32(squares[k], _mm256_mullo_epi32(g, g));
     }
   }
-  // Each int32 lane holds at most n / 32 squares below 2^16 (n <= 2^17 stays exact).
+  // Each int32 lane holds at most n / 8 squares below 2^16 (n <= 2^15 stays exact).
+  for (int k = 0; k < kCount; ++k) {
+    alignas(32) std::int32_t lanes[8];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), squares[k]);
+    std::int64_t sum = 0;
+    for (std::int32_t v : lanes) sum += v;
+    float dots = horizontal_sum(d[k]);
+    for (std::size_t t = i; t < n; ++t) {
+      const float a = std::fabs(u[t]);
+      const int g = 2 * static_cast<int>(std::min(a * scaled[k], static_cast<float>(half - 1))) + 1;
+      dots += a * static_cast<float>(g);
+      sum += g * g;
+    }
+    dot[k] = dots;
+    norm2[k] = sum;
+  }
+}
+
+void scale_sums_avx2(const float* u, std::size_t n, const float* scaled, int count, int half,
+                     float* dot, std::int64_t* norm2) {
+  switch (count) {
+    case 1:
+      return scale_sums_of<1>(u, n, scaled, half, dot, norm2);
+    case 2:
+      return scale_sums_of<2>(u, n, scaled, half, dot, norm2);
+    case 3:
+      return scale_sums_of<3>(u, n, scaled, half, dot, norm2);
+    default:
+      return scale_sums_of<4>(u, n, scaled, half, dot, norm2);
+  }
+}
+
+// Eight levels at a time; 1, 2 and 4 bits are shifted into place and OR-ed across lanes, 8 bits
+// stored a byte each.
+void encode_levels_avx2(const float* u, std::size_t n, float t, int bits, std::uint8_t* code,
+                        float* dot, std::int64_t* squares) {
+  const int levels = 1 << bits;
+  const __m256 tv = _mm256_set1_ps(t), one = _mm256_set1_ps(1.0f), zero = _mm256_setzero_ps();
+  const __m256 half = _mm256_set1_ps(static_cast<float>(levels / 2));
+  const __m256 top = _mm256_set1_ps(static_cast<float>(levels) - 0.5f);
+  const __m256i offset = _mm256_set1_epi32(1 - levels);
+  const __m256i shifts =
+      _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(bits));
+  __m256 d = _mm256_setzero_ps();
+  __m256i sq = _mm256_setzero_si256();
+  for (std::size_t i = 0; i < n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(u + i);
+    const __m256 v = _mm256_mul_ps(_mm256_fmadd_ps(x, tv, one), half);
+    const __m256i level = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(v, zero), top));
+    const __m256i g = _mm256_add_epi32(_mm256_add_epi32(level, level), offset);
+    d = _mm256_fmadd_ps(_mm256_cvtepi32_ps(g), x, d);
+    sq = _mm256_add_epi32(sq, _mm256_mullo_epi32(g, g));
+    if (bits == 8) {
+      const __m128i words =
+          _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
+      _mm_storel_epi64(reinterpret_cast<__m128i*>(code + i), _mm_packus_epi16(words, words));
+    } else {
+      __m256i placed = _mm256_sllv_epi32(level, shifts);
+      __m128i folded =
+          _mm_or_si128(_mm256_castsi256_si128(placed), _mm256_extracti128_si256(placed, 1));
+      folded = _mm_or_si128(folded, _mm_shuffle_epi32(folded, 0x4e));
+      folded = _mm_or_si128(folded, _mm_shuffle_epi32(folded, 0xb1));
+      const auto packed = static_cast<std::uint32_t>(_mm_cvtsi128_si32(folded));
+      std::memcpy(code + i * bits / 8, &packed, static_cast<std::size_t>(bits));  // 8 x bits bits
+    }
+  }
+  // Each int32 lane holds n / 8 squares below 2^16 (n <= 2^18 stays exact).
   alignas(32) std::int32_t lanes[8];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes),
-                     _mm256_add_epi32(_mm256_add_epi32(squares[0], squares[1]),
-                                      _mm256_add_epi32(squares[2], squares[3])));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), sq);
   std::int64_t sum = 0;
   for (std::int32_t v : lanes) sum += v;
-  float dots = finish(d);
-  for (; i < n; ++i) {
-    const float a = std::fabs(u[i]);
-    const int g = 2 * static_cast<int>(std::min(a * scaled, static_cast<float>(half - 1))) + 1;
-    dots += a * static_cast<float>(g);
-    sum += g * g;
-  }
-  *dot = dots;
-  *norm2 = sum;
+  *dot = horizontal_sum(d);
+  *squares = sum;
 }
 
 void flip_signs_avx2(float* x, const float* signs, std::size_t n) {
@@ -208,9 +270,13 @@ void walsh_hadamard_avx2(float* x, std::size_t n) {
     _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), scale));
 }
 
-constexpr CodeKernels kAvx2{"avx2",           {level_dot1, level_dot2, level_dot4, level_dot8},
-                            plane_dot_popcnt, scale_sums_avx2,
-                            flip_signs_avx2,  walsh_hadamard_avx2};
+constexpr CodeKernels kAvx2{"avx2",
+                            {level_dot1, level_dot2, level_dot4, level_dot8},
+                            plane_dot_popcnt,
+                            scale_sums_avx2,
+                            encode_levels_avx2,
+                            flip_signs_avx2,
+                            walsh_hadamard_avx2};
 
 }  // namespace
 

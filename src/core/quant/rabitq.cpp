@@ -13,11 +13,6 @@
 namespace embedding::quant {
 namespace {
 
-void put_level(std::uint8_t* code, int bits, std::size_t i, unsigned level) {
-  const std::size_t bit = i * static_cast<std::size_t>(bits);
-  code[bit / 8] |= static_cast<std::uint8_t>(level << (bit % 8));
-}
-
 // The 4-bit levels of y (rounded to nearest over [min y, max y]) as bit planes. The rounding adds
 // an error of at most plane_step / 2 a coordinate, uniform and independent of the code's bits: at
 // 15 steps over y's range its spread is a few percent of the estimator's own (quant_test checks
@@ -70,12 +65,14 @@ CodeFactors Quantizer::encode_with(const float* vector, std::uint8_t* code, floa
   if (!center_.empty())
     for (std::size_t i = 0; i < dims(); ++i) residual[i] -= center_[i];
   rotation_.apply(residual, x, *kernels_);
-  std::memset(code, 0, code_bytes());
   double sums[4] = {0.0, 0.0, 0.0, 0.0};  // four chains: n is a multiple of 64
   for (std::size_t i = 0; i < n; i += 4)
     for (int k = 0; k < 4; ++k) sums[k] += static_cast<double>(x[i + k]) * x[i + k];
   const double norm = std::sqrt((sums[0] + sums[1]) + (sums[2] + sums[3]));
-  if (!(norm > 0.0) || !std::isfinite(norm)) return {0.0f, 0.0f, 0.0f};  // the centre itself
+  if (!(norm > 0.0) || !std::isfinite(norm)) {  // the centre itself
+    std::memset(code, 0, code_bytes());
+    return {0.0f, 0.0f, 0.0f};
+  }
   float max_abs = 0.0f;
   const auto inv_norm = static_cast<float>(1.0 / norm);
   for (std::size_t i = 0; i < n; ++i) {
@@ -86,23 +83,12 @@ CodeFactors Quantizer::encode_with(const float* vector, std::uint8_t* code, floa
   // matter).
   const float best_t = search != nullptr ? search(x, n, bits_, max_abs)
                                          : best_scale(x, n, bits_, max_abs, *kernels_);
-  // Levels as level_of gives them (truncation is floor on the clamped, non-negative value), and
-  // with G = 2 level + 1 - 2^B (so g = G / 2^B): <g, u> = sum G u / 2^B, |g|^2 = sum G^2 / 4^B.
+  // With G = 2 level + 1 - 2^B (so g = G / 2^B): <g, u> = sum G u / 2^B, |g|^2 = sum G^2 / 4^B.
   const int levels = 1 << bits_;
-  const float half = static_cast<float>(levels / 2), top = static_cast<float>(levels) - 0.5f;
-  float dots[4] = {0.0f, 0.0f, 0.0f, 0.0f};
-  std::int64_t squares = 0;
-  for (std::size_t i = 0; i < n; i += 4) {
-    for (int k = 0; k < 4; ++k) {
-      const float u = x[i + k];
-      const int level = static_cast<int>(std::clamp((u * best_t + 1.0f) * half, 0.0f, top));
-      put_level(code, bits_, i + k, static_cast<unsigned>(level));
-      const int g = 2 * level + 1 - levels;
-      dots[k] += static_cast<float>(g) * u;
-      squares += g * g;
-    }
-  }
-  const double g_dot_u = ((dots[0] + dots[1]) + (dots[2] + dots[3])) / static_cast<double>(levels);
+  float dot;
+  std::int64_t squares;
+  kernels_->encode_levels(x, n, best_t, bits_, code, &dot, &squares);
+  const double g_dot_u = dot / static_cast<double>(levels);
   const double g_norm2 = static_cast<double>(squares) / (static_cast<double>(levels) * levels);
   const double cosine = std::clamp(g_dot_u / std::sqrt(g_norm2), 1e-6, 1.0);
   CodeFactors f;

@@ -60,23 +60,31 @@ float best_scale(const float* u, std::size_t n, int bits, float max_abs,
   if (bits == 1 || !(max_abs > 0.0f)) return 1.0f;
   const float base = base_scale(bits, max_abs);
   const int half = 1 << (bits - 1);
-  const auto scale_sums = kernels.scale_sums;
   float best_f = 0.0f;  // the best factor of base so far
   double best = -1.0;
-  auto consider = [&](float f) {
-    float dot;
-    std::int64_t norm2;
-    scale_sums(u, n, base * f * static_cast<float>(half), half, &dot, &norm2);
-    const double c = dot / std::sqrt(static_cast<double>(norm2));
-    if (c > best) best = c, best_f = f;
+  // Evaluates up to kMaxScales factors in one pass.
+  auto consider = [&](const float* factors, int count) {
+    float scaled[kMaxScales], dot[kMaxScales];
+    std::int64_t norm2[kMaxScales];
+    for (int k = 0; k < count; ++k) scaled[k] = base * factors[k] * static_cast<float>(half);
+    kernels.scale_sums(u, n, scaled, count, half, dot, norm2);
+    for (int k = 0; k < count; ++k) {
+      const double c = dot[k] / std::sqrt(static_cast<double>(norm2[k]));
+      if (c > best) best = c, best_f = factors[k];
+    }
   };
   // Coarse: kCoarse factors kCoarseStep apart from kLowest (2-bit codes clip many coordinates:
   // their best scale is often 2-3 times base), then halving steps on either side of the best.
-  for (int s = 0; s < kCoarse; ++s) consider(kLowest + kCoarseStep * static_cast<float>(s));
+  static_assert(kCoarse % kMaxScales == 0);
+  for (int s = 0; s < kCoarse; s += kMaxScales) {
+    float factors[kMaxScales];
+    for (int k = 0; k < kMaxScales; ++k)
+      factors[k] = kLowest + kCoarseStep * static_cast<float>(s + k);
+    consider(factors, kMaxScales);
+  }
   for (float step = kCoarseStep / 2; step > kFinest; step /= 2) {
-    const float centre = best_f;
-    consider(centre - step);
-    consider(centre + step);
+    const float pair[2] = {best_f - step, best_f + step};
+    consider(pair, 2);
   }
   return base * best_f;
 }
