@@ -50,16 +50,23 @@ float tail(const std::uint8_t* code, const float* y, std::size_t from, std::size
 
 // 1 bit: y_i where the bit is set, with lane masks (the bit of each lane compared to its mask).
 float level_dot1(const std::uint8_t* code, const float* y, std::size_t n) {
-  const __m256i bit = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  // Lane l of part p tests bit 8p + l of the 32-bit word, broadcast once.
+  __m256i bit[4];
+  const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (int part = 0; part < 4; ++part)
+    bit[part] = _mm256_sllv_epi32(_mm256_set1_epi32(1),
+                                  _mm256_add_epi32(lanes, _mm256_set1_epi32(8 * part)));
   __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(),
                    _mm256_setzero_ps()};
   std::size_t i = 0;
   for (; i + 32 <= n; i += 32) {
     std::uint32_t word;
     std::memcpy(&word, code + i / 8, sizeof word);
+    const __m256i bits = _mm256_set1_epi32(static_cast<int>(word));
     for (int part = 0; part < 4; ++part) {
-      const __m256i bits = _mm256_set1_epi32(static_cast<int>((word >> (8 * part)) & 0xff));
-      const __m256 set = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(bits, bit), bit));
+      const __m256i mask = bit[part];
+      const __m256 set =
+          _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(bits, mask), mask));
       acc[part] = _mm256_add_ps(acc[part], _mm256_and_ps(set, _mm256_loadu_ps(y + i + 8 * part)));
     }
   }
