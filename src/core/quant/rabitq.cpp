@@ -123,6 +123,15 @@ void Quantizer::prepare(const float* query, bool centered, PreparedQuery& out) c
 
 float Quantizer::dot(const PreparedQuery& query, const std::uint8_t* code,
                      const CodeFactors& f) const {
+  float rounding;
+  return estimate_dot(query, code, f, &rounding);
+}
+
+// *rounding: the variance the query's 4-bit rounding adds to the estimate (0 on the float path).
+// Each set bit adds plane_step * e_i to the level sum, e_i uniform on [-1/2, 1/2] (variance 1/12),
+// and the estimate is scale * that sum (1 bit: 2 / 2^B = 1).
+float Quantizer::estimate_dot(const PreparedQuery& query, const std::uint8_t* code,
+                              const CodeFactors& f, float* rounding) const {
   // <g, y> = sum ((2 k_i + 1) / 2^B - 1) y_i = (2 / 2^B) sum k_i y_i + (1 / 2^B - 1) sum y_i
   const float inv_levels = 1.0f / static_cast<float>(1u << bits_);
   float level_sum;
@@ -131,23 +140,36 @@ float Quantizer::dot(const PreparedQuery& query, const std::uint8_t* code,
     kernels_->plane_dot(code, query.planes.data(), padded() / 64, &weighted, &ones);
     level_sum = query.plane_low * static_cast<float>(ones) +
                 query.plane_step * static_cast<float>(weighted);
+    const float spread = f.scale * query.plane_step;
+    *rounding = spread * spread * static_cast<float>(ones) * (1.0f / 12.0f);
   } else {
     level_sum = kernels_->level_dot[bit_width_index(bits_)](code, query.y.data(), padded());
+    *rounding = 0.0f;
   }
   const float g_dot_y = 2.0f * inv_levels * level_sum + (inv_levels - 1.0f) * query.y_sum;
   return f.scale * g_dot_y;
 }
 
+// The bound's standard deviation: the estimator's, error * |y|, and the query rounding's
+// independent of it.
+float Quantizer::spread(const PreparedQuery& query, const CodeFactors& f, float rounding) {
+  const float own = f.error * query.y_norm;
+  return rounding == 0.0f ? own : std::sqrt(own * own + rounding);
+}
+
 Estimate Quantizer::l2_squared(const PreparedQuery& query, const std::uint8_t* code,
                                const CodeFactors& f, float epsilon) const {
-  const float xy = dot(query, code, f);
+  float rounding;
+  const float xy = estimate_dot(query, code, f, &rounding);
   return {f.norm * f.norm + query.y_norm * query.y_norm - 2.0f * xy,
-          2.0f * epsilon * f.error * query.y_norm};
+          2.0f * epsilon * spread(query, f, rounding)};
 }
 
 Estimate Quantizer::negative_dot(const PreparedQuery& query, const std::uint8_t* code,
                                  const CodeFactors& f, float epsilon) const {
-  return {-(dot(query, code, f) + query.center_dot), epsilon * f.error * query.y_norm};
+  float rounding;
+  const float xy = estimate_dot(query, code, f, &rounding);
+  return {-(xy + query.center_dot), epsilon * spread(query, f, rounding)};
 }
 
 }  // namespace embedding::quant

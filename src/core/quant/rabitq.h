@@ -32,7 +32,8 @@ struct PreparedQuery {
   bool centered = false;
   // For 1-bit codes (filled by prepare() when the quantiser has 1 bit): y's coordinates as 4-bit
   // levels q_i, y_i ~ plane_low + plane_step * q_i, in kQueryPlanes bit planes (code_kernels.h), so
-  // that a code's sum costs popcounts. Left empty, dot() uses y itself.
+  // that a code's sum costs popcounts, and the bounds widen by the rounding's spread (about 3%).
+  // Left empty, dot() uses y itself.
   std::vector<std::uint64_t> planes;
   float plane_low = 0.0f;
   float plane_step = 0.0f;
@@ -91,6 +92,9 @@ class Quantizer {
 
   CodeFactors encode_with(const float* vector, std::uint8_t* code, float* scratch,
                           ScaleSearch search) const;
+  float estimate_dot(const PreparedQuery& query, const std::uint8_t* code, const CodeFactors& f,
+                     float* rounding) const;
+  static float spread(const PreparedQuery& query, const CodeFactors& f, float rounding);
 };
 
 // sum_i level_i * y_i over `padded` coordinates of a code with `bits` bits a level (levels packed
