@@ -159,7 +159,7 @@ TEST(ScaleSearch, OneBitAndTheZeroVector) {
 }
 
 // 1-bit estimates from the query's bit planes stay close to those from its float coordinates: the
-// 4-bit rounding of y moves them by a small share of the bound.
+// rounding of y to kQueryPlanes-bit levels moves them by a small share of the bound.
 TEST(Quantizer, BitPlanesMatchTheFloatPath) {
   std::mt19937_64 rng(24);
   for (std::size_t dims : {100u, 1536u}) {

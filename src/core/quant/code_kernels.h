@@ -7,10 +7,11 @@
 
 namespace embedding::quant {
 
-// A 1-bit query: 4-bit unsigned levels q_i of its coordinates, stored as kQueryPlanes bit planes of
-// words words each (plane j, bit i: bit j of q_i). Then sum_i b_i q_i = sum_j 2^j popcount(b &
-// plane_j).
-constexpr int kQueryPlanes = 4;
+// A 1-bit query: kQueryPlanes-bit unsigned levels q_i of its coordinates, stored as kQueryPlanes
+// bit planes of `words` words each (plane j, bit i: bit j of q_i). Then sum_i b_i q_i = sum_j 2^j
+// popcount(b & plane_j). 6 bits: with 4 the rounding cost 0.01 recall@10 on GloVe 100-d
+// (test/bench/README.md).
+constexpr int kQueryPlanes = 6;
 // Scales a call of CodeKernels::scale_sums evaluates at most.
 constexpr int kMaxScales = 4;
 

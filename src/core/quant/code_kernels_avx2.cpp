@@ -117,21 +117,22 @@ float level_dot8(const std::uint8_t* code, const float* y, std::size_t n) {
 
 void plane_dot_popcnt(const std::uint8_t* code, const std::uint64_t* planes, std::size_t words,
                       std::uint32_t* weighted, std::uint32_t* ones) {
-  std::uint64_t count = 0, p0 = 0, p1 = 0, p2 = 0, p3 = 0;
-  const std::uint64_t* plane1 = planes + words;
-  const std::uint64_t* plane2 = plane1 + words;
-  const std::uint64_t* plane3 = plane2 + words;
-  static_assert(kQueryPlanes == 4);
+  static_assert(kQueryPlanes == 6, "one sum a plane below");
+  const std::uint64_t *p0 = planes, *p1 = p0 + words, *p2 = p1 + words, *p3 = p2 + words,
+                      *p4 = p3 + words, *p5 = p4 + words;
+  std::uint64_t count = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
   for (std::size_t w = 0; w < words; ++w) {
     std::uint64_t b;
     std::memcpy(&b, code + 8 * w, sizeof b);
     count += _mm_popcnt_u64(b);
-    p0 += _mm_popcnt_u64(b & planes[w]);
-    p1 += _mm_popcnt_u64(b & plane1[w]);
-    p2 += _mm_popcnt_u64(b & plane2[w]);
-    p3 += _mm_popcnt_u64(b & plane3[w]);
+    s0 += _mm_popcnt_u64(b & p0[w]);
+    s1 += _mm_popcnt_u64(b & p1[w]);
+    s2 += _mm_popcnt_u64(b & p2[w]);
+    s3 += _mm_popcnt_u64(b & p3[w]);
+    s4 += _mm_popcnt_u64(b & p4[w]);
+    s5 += _mm_popcnt_u64(b & p5[w]);
   }
-  *weighted = static_cast<std::uint32_t>(p0 + 2 * p1 + 4 * p2 + 8 * p3);
+  *weighted = static_cast<std::uint32_t>(s0 + 2 * s1 + 4 * s2 + 8 * s3 + 16 * s4 + 32 * s5);
   *ones = static_cast<std::uint32_t>(count);
 }
 

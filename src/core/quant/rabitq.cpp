@@ -13,10 +13,10 @@
 namespace embedding::quant {
 namespace {
 
-// The 4-bit levels of y (rounded to nearest over [min y, max y]) as bit planes. The rounding adds
-// an error of at most plane_step / 2 a coordinate, uniform and independent of the code's bits: at
-// 15 steps over y's range its spread is a few percent of the estimator's own (quant_test checks
-// that the bounds still hold).
+// The kQueryPlanes-bit levels of y (rounded to nearest over [min y, max y]) as bit planes. The
+// rounding adds an error of at most plane_step / 2 a coordinate, uniform and independent of the
+// code's bits: at 63 steps over y's range its variance is under 1% of the estimator's, and the
+// bounds include it (estimate_dot).
 void make_planes(PreparedQuery& q) {
   const std::size_t n = q.y.size(), words = n / 64;
   const auto [low, high] = std::minmax_element(q.y.begin(), q.y.end());
@@ -127,9 +127,9 @@ float Quantizer::dot(const PreparedQuery& query, const std::uint8_t* code,
   return estimate_dot(query, code, f, &rounding);
 }
 
-// *rounding: the variance the query's 4-bit rounding adds to the estimate (0 on the float path).
-// Each set bit adds plane_step * e_i to the level sum, e_i uniform on [-1/2, 1/2] (variance 1/12),
-// and the estimate is scale * that sum (1 bit: 2 / 2^B = 1).
+// *rounding: the variance the query's rounding to levels adds to the estimate (0 on the float
+// path). Each set bit adds plane_step * e_i to the level sum, e_i uniform on [-1/2, 1/2] (variance
+// 1/12), and the estimate is scale * that sum (1 bit: 2 / 2^B = 1).
 float Quantizer::estimate_dot(const PreparedQuery& query, const std::uint8_t* code,
                               const CodeFactors& f, float* rounding) const {
   // <g, y> = sum ((2 k_i + 1) / 2^B - 1) y_i = (2 / 2^B) sum k_i y_i + (1 / 2^B - 1) sum y_i

@@ -30,10 +30,10 @@ struct PreparedQuery {
   float y_norm = 0.0f;      // |y|
   float center_dot = 0.0f;  // <c, q> (inner products only)
   bool centered = false;
-  // For 1-bit codes (filled by prepare() when the quantiser has 1 bit): y's coordinates as 4-bit
-  // levels q_i, y_i ~ plane_low + plane_step * q_i, in kQueryPlanes bit planes (code_kernels.h), so
-  // that a code's sum costs popcounts, and the bounds widen by the rounding's spread (about 3%).
-  // Left empty, dot() uses y itself.
+  // For 1-bit codes (filled by prepare() when the quantiser has 1 bit): y's coordinates as
+  // kQueryPlanes-bit levels q_i, y_i ~ plane_low + plane_step * q_i, in bit planes
+  // (code_kernels.h), so that a code's sum costs popcounts; the bounds include the rounding's small
+  // spread. Left empty, dot() uses y itself.
   std::vector<std::uint64_t> planes;
   float plane_low = 0.0f;
   float plane_step = 0.0f;
