@@ -1,5 +1,5 @@
-// Kernels over codes (level sums against a query's coordinates, bit-plane sums of 1-bit codes):
-// a scalar reference and an AVX2 table, chosen with the distance kernels (core/vector/kernels.h).
+// Kernels of core/quant (code sums, encoding, the rotation's steps): a scalar reference and an AVX2
+// table, chosen with the distance kernels (core/vector/kernels.h).
 #pragma once
 
 #include <cstddef>

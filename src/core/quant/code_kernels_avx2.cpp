@@ -1,6 +1,5 @@
-// AVX2+FMA+POPCNT code kernels (level sums of packed codes against float coordinates, bit-plane
-// sums of 1-bit codes) and the function that hands out their table. Built with -mavx2 -mfma
-// -mf16c -mpopcnt: nothing here may run before code_kernels.cpp has checked the CPU.
+// The AVX2+FMA+POPCNT code kernels (code_kernels.h) and the function that hands out their table.
+// Built with -mavx2 -mfma -mf16c -mpopcnt: nothing here may run before the CPU check.
 #include <immintrin.h>
 
 #include <cmath>

@@ -23,9 +23,9 @@ double cosine_at(const float* u, std::size_t n, int bits, float t);
 // codes (signs, whatever the scale). Candidates are factors of the scale that maps max_abs (u's
 // largest absolute value) to the top level: 0.4 to 4.2 in steps of 0.2 (2-bit codes often do best
 // at 2-3, past the former search's 1.55), then steps of 0.1, 0.05, 0.025 and 0.0125 on either side
-// of the best so far: 28 passes of an AVX2 kernel (code_kernels.h) instead of the former 24 scalar
-// ones that cost about 15 times as much. On average as good or better than the former search
-// (quant_kernels_test, test/bench/README.md).
+// of the best so far: 28 scales in 9 passes of an AVX2 kernel (code_kernels.h, up to four scales a
+// pass), where the former search made 24 scalar passes. On average as good or better than the
+// former search (quant_kernels_test, test/bench/README.md).
 float best_scale(const float* u, std::size_t n, int bits, float max_abs);
 // The same with the given kernels.
 float best_scale(const float* u, std::size_t n, int bits, float max_abs,
