@@ -63,6 +63,11 @@ KINDS = {
            "ORDER BY binary_quantize(embedding)::bit({dims}) <~> binary_quantize($1) LIMIT $2) s "
            "ORDER BY embedding <=> $1 LIMIT 10"),
 }
+# A third part of a configuration (ours:vector:rabitq): an index format chosen by a reloption. Each such
+# configuration has its own copy of its kind's table (same rows, same heap order), so that the planner has one
+# index to choose on each table. Until the extension knows the reloption, CREATE INDEX fails and the
+# configuration is left out of the run, saying why.
+VARIANTS = {"rabitq": "quantization = 'rabitq'"}
 HNSWLIB = "hnswlib:vector"  # the in-process reference's configuration name
 # --configs all: each kind ours then pgvector, so that both see the machine at about the same time.
 ALL_CONFIGS = "ours:vector,pgvector:vector,ours:halfvec,pgvector:halfvec,ours:bq,pgvector:bq"
@@ -103,6 +108,14 @@ def parse_args():
     p.add_argument("--reuse-index", action="store_true", help="keep an existing index (no build)")
     p.add_argument("--perf", action="store_true", help="perf record the backend at the noise point")
     p.add_argument("--results", help="write the measurements as JSON here")
+    p.add_argument("--cold", action="store_true",
+                   help="after the sweep, for each configuration: restart the server, drop the OS page cache, "
+                        "then time the first --cold-queries queries at --cold-point")
+    p.add_argument("--cold-point", type=int, default=160,
+                   help="the cold pass's ef_search (bq: its number of candidates, ef_search the same)")
+    p.add_argument("--cold-queries", type=int, default=1000, help="queries of the cold pass")
+    p.add_argument("--restart-command", help="shell command that restarts the server (hnsw_sql_bench.sh "
+                                             "passes it; --cold needs it)")
     p.add_argument("--hnswlib-tool", help="build/bench/hnswlib_ref_tool: hnswlib in process on the same rows "
                    "after the SQL configurations (hnsw_sql_bench.sh builds and passes it)")
     p.add_argument("--no-hnswlib", action="store_true", help="no hnswlib column")
@@ -111,8 +124,11 @@ def parse_args():
     args = p.parse_args()
     if args.configs == "all":
         args.configs = ALL_CONFIGS
+    if args.cold and not args.restart_command:
+        raise SystemExit("--cold needs --restart-command (hnsw_sql_bench.sh passes one)")
     args.description, args.table_prefix, args.dims, args.data_key = DATASETS[args.dataset]
     args.setup_s = {}  # seconds of the set-up steps run this time (projection, ground truth, COPY)
+    args.skipped = []  # configurations left out (a variant whose CREATE INDEX failed), with the reason
     return args
 
 
@@ -121,10 +137,15 @@ class Config:
 
     def __init__(self, spec, size_label, args):
         self.name = spec
-        self.ext, _, self.kind = spec.partition(":")
-        if self.ext not in EXTENSIONS or self.kind not in KINDS:
-            raise SystemExit(f"unknown configuration {spec!r} (extension:kind, e.g. ours:halfvec)")
+        self.ext, self.kind, self.variant = (spec.split(":") + [None, None])[:3]
+        if (self.ext not in EXTENSIONS or self.kind not in KINDS or spec.count(":") > 2
+                or (self.variant is not None and (self.variant not in VARIANTS or self.kind == "bq"))):
+            raise SystemExit(f"unknown configuration {spec!r} (extension:kind[:variant], e.g. ours:halfvec or "
+                             f"ours:vector:rabitq; variants {', '.join(VARIANTS)} of vector and halfvec)")
         suffix, index_suffix, index_key, query = KINDS[self.kind]
+        if self.variant:
+            suffix += "_" + self.variant
+        self.with_options = f", {VARIANTS[self.variant]}" if self.variant else ""
         self.extname = EXTENSIONS[self.ext][0]
         self.database = args.database if self.ext == "ours" else args.pgvector_database
         self.dims = args.dims
@@ -370,17 +391,18 @@ def ensure_table(conn, table, ids, words, vectors, args):
     return tag
 
 
-def ensure_halfvec_table(conn, source, source_tag, table, dims, reload):
-    """The rows of the vector table, in the same heap order, the column cast to halfvec(dims)."""
-    tag = f"{source_tag} as halfvec"
+def ensure_copy_table(conn, source, source_tag, table, column_type, reload):
+    """The rows of the vector table, in the same heap order, the column cast to column_type (halfvec(dims), or
+    vector(dims) for a variant's own table)."""
+    tag = f"{source_tag} as {column_type}"
     with conn.cursor() as cur:
         if not reload and table_tag(cur, table) == tag:
             log(f"{table}: reusing the loaded table")
             return
-        log(f"{table}: copying {source} as halfvec({dims})")
+        log(f"{table}: copying {source} as {column_type}")
         cur.execute(f"DROP TABLE IF EXISTS {table}")
-        cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, word text, embedding halfvec({dims}))")
-        cur.execute(f"INSERT INTO {table} SELECT id, word, embedding::halfvec({dims}) FROM {source} "
+        cur.execute(f"CREATE TABLE {table} (id int PRIMARY KEY, word text, embedding {column_type})")
+        cur.execute(f"INSERT INTO {table} SELECT id, word, embedding::{column_type} FROM {source} "
                     "ORDER BY id")
         cur.execute(f"VACUUM (ANALYZE) {table}")
         cur.execute(f"COMMENT ON TABLE {table} IS %s", (tag,))
@@ -418,7 +440,7 @@ def build_index(conn, cfg, m, ef_construction, reuse):
         t0 = time.perf_counter()
         cur.execute(
             f"CREATE INDEX {cfg.index} ON {cfg.table} USING hnsw ({cfg.index_key}) "
-            f"WITH (m = {m}, ef_construction = {ef_construction})"
+            f"WITH (m = {m}, ef_construction = {ef_construction}{cfg.with_options})"
         )
         wall = time.perf_counter() - t0
         cpu = cpu_seconds(pid) - cpu0
@@ -580,11 +602,21 @@ def setup_config(args, cfg, data, versions):
     its statement prepared for the sweep."""
     conn = connect(cfg.database)
     tag = ensure_table(conn, cfg.vector_table, data["base_ids"], data["words"], data["vectors"], args)
-    if cfg.kind == "halfvec":
-        ensure_halfvec_table(conn, cfg.vector_table, tag, cfg.table, cfg.dims, args.reload)
+    if cfg.table != cfg.vector_table:
+        column_type = f"{'halfvec' if cfg.kind == 'halfvec' else 'vector'}({cfg.dims})"
+        ensure_copy_table(conn, cfg.vector_table, tag, cfg.table, column_type, args.reload)
     lib = library_shas()[cfg.ext]
     started = datetime.datetime.now().strftime("%H:%M:%S")
-    build_s, build_cpu, notices = build_index(conn, cfg, args.m, args.ef_construction, args.reuse_index)
+    try:
+        build_s, build_cpu, notices = build_index(conn, cfg, args.m, args.ef_construction, args.reuse_index)
+    except psycopg2.Error as e:
+        if not cfg.variant:
+            raise
+        # e.g. 22023 unrecognized parameter "quantization": an extension without that index format.
+        reason = f"CREATE INDEX failed ({e.pgcode}): {' '.join(str(e).split())}"
+        log(f"{cfg.name}: left out of this run: {reason}")
+        conn.close()
+        return {"config": cfg.name, "rows": len(data["base_ids"]), "skipped": reason}, None
     with conn.cursor() as cur:
         # The table with its TOAST table: 1,536-d vectors (6 KB) are stored out of line.
         cur.execute("SELECT pg_relation_size(%s), pg_table_size(%s), current_setting('shared_buffers')",
@@ -640,6 +672,61 @@ def sweep(args, configs, runs, data):
         conn.close()
         if library_shas()[cfg.ext] != out["lib"]:
             out["lib_changed"] = True
+
+
+def drop_page_cache():
+    """Writes back and drops the OS page cache (root only); None when done, else why not."""
+    try:
+        os.sync()
+        with open("/proc/sys/vm/drop_caches", "w") as f:
+            f.write("3\n")
+        return None
+    except OSError as e:
+        return f"page cache not dropped: {e.strerror}"
+
+
+def reads_and_accesses(cur):
+    """Shared-buffer reads (blocks not in shared_buffers: from the OS page cache or the disk) and accesses
+    (hits + reads) of this database so far, this backend's counts flushed."""
+    cur.execute("SELECT pg_stat_force_next_flush()")
+    cur.execute("SELECT blks_read, blks_hit + blks_read FROM pg_stat_database WHERE datname = current_database()")
+    return cur.fetchone()
+
+
+def cold_pass(args, cfg, data):
+    """Restart the server, drop the page cache, then time the first cold_queries queries at cold_point in a new
+    connection, without an untimed pass (after one EXPLAIN that checks the plan): QPS, latencies, recall,
+    buffer accesses and reads per query."""
+    value = args.cold_point
+    ef_search = value  # bq's inner LIMIT and ef_search are the same value, as in the sweep
+    texts, truth = data["texts"][:args.cold_queries], data["truth"][:args.cold_queries]
+    log(f"{cfg.name}: cold pass: restarting the server")
+    subprocess.run(args.restart_command, shell=True, check=True, stdout=subprocess.DEVNULL)
+    dropped = drop_page_cache()
+    if dropped:
+        log(f"{cfg.name}: {dropped}")
+    conn = connect(cfg.database)
+    pid = backend_pid(conn)
+    with conn.cursor() as cur:
+        cur.execute(f"SET hnsw.ef_search = {ef_search}")
+        prepare(cur, cfg)
+        # Before the timed pass, to stop early: it reads the catalog and the metapage, little of the index.
+        check_plan(cur, cfg, texts[0], value, True)
+        reads0, accesses0 = reads_and_accesses(cur)
+        seconds, results, cpu, latencies = run_queries(cur, cfg, texts, value, pid)
+        reads1, accesses1 = reads_and_accesses(cur)
+        cur.execute("DEALLOCATE ALL")
+    conn.close()
+    n = len(texts)
+    out = {"value": value, "ef_search": ef_search, "queries": n, "qps": n / seconds,
+           "recall": recall(results, truth), "p50_ms": latency_ms(latencies, 0.5),
+           "p99_ms": latency_ms(latencies, 0.99), "cpu_us": cpu / n * 1e6,
+           "blocks": (accesses1 - accesses0) / n, "reads": (reads1 - reads0) / n,
+           "page_cache": dropped or "dropped", "loadavg": os.getloadavg()[0]}
+    log(f"{cfg.name}: cold, {cfg.sweep} {value}: {out['qps']:.0f} QPS, recall {out['recall']:.4f}, p50/p99 ms "
+        f"{out['p50_ms']:.2f}/{out['p99_ms']:.2f}, buffer accesses/query {out['blocks']:.0f}, reads/query "
+        f"{out['reads']:.1f}")
+    return out
 
 
 def exact_results(args, vectors, base_ids, query_ids, kinds):
@@ -746,8 +833,15 @@ def bench_size(args, label, vectors, words, base_ids, query_ids, versions):
     args.setup_s["query texts"] = time.perf_counter() - t0
 
     runs = [setup_config(args, cfg, data, versions) for cfg in configs]
+    skipped = [out for out, conn in runs if conn is None]
+    configs = [cfg for cfg, (_, conn) in zip(configs, runs) if conn is not None]
+    runs = [run for run in runs if run[1] is not None]
     sweep(args, configs, runs, data)
     results = [out for out, _ in runs]
+    if args.cold:
+        for cfg, out in zip(configs, results):
+            out["cold"] = cold_pass(args, cfg, data)
+    args.skipped += skipped
     for res in results:
         res["ceiling"] = ceiling.get(res["kind"])
     if args.hnswlib_tool and not args.no_hnswlib:
@@ -800,6 +894,8 @@ def describe(results, args):
     print(f"\n### hnsw SQL benchmark: {args.description}, cosine, m {args.m}, ef_construction "
           f"{args.ef_construction}, k 10, {args.queries:,} held-out queries (seed {args.seed})\n")
     sql = [res for res in results if res["config"] != HNSWLIB]
+    if not sql:
+        return
     exts = {}
     for res in sql:
         exts.setdefault(res["config"].split(":")[0], (res["extension"], res["database"], res["lib"]))
@@ -826,9 +922,18 @@ def describe(results, args):
         key = KINDS[kind][2].format(dims=args.dims)
         print(f"- {kind}: column `embedding {col}({args.dims})`, `USING hnsw ({key})`, `{res['query']}`"
               + (" with hnsw.ef_search = $2" if kind == "bq" else ""))
+    for res in sql:
+        if res["config"].count(":") == 2:
+            print(f"- {res['config']}: as {res['kind']}, on its own copy of the table ({res['table']}), the index "
+                  f"built `WITH (m = {args.m}, ef_construction = {args.ef_construction}, "
+                  f"{VARIANTS[res['config'].split(':')[2]]})`")
 
 
 def print_report(results, args):
+    if not results:
+        for res in args.skipped:
+            print(f"Not measured: {res['config']} ({res['rows']:,} rows): {res['skipped']}")
+        return
     describe(results, args)
     full = WORDS - args.queries
     with_issue = args.dataset == "glove100" and not any(r["config"] == "pgvector:vector" for r in results)
@@ -881,7 +986,10 @@ def print_report(results, args):
     print_side_by_side(results)
     print_at_recall(results)
     print_comparisons(results)
+    print_cold(results, args)
     print_noise(results, args)
+    for res in args.skipped:
+        print(f"\nNot measured: {res['config']} ({res['rows']:,} rows): {res['skipped']}")
     if args.setup_s:
         print("\nSet-up steps run this time (the others were cached or reused): "
               + "; ".join(f"{step} {seconds:.1f} s" for step, seconds in args.setup_s.items()) + ".")
@@ -935,14 +1043,19 @@ def a_over_b(a, b, spec):
     return f"{fmt(a, spec)} / {fmt(b, spec)} {ratio(a, b)}".strip(" /")
 
 
+def pgvector_of(name):
+    """pgvector's configuration that ours' name is compared with: the same kind (a variant's kind's)."""
+    return "pgvector:" + name.split(":")[1] if name.startswith("ours:") else None
+
+
 def print_comparisons(results):
-    pairs = paired(results, lambda name: "pgvector:" + name[5:] if name.startswith("ours:") else None)
+    pairs = paired(results, pgvector_of)
     if pairs:
         print("\nOurs against pgvector, same configuration and setting (backend CPU per query: less moved by "
               "the machine's other load than QPS):")
-        table(["rows", "kind", "ef_search", "candidates", "ours recall@10", "pgvector recall@10", "ours QPS",
+        table(["rows", "ours", "ef_search", "candidates", "ours recall@10", "pgvector recall@10", "ours QPS",
                "pgvector QPS", "QPS ours / pgvector", "backend CPU µs/query pgvector / ours"],
-              [[f"{o['rows']:,}", o["kind"], m["ef_search"], value if o["kind"] == "bq" else "",
+              [[f"{o['rows']:,}", o["config"], m["ef_search"], value if o["kind"] == "bq" else "",
                 f"{m['recall']:.3f}", f"{pm['recall']:.3f}", f"{m['qps']:,.0f}", f"{pm['qps']:,.0f}",
                 ratio(m["qps"], pm["qps"]), ratio(pm["cpu_us"], m["cpu_us"])]
                for o, p in pairs for value, m, pm in common_points(o, p)])
@@ -951,10 +1064,10 @@ def print_comparisons(results):
             qo, qp = qps_at_recall(o), qps_at_recall(p)
             name = "candidates" if o["kind"] == "bq" else "ef_search"
             first = f"{name} {fmt(qo[0], 'd') or 'not reached'}; {fmt(qp[0], 'd') or 'not reached'}"
-            rows.append([f"{o['rows']:,}", o["kind"], a_over_b(o["build_s"], p["build_s"], ".1f"),
+            rows.append([f"{o['rows']:,}", o["config"], a_over_b(o["build_s"], p["build_s"], ".1f"),
                          a_over_b(o["index_mb"], p["index_mb"], ".1f"), first, a_over_b(qo[1], qp[1], ",.0f"),
                          a_over_b(qo[2], qp[2], ",.0f")])
-        table(["rows", "kind", "build s ours / pgvector", "index MB ours / pgvector",
+        table(["rows", "ours", "build s ours / pgvector", "index MB ours / pgvector",
                "first point with recall ≥ 0.95: ours; pgvector", "QPS there",
                "QPS interpolated at recall 0.95"], rows)
     halves = paired(results, lambda name: name[:-7] + "vector" if name.endswith(":halfvec") else None)
@@ -965,6 +1078,31 @@ def print_comparisons(results):
               [[f"{h['rows']:,}", h["config"].split(":")[0], a_over_b(h["index_mb"], v["index_mb"], ".1f"),
                 "; ".join(f"{ef}: {m['recall']:.3f} / {vm['recall']:.3f}, {ratio(m['qps'], vm['qps'])}"
                           for ef, m, vm in common_points(h, v))] for h, v in halves])
+
+
+def print_cold(results, args):
+    """The cold passes: each configuration after a restart and a dropped page cache, beside its warm figures
+    at the same point and, for ours, pgvector's cold QPS with the same kind."""
+    cold = [res for res in results if res.get("cold")]
+    if not cold:
+        return
+    by = {(r["rows"], r["config"]): r for r in cold}
+    rows = []
+    for res in cold:
+        c = res["cold"]
+        warm = dict(points(res)).get(c["value"])
+        other = by.get((res["rows"], f"pgvector:{res['kind']}")) if res["config"].startswith("ours:") else None
+        rows.append([f"{res['rows']:,}", res["config"], c["ef_search"], c["value"] if res["kind"] == "bq" else "",
+                     f"{c['recall']:.3f}", f"{c['qps']:,.0f}", fmt(warm and warm["qps"], ",.0f"),
+                     ratio(c["qps"], warm and warm["qps"]), ratio(c["qps"], other and other["cold"]["qps"]),
+                     f"{c['p50_ms']:.2f}", f"{c['p99_ms']:.2f}", f"{c['cpu_us']:,.0f}", f"{c['blocks']:,.0f}",
+                     f"{c['reads']:,.1f}", f"{res['index_mb']:.1f}", c["page_cache"]])
+    print(f"\nCold: for each configuration in turn, a server restart and `echo 3 > /proc/sys/vm/drop_caches`, "
+          f"then the first {cold[0]['cold']['queries']:,} queries in a new connection (no untimed pass). Reads: "
+          "blocks not found in shared_buffers (from the OS or the disk).")
+    table(["rows", "configuration", "ef_search", "candidates", "recall@10", "cold QPS", "warm QPS (sweep)",
+           "cold / warm", "cold QPS over pgvector's", "p50 ms", "p99 ms", "CPU µs/query", "buffer accesses/query",
+           "reads/query", "index MB", "page cache"], rows)
 
 
 def print_noise(results, args):
@@ -985,11 +1123,11 @@ def print_noise(results, args):
         if res.get("lib_changed"):
             print(f"  WARNING: the {res['config'].split(':')[0]} library was reinstalled while this "
                   "configuration ran.")
-    for o, p in paired(results, lambda name: "pgvector:" + name[5:] if name.startswith("ours:") else None):
+    for o, p in paired(results, pgvector_of):
         rounds = [(a, b) for a, b in zip(dict(points(o)).get(o["noise"], {}).get("qps_all", []),
                                          dict(points(p)).get(p["noise"], {}).get("qps_all", []))]
         if len(rounds) > 1:
-            print(f"- {o['kind']}, ours / pgvector QPS in each round at {o['sweep']} {o['noise']}: "
+            print(f"- {o['config']}, ours / pgvector QPS in each round at {o['sweep']} {o['noise']}: "
                   + ", ".join(f"{a / b:.2f}x" for a, b in rounds))
     print(f"- {results[0]['ties']} of {args.queries} queries tie at rank 10 (within 1e-7).")
 

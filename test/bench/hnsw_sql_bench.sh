@@ -7,6 +7,9 @@
 # and binary quantisation, ours and pgvector's (which must already be installed), in one run. After them,
 # hnswlib in process on the same rows (the hnswlib:vector column) unless --no-hnswlib or the tool does
 # not build.
+# --cold (passed on to the driver with the command that restarts this cluster): after the sweep, each
+# configuration's first 1,000 queries after a restart and `echo 3 > /proc/sys/vm/drop_caches` (root only).
+# --configs ours:vector:rabitq: the index built WITH (quantization = 'rabitq') on its own copy of the table.
 # --shared-buffers SIZE (taken here, not by the driver) runs with that shared_buffers (ALTER SYSTEM and a
 # restart of the cluster), and resets it afterwards: e.g. 128MB, PostgreSQL's default, where the index
 # no longer fits.
@@ -48,6 +51,7 @@ case "${1:-}" in
 esac
 SHARED_BUFFERS=""
 HNSWLIB=1
+COLD=0
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -56,6 +60,7 @@ while [ $# -gt 0 ]; do
     *)
       [ "$1" = --perf ] && EMB_BENCH_PERF=1
       [ "$1" = --no-hnswlib ] && HNSWLIB=0
+      [ "$1" = --cold ] && COLD=1
       args+=("$1"); shift ;;
   esac
 done
@@ -87,5 +92,13 @@ set_shared_buffers() {
     trap 'set_shared_buffers "RESET shared_buffers" >&2' EXIT
   fi
 } >&2
+# --cold: the driver restarts the cluster before each configuration's cold pass (and drops the page cache,
+# which needs root).
+if [ "$COLD" = 1 ]; then
+  if [ "$(id -u)" = 0 ]; then restart=(runuser -u "$PGOWNER" --); else restart=(); fi
+  restart+=("$PGBIN/pg_ctl" -D "$EMB_PGDATA" -l "$EMB_STATE/postgresql.log" -w restart)
+  [ "$(id -u)" = 0 ] || log "--cold: not root, so the page cache cannot be dropped (restarts only)" >&2
+  args+=(--restart-command "$(printf '%q ' "${restart[@]}")")
+fi
 "$PYTHON" "$BENCH_DIR/hnsw_sql_bench.py" --database "$BENCH_DB" --pgvector-database "$PGVECTOR_DB" \
   --json "$GLOVE_JSON" --cache "$EMBEDDING_CACHE" "${args[@]}"

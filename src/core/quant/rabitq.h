@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/quant/code_kernels.h"
 #include "core/quant/rotation.h"
 
 namespace embedding::quant {
@@ -29,6 +30,13 @@ struct PreparedQuery {
   float y_norm = 0.0f;      // |y|
   float center_dot = 0.0f;  // <c, q> (inner products only)
   bool centered = false;
+  // For 1-bit codes (filled by prepare() when the quantiser has 1 bit): y's coordinates as
+  // kQueryPlanes-bit levels q_i, y_i ~ plane_low + plane_step * q_i, in bit planes
+  // (code_kernels.h), so that a code's sum costs popcounts; the bounds include the rounding's small
+  // spread. Left empty, dot() uses y itself.
+  std::vector<std::uint64_t> planes;
+  float plane_low = 0.0f;
+  float plane_step = 0.0f;
 };
 
 // An estimate and the half-width of its interval (at the epsilon given to the estimate function).
@@ -53,6 +61,15 @@ class Quantizer {
 
   // Writes code_bytes() bytes of code for `vector` (dims values, finite).
   CodeFactors encode(const float* vector, std::uint8_t* code, float* scratch) const;
+  // The same with another search for the scale (scale_search.h; benchmarks and tests compare the
+  // former one, best_of_24_scales).
+  using ScaleSearch = float (*)(const float* u, std::size_t n, int bits, float max_abs);
+  CodeFactors encode(const float* vector, std::uint8_t* code, float* scratch,
+                     ScaleSearch search) const;
+
+  // The kernels used by encode() and the estimates: code_kernels() unless set (benchmarks and tests
+  // compare the scalar table with AVX2's).
+  void set_kernels(const CodeKernels& kernels) { kernels_ = &kernels; }
 
   void prepare(const float* query, bool centered, PreparedQuery& out) const;
 
@@ -71,10 +88,18 @@ class Quantizer {
   Rotation rotation_;
   int bits_;
   std::vector<float> center_;  // empty: the origin
+  const CodeKernels* kernels_;
+
+  CodeFactors encode_with(const float* vector, std::uint8_t* code, float* scratch,
+                          ScaleSearch search) const;
+  float estimate_dot(const PreparedQuery& query, const std::uint8_t* code, const CodeFactors& f,
+                     float* rounding) const;
+  static float spread(const PreparedQuery& query, const CodeFactors& f, float rounding);
 };
 
 // sum_i level_i * y_i over `padded` coordinates of a code with `bits` bits a level (levels packed
-// from the low-order bits of each byte up).
+// from the low-order bits of each byte up), with the kernels of code_kernels() (AVX2 when the CPU
+// has it).
 float level_dot(const std::uint8_t* code, int bits, const float* y, std::size_t padded);
 
 }  // namespace embedding::quant

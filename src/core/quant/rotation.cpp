@@ -9,7 +9,7 @@
 
 namespace embedding::quant {
 
-void walsh_hadamard(float* x, std::size_t n) {
+void detail::walsh_hadamard_scalar(float* x, std::size_t n) {
   for (std::size_t half = 1; half < n; half *= 2) {
     for (std::size_t start = 0; start < n; start += 2 * half) {
       float* a = x + start;
@@ -26,6 +26,8 @@ void walsh_hadamard(float* x, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) x[i] *= scale;
 }
 
+void walsh_hadamard(float* x, std::size_t n) { code_kernels().walsh_hadamard(x, n); }
+
 Rotation::Rotation(std::size_t dims, std::uint64_t seed)
     : dims_(dims), padded_(padded_dims(dims)), block_(1) {
   if (dims == 0)
@@ -40,13 +42,14 @@ Rotation::Rotation(std::size_t dims, std::uint64_t seed)
   }
 }
 
-void Rotation::apply(const float* in, float* out) const {
+void Rotation::apply(const float* in, float* out) const { apply(in, out, code_kernels()); }
+
+void Rotation::apply(const float* in, float* out, const CodeKernels& kernels) const {
   std::memcpy(out, in, dims_ * sizeof(float));
   std::memset(out + dims_, 0, (padded_ - dims_) * sizeof(float));
   for (int round = 0; round < kRounds; ++round) {
-    const float* sign = signs_.data() + round * padded_;
-    for (std::size_t i = 0; i < padded_; ++i) out[i] *= sign[i];
-    walsh_hadamard(round % 2 == 0 ? out : out + (padded_ - block_), block_);
+    kernels.flip_signs(out, signs_.data() + round * padded_, padded_);
+    kernels.walsh_hadamard(round % 2 == 0 ? out : out + (padded_ - block_), block_);
   }
 }
 

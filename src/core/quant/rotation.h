@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/quant/code_kernels.h"
+
 namespace embedding::quant {
 
 // Rotated vectors have padded_dims(dims) coordinates: dims rounded up to a multiple of 64, so that
@@ -27,6 +29,8 @@ class Rotation {
 
   // out[0, padded) = R (in[0, dims), zeros). `in` and `out` must not overlap.
   void apply(const float* in, float* out) const;
+  // The same with the given kernels (the default: code_kernels()).
+  void apply(const float* in, float* out, const CodeKernels& kernels) const;
   // out[0, dims) = the first dims coordinates of R^T in (the inverse; tests and tools).
   void invert(const float* in, float* out, float* scratch) const;
 
@@ -38,7 +42,7 @@ class Rotation {
   std::vector<float> signs_;  // kRounds x padded_, each +1 or -1
 };
 
-// In-place orthonormal Walsh-Hadamard transform of x[0, n), n a power of two.
+// In-place orthonormal Walsh-Hadamard transform of x[0, n), n a power of two (code_kernels()).
 void walsh_hadamard(float* x, std::size_t n);
 
 }  // namespace embedding::quant
