@@ -92,6 +92,16 @@ SELECT embedding_map('SELECT v, ''point '' || id, label FROM analysis_points');
 \pset format aligned
 \! xmllint --noout results/analysis_map.svg && echo well-formed
 SELECT embedding_map('SELECT v FROM analysis_points');
+SELECT embedding_map('SELECT v, label FROM analysis_points', 'umap');
+-- t-SNE (up to 10,000 points): well-formed too (test/unit/analysis_test.cpp checks its layout).
+\pset tuples_only on
+\pset format unaligned
+\o results/analysis_tsne.svg
+SELECT embedding_map('SELECT v, ''point '' || id, label FROM analysis_points', 'tsne');
+\o
+\pset tuples_only off
+\pset format aligned
+\! xmllint --noout results/analysis_tsne.svg && echo well-formed
 
 -- Evaluation: Spearman against ratings (out-of-vocabulary pairs skipped), analogies per
 -- category, retrieval metrics by hand (see test/unit/analysis_test.cpp).

@@ -26,7 +26,7 @@ CREATE FUNCTION kmeans_centers(model text) RETURNS TABLE (cluster int, center ve
 CREATE FUNCTION silhouette(query text) RETURNS float8
 	AS 'MODULE_PATHNAME', 'silhouette' LANGUAGE C VOLATILE STRICT;
 
-CREATE FUNCTION embedding_map(query text) RETURNS text
+CREATE FUNCTION embedding_map(query text, method text DEFAULT 'pca') RETURNS text
 	AS 'MODULE_PATHNAME', 'embedding_map' LANGUAGE C VOLATILE STRICT;
 
 CREATE FUNCTION evaluate_similarity(model text, pairs text,

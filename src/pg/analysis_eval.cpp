@@ -11,6 +11,7 @@
 #include "core/analysis/clustering.h"
 #include "core/analysis/retrieval.h"
 #include "core/analysis/scatter_svg.h"
+#include "core/analysis/tsne.h"
 #include "core/common/error.h"
 #include "core/models/evaluation.h"
 #include "pg/am/build.h"
@@ -35,6 +36,7 @@ using pg::ColumnKind;
 namespace {
 
 constexpr std::size_t kMaxMapPoints = 100000;
+constexpr std::size_t kMaxTsnePoints = 10000;  // t-SNE's repulsion costs n^2 an iteration
 // 3CosAdd searches the most frequent words only, as word2vec's and gensim's evaluations do.
 constexpr std::uint32_t kAnalogyRows = 30000;
 
@@ -194,18 +196,38 @@ EMB_FUNCTION(evaluate_retrieval_by_query) {
   return (Datum)0;
 }
 
-// embedding_map(query): an SVG scatter plot of (vector, label[, group]) rows on their first two
-// principal coordinates.
+// embedding_map(query, method): an SVG scatter plot of (vector, label[, group]) rows on their
+// first two principal coordinates ('pca') or a t-SNE layout ('tsne').
 EMB_FUNCTION(embedding_map) {
+  const char* method = text_to_cstring(PG_GETARG_TEXT_PP(1));
+  const bool tsne = strcmp(method, "tsne") == 0;
+  if (!tsne && strcmp(method, "pca") != 0)
+    throw Error(ErrorCode::kInvalidParameter, std::string("unknown method \"") + method + "\"",
+                "Use 'pca' or 'tsne'.");
   const pg::QueryRows rows = read("embedding_map", fcinfo, 0,
                                   {ColumnKind::kVector, ColumnKind::kText, ColumnKind::kText}, 2);
+  if (tsne && rows.rows > kMaxTsnePoints)
+    throw Error(ErrorCode::kProgramLimit,
+                "t-SNE maps at most " + std::to_string(kMaxTsnePoints) + " points, not " +
+                    std::to_string(rows.rows),
+                "Sample the rows (TABLESAMPLE, LIMIT), or use method 'pca'.");
   if (rows.rows > kMaxMapPoints)
     throw Error(ErrorCode::kProgramLimit,
                 "embedding_map draws at most " + std::to_string(kMaxMapPoints) + " points, not " +
                     std::to_string(rows.rows),
                 "Sample the rows (TABLESAMPLE, LIMIT).");
-  const std::vector<float> xy = analysis::map_coordinates(
-      rows.vectors, rows.rows, static_cast<std::size_t>(rows.dims), pg::build_threads());
+  const std::size_t dims = static_cast<std::size_t>(rows.dims);
+  analysis::TsneOptions options;
+  options.threads = pg::build_threads();
+  if (tsne)
+    pg::pg_call([&] {
+      pg::progress_notice(
+          "embedding_map", rows.rows,
+          psprintf("t-SNE of %zu points, %d iterations", rows.rows, options.iterations));
+    });
+  const std::vector<float> xy =
+      tsne ? analysis::tsne_coordinates(rows.vectors, rows.rows, dims, options)
+           : analysis::map_coordinates(rows.vectors, rows.rows, dims, options.threads);
   std::vector<std::string> labels(rows.texts[1], rows.texts[1] + rows.rows);
   std::vector<std::string> groups;
   if (rows.columns == 3) groups.assign(rows.texts[2], rows.texts[2] + rows.rows);

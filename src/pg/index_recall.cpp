@@ -58,6 +58,12 @@ char* operator_sql(Oid op) {
 // PostgreSQL calls only (run under pg_call).
 RecallResult measure(Oid index_oid, int queries, int k) {
   Relation index = index_open(index_oid, AccessShareLock);
+  if (index->rd_rel->relkind != RELKIND_INDEX)
+    ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                    errmsg("index_recall needs the index of a table, not the partitioned index "
+                           "\"%s\"",
+                           RelationGetRelationName(index)),
+                    errhint("Measure the index of one partition.")));
   const Oid heap_oid = index->rd_index->indrelid;
   if (pg_class_aclcheck(heap_oid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
     ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -92,10 +98,11 @@ RecallResult measure(Oid index_oid, int queries, int k) {
   MemoryContext caller = CurrentMemoryContext;
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   // The sample and the exact pass run as the caller (row-level security applies).
-  if (SPI_execute(psprintf("SELECT %s FROM %s WHERE %s IS NOT NULL ORDER BY pg_catalog.random() "
-                           "LIMIT %d",
-                           col, table, col, queries),
-                  true, 0) != SPI_OK_SELECT)
+  if (SPI_execute(
+          psprintf("SELECT %s FROM ONLY %s WHERE %s IS NOT NULL ORDER BY pg_catalog.random() "
+                   "LIMIT %d",
+                   col, table, col, queries),
+          true, 0) != SPI_OK_SELECT)
     elog(ERROR, "could not sample %s", table);
   const int sampled = static_cast<int>(SPI_processed);
   Datum* samples = static_cast<Datum*>(MemoryContextAlloc(caller, sizeof(Datum) * (sampled + 1)));
@@ -114,7 +121,8 @@ RecallResult measure(Oid index_oid, int queries, int k) {
   }
   // The exact pass: "+ 0" keeps the planner from ordering by the index.
   const char* exact_sql = psprintf(
-      "SELECT (%s %s $1) OPERATOR(pg_catalog.+) 0::pg_catalog.float8 FROM %s WHERE %s IS NOT NULL "
+      "SELECT (%s %s $1) OPERATOR(pg_catalog.+) 0::pg_catalog.float8 FROM ONLY %s WHERE %s IS NOT "
+      "NULL "
       "ORDER BY 1 LIMIT %d",
       col, opsql, table, col, k);
   SPIPlanPtr exact = SPI_prepare(exact_sql, 1, const_cast<Oid*>(&type));

@@ -139,6 +139,39 @@ def retrieval_case(args, work):
     return {"case": f"retrieval metrics, {len(reference)} queries, k={k}", "max_abs_diff": diff}
 
 
+def top10(base, queries, ids, k=10):
+    """Exact cosine top k of each query among the base rows, the query's own row left out."""
+    out = []
+    for start in range(0, len(queries), 100):
+        scores = queries[start:start + 100] @ base.T
+        scores[np.arange(len(scores)), ids[start:start + 100]] = -np.inf
+        part = np.argpartition(-scores, k, axis=1)[:, :k]
+        out.extend(set(row) for row in part)
+    return out
+
+
+def recall_case(args, work, components_list, query_count=1000):
+    """What a PCA reduction costs in recall@10: exact top 10 by cosine in the reduced space against the
+    exact top 10 in the full space, for query_count rows drawn with a fixed seed."""
+    x = load(args.glove100, 0)
+    n, d = x.shape
+    ids = np.random.default_rng(42).choice(n, size=query_count, replace=False)
+    unit = x / np.linalg.norm(x, axis=1, keepdims=True)
+    truth = top10(unit, unit[ids], ids)
+    rows = []
+    for components in components_list:
+        prefix = os.path.join(work, "recall")
+        tool(args, "pca", args.glove100, n, components, args.threads, prefix)
+        basis = np.fromfile(prefix + ".components", dtype=np.float32).reshape(components, d)
+        reduced = (x - x.mean(axis=0, dtype=np.float64).astype(np.float32)) @ basis.T
+        reduced /= np.maximum(np.linalg.norm(reduced, axis=1, keepdims=True), 1e-30)
+        found = top10(reduced, reduced[ids], ids)
+        recall = float(np.mean([len(a & b) / 10 for a, b in zip(found, truth)]))
+        rows.append({"components": components, "recall_at_10": recall})
+        log(f"PCA to {components}: recall@10 {recall:.3f}")
+    return {"case": f"PCA recall@10 glove100 {n} rows, {query_count} queries", "rows": rows}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--tool", required=True)
@@ -147,7 +180,16 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rows1536", type=int, default=100000)
     parser.add_argument("--quick", action="store_true", help="small slices, to check the script")
+    parser.add_argument("--recall", action="store_true", help="only the recall@10 cost of PCA reductions")
     args = parser.parse_args()
+    if args.recall:
+        with tempfile.TemporaryDirectory() as work:
+            result = recall_case(args, work, [75, 50, 25, 10])
+        print(json.dumps(result, indent=1))
+        print("| components | recall@10 |\n|---|---|")
+        for row in result["rows"]:
+            print(f"| {row['components']} | {row['recall_at_10']:.3f} |")
+        return
     rows100 = 20000 if args.quick else 0
     rows1536 = 5000 if args.quick else args.rows1536
     results = []

@@ -12,6 +12,7 @@
 #include "core/analysis/pca.h"
 #include "core/analysis/retrieval.h"
 #include "core/analysis/scatter_svg.h"
+#include "core/analysis/tsne.h"
 #include "core/common/error.h"
 #include "core/models/evaluation.h"
 #include "core/models/model_image.h"
@@ -190,6 +191,31 @@ TEST(AnalysisMap, SvgEscapesLabelsAndColoursGroups) {
   EXPECT_NE(svg.find("#1f77b4"), std::string::npos);
   EXPECT_NE(svg.find("#ff7f0e"), std::string::npos);
   EXPECT_EQ(svg.rfind("</svg>\n"), svg.size() - 7);
+}
+
+TEST(AnalysisTsne, SeparatedBlobsStaySeparated) {
+  // Three blobs of 30 points in 10 dimensions, centers 20 apart, spread 1.
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  const std::size_t per = 30, d = 10, n = 3 * per;
+  std::vector<float> rows(n * d);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < d; ++j) rows[i * d + j] = normal(rng) + (j == i / per ? 20.0f : 0);
+  TsneOptions options;
+  options.threads = 2;
+  options.iterations = 300;
+  const std::vector<float> xy = tsne_coordinates(rows.data(), n, d, options);
+  // Every point's nearest neighbour on the map is in its own blob.
+  for (std::size_t i = 0; i < n; ++i) {
+    std::size_t best = i;
+    float best_d = INFINITY;
+    for (std::size_t j = 0; j < n; ++j) {
+      const float dx = xy[2 * i] - xy[2 * j], dy = xy[2 * i + 1] - xy[2 * j + 1];
+      if (j != i && dx * dx + dy * dy < best_d) best_d = dx * dx + dy * dy, best = j;
+    }
+    EXPECT_EQ(best / per, i / per) << "point " << i;
+  }
+  EXPECT_EQ(tsne_coordinates(rows.data(), n, d, options), xy);  // deterministic
 }
 
 }  // namespace
