@@ -194,13 +194,15 @@ def main():
     rows100 = 20000 if args.quick else 0
     rows1536 = 5000 if args.quick else args.rows1536
     results = []
+    cases = [lambda w: spearman_case(args, w), lambda w: retrieval_case(args, w),
+             lambda w: pca_case(args, w, "glove100", args.glove100, rows100, 50),
+             lambda w: pca_case(args, w, "glove1536", args.glove1536, rows1536, 64),
+             lambda w: kmeans_case(args, w, "glove100", args.glove100, rows100, 100, 50),
+             lambda w: kmeans_case(args, w, "glove1536", args.glove1536, rows1536, 100, 20)]
     with tempfile.TemporaryDirectory() as work:
-        results.append(spearman_case(args, work))
-        results.append(retrieval_case(args, work))
-        results.append(pca_case(args, work, "glove100", args.glove100, rows100, 50))
-        results.append(pca_case(args, work, "glove1536", args.glove1536, rows1536, 64))
-        results.append(kmeans_case(args, work, "glove100", args.glove100, rows100, 100, 50))
-        results.append(kmeans_case(args, work, "glove1536", args.glove1536, rows1536, 100, 20))
+        for case in cases:
+            results.append(case(work))
+            log(json.dumps(results[-1]))  # each result as it comes: a long run can be read midway
     load = os.getloadavg()
     print(json.dumps({"threads": args.threads, "loadavg": load, "results": results}, indent=1))
     print(f"\n| case | ours s | reference s | speed-up | accuracy |  (load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})")
