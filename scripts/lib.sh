@@ -23,7 +23,7 @@ as_owner() {
 PACKAGES=(build-essential g++ cmake make pkg-config postgresql-15 postgresql-server-dev-15
   postgresql-contrib postgresql-doc-15 libeigen3-dev libicu-dev libgtest-dev googletest libbenchmark-dev
   clang-14 libclang-rt-14-dev libipc-run-perl libhnswlib-dev openssl ca-certificates
-  python3-numpy python3-psycopg2)
+  python3-numpy python3-psycopg2 libxml2-utils)
 
 install_packages() {
   local missing=()

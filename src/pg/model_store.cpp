@@ -153,6 +153,65 @@ uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values, c
   return processed;
 }
 
+void insert_model(const char* name, const char* source, const char* format,
+                  const embedding::models::ModelSummary& summary, const void* bytes,
+                  std::size_t size) {
+  char hash[kHashHexSize];
+  sha256_hex(bytes, size, hash);
+  bytea* data = static_cast<bytea*>(palloc(VARHDRSZ + size));
+  SET_VARSIZE(data, VARHDRSZ + size);
+  memcpy(VARDATA(data), bytes, size);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Oid types[1] = {TEXTOID};
+  Datum key[1] = {CStringGetTextDatum(name)};
+  // FOR UPDATE needs the owner's privileges; it serialises loads of the same name.
+  const uint64 found = execute_as_owner(
+      psprintf("SELECT checksum, dropped FROM %s WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+               kTable),
+      1, types, key);
+  bool revive = false;
+  if (found == 1) {
+    bool isnull;
+    char* old = TextDatumGetCString(
+        SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    bool dropped =
+        DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+    if (!dropped)
+      ereport(ERROR,
+              (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("model \"%s\" already exists", name),
+               errhint("Drop it first, or load under another name.")));
+    if (strcmp(old, hash) != 0)
+      ereport(ERROR,
+              (errcode(ERRCODE_DUPLICATE_OBJECT),
+               errmsg("model name \"%s\" was used before for different vectors", name),
+               errdetail(
+                   "A model name always means the same vectors, so that embed() stays immutable."),
+               errhint("Load the model under a new name.")));
+    revive = true;
+  }
+  Oid itypes[8] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID, INT4OID};
+  Datum values[8] = {CStringGetTextDatum(name),
+                     CStringGetTextDatum(source),
+                     CStringGetTextDatum(format),
+                     Int32GetDatum(static_cast<int32>(summary.dims)),
+                     Int32GetDatum(static_cast<int32>(summary.vocab_size)),
+                     CStringGetTextDatum(hash),
+                     PointerGetDatum(data),
+                     Int32GetDatum(static_cast<int32>(summary.max_seq_length))};
+  // max_seq_length is NULL but for sentence encoders.
+  const char nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', summary.max_seq_length ? ' ' : 'n',
+                         '\0'};
+  const char* sql =
+      revive ? "UPDATE %s SET source = $2, format = $3, dims = $4, vocab_size = $5, data = $7, "
+               "max_seq_length = $8, dropped = false "
+               "WHERE name OPERATOR(pg_catalog.=) $1 AND checksum OPERATOR(pg_catalog.=) $6"
+             : "INSERT INTO %s (name, source, format, dims, vocab_size, checksum, data, "
+               "max_seq_length) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  if (execute_as_owner(psprintf(sql, kTable), 8, itypes, values, nulls) != 1)
+    elog(ERROR, "could not store model \"%s\"", name);
+  SPI_finish();
+}
+
 }  // namespace embedding::pg::store
 
 namespace {
@@ -216,17 +275,18 @@ void check_inserted_row(HeapTuple tuple, TupleDesc desc) {
       static_cast<int64>(summary.vocab_size) != DatumGetInt32(vocab))
     ereport(ERROR, (errcode(ERRCODE_DATA_CORRUPTED),
                     errmsg("model \"%s\": dims and vocab_size do not match its data", model)));
-  // The kind the format names, and max_seq_length (sentence encoders only; the column exists
-  // from 0.4.0 on) must match the data too.
+  // The kind the format names (sentence encoders, PCA and k-means models have their kind's name
+  // as format; word vectors their source format), and max_seq_length (sentence encoders only;
+  // the column exists from 0.4.0 on) must match the data too.
   const bool encoder = summary.kind == embedding::models::ModelKind::kSentenceEncoder;
+  const bool named = summary.kind != embedding::models::ModelKind::kWordVectors;
   bool format_null;
   const char* format = TextDatumGetCString(column(tuple, desc, "format", &format_null));
   bool length_null = true;
   Datum max_seq_length = 0;
   if (const int attnum = SPI_fnumber(desc, "max_seq_length"); attnum > 0)
     max_seq_length = heap_getattr(tuple, attnum, desc, &length_null);
-  const bool format_ok =
-      encoder == (strcmp(format, embedding::models::kind_name(summary.kind)) == 0);
+  const bool format_ok = named == (strcmp(format, embedding::models::kind_name(summary.kind)) == 0);
   const bool length_ok = encoder ? !length_null && static_cast<int64>(summary.max_seq_length) ==
                                                        DatumGetInt32(max_seq_length)
                                  : length_null;

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "core/models/model_image.h"
+
 extern "C" {
 #include "postgres.h"
 }
@@ -41,5 +43,13 @@ char** live_hashes(int* count);
 // nulls: as SPI_execute_with_args ('n' marks a NULL parameter; nullptr for none).
 uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values,
                         const char* nulls = nullptr);
+
+// Stores a new model (load_model(), pca_fit(), kmeans_fit()): a row with the SHA-256 of bytes,
+// written as the table's owner. A live model of that name is an error, and so is a dropped one
+// whose hash differs (a name always means the same bytes); a dropped one with the same hash is
+// revived. The caller has checked the privileges. Opens its own SPI connection.
+void insert_model(const char* name, const char* source, const char* format,
+                  const embedding::models::ModelSummary& summary, const void* bytes,
+                  std::size_t size);
 
 }  // namespace embedding::pg::store

@@ -160,7 +160,14 @@ void materialise(const char* name, const char* hash, const std::string& path) {
                 std::string("model \"") + name + "\" does not match its stored hash");
   const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(VARDATA_ANY(data)),
                                          VARSIZE_ANY_EXHDR(data));
-  embedding::models::verify_model_image(bytes);  // fully, once, before any backend maps it
+  // Fully, once, before any backend maps it; PCA and k-means models are never mapped.
+  const embedding::models::ModelKind kind = embedding::models::verify_model_image(bytes).kind;
+  if (!embedding::models::embeds_text(kind))
+    throw Error(ErrorCode::kInvalidParameter,
+                std::string("model \"") + name + "\" is a " + embedding::models::kind_name(kind) +
+                    " model, not a text model",
+                "embed(), word_vector(), most_similar() and analogy() need word vectors or a "
+                "sentence encoder; use pca_project() or kmeans_assign() with this model.");
   const std::string root = std::string(DataDir) + "/embedding_models";
   ::mkdir(root.c_str(), 0700);
   ::mkdir(cache_dir().c_str(), 0700);

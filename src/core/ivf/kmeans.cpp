@@ -95,6 +95,7 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
       [&](std::size_t row, std::size_t c) {
         return distance(rows + row * dims, centers + c * dims, dims);
       });
+  result.seeds = result.centers;
   std::vector<std::uint32_t> labels(n, UINT32_MAX);
   std::vector<double> sums(k * dims);
   std::vector<std::size_t> counts(k);

@@ -20,6 +20,7 @@ struct KMeansOptions {
 
 struct KMeansResult {
   std::vector<float> centers;  // k * dims
+  std::vector<float> seeds;    // k * dims: the k-means++ seeding the passes started from
   int iterations = 0;          // Lloyd passes run
 };
 

@@ -1,0 +1,40 @@
+// Principal component analysis of float rows: the centred covariance's eigenvectors (exact, by a
+// symmetric eigensolver) or, for large dimensions, a randomised SVD; projection with whitening.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace embedding::analysis {
+
+struct PcaOptions {
+  int threads = 1;  // the caller's thread included; only it polls interrupts
+  // Above this many dimensions the fit uses a randomised SVD (Halko et al.) rather than the
+  // exact d x d covariance, whose eigensolver costs O(d^3).
+  std::size_t exact_max_dims = 4096;
+  int power_iterations = 6;  // randomised SVD only
+  std::uint64_t seed = 1;
+};
+
+struct PcaModel {
+  std::uint32_t dims = 0;        // input dimensions
+  std::uint32_t components = 0;  // output dimensions
+  bool whiten = false;           // outputs divided by sqrt(explained variance)
+  std::vector<float> mean;       // dims
+  std::vector<float> basis;      // components x dims, unit rows, by decreasing variance
+  std::vector<double> variance;  // components: variance along each (divisor n - 1)
+  double total_variance = 0.0;   // the sum over every dimension
+  std::uint64_t samples = 0;
+};
+
+// Fits on n rows of `dims` floats (n >= 2, 1 <= components <= min(n, dims)). Each component's
+// sign is fixed so that its largest-magnitude element is positive (our convention: compare
+// with other libraries up to sign). Throws Error(kInvalidParameter) on bad sizes.
+PcaModel pca_fit(const float* rows, std::size_t n, std::size_t dims, std::size_t components,
+                 bool whiten, const PcaOptions& options = {});
+
+// out[components] = basis * (x - mean), divided by sqrt(variance) when whitening.
+void pca_project(const PcaModel& model, const float* x, float* out);
+
+}  // namespace embedding::analysis
