@@ -5,6 +5,7 @@
 
 #include "core/encoder/bert_encoder.h"
 #include "core/models/model.h"
+#include "core/models/model_image.h"
 
 namespace embedding::pg {
 
@@ -25,6 +26,14 @@ OpenedModel find_any_model(const char* name);
 // The word-vector model called `name` (word_vector(), most_similar(), analogy()); a sentence
 // encoder is an error saying so.
 const embedding::models::Model& find_model(const char* name);
+
+// Stores a verified model image (summary from verify_model_image) under name, as load_model()
+// does: refused when the name is live or was used for other bytes; revives a dropped name for
+// the same bytes. PostgreSQL calls only (may ereport): run it under pg_call() and inside the
+// caller's transaction, so that an error leaves nothing behind.
+void store_model(const char* name, const char* source_text, const char* format_name,
+                 const void* bytes, std::size_t size,
+                 const embedding::models::ModelSummary& summary);
 
 // Removes this database's cache files that no live model refers to (after drop_model() and
 // load_model()). Safe at any time: a backend that maps a removed file keeps its pages, and one

@@ -65,6 +65,66 @@ static std::optional<models::SourceFormat> load_format(const char* name) {
   return format;
 }
 
+// Stores a new model's row as load_model() does (see models.h). PostgreSQL calls only.
+void embedding::pg::store_model(const char* name, const char* source_text, const char* format_name,
+                                const void* bytes, std::size_t size,
+                                const embedding::models::ModelSummary& summary) {
+  char hash[store::kHashHexSize];
+  store::sha256_hex(bytes, size, hash);
+  bytea* data = static_cast<bytea*>(palloc(VARHDRSZ + size));
+  SET_VARSIZE(data, VARHDRSZ + size);
+  memcpy(VARDATA(data), bytes, size);
+  if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+  Oid types[1] = {TEXTOID};
+  Datum key[1] = {CStringGetTextDatum(name)};
+  // FOR UPDATE needs the owner's privileges; it serialises loads of the same name.
+  const uint64 found = store::execute_as_owner(
+      psprintf("SELECT checksum, dropped FROM %s WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
+               store::kTable),
+      1, types, key);
+  bool revive = false;
+  if (found == 1) {
+    bool isnull;
+    char* old = TextDatumGetCString(
+        SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+    bool dropped =
+        DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+    if (!dropped)
+      ereport(ERROR,
+              (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("model \"%s\" already exists", name),
+               errhint("Drop it first, or load under another name.")));
+    if (strcmp(old, hash) != 0)
+      ereport(ERROR,
+              (errcode(ERRCODE_DUPLICATE_OBJECT),
+               errmsg("model name \"%s\" was used before for different vectors", name),
+               errdetail(
+                   "A model name always means the same vectors, so that embed() stays immutable."),
+               errhint("Load the model under a new name.")));
+    revive = true;
+  }
+  Oid itypes[8] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID, INT4OID};
+  Datum values[8] = {CStringGetTextDatum(name),
+                     CStringGetTextDatum(source_text),
+                     CStringGetTextDatum(format_name),
+                     Int32GetDatum(static_cast<int32>(summary.dims)),
+                     Int32GetDatum(static_cast<int32>(summary.vocab_size)),
+                     CStringGetTextDatum(hash),
+                     PointerGetDatum(data),
+                     Int32GetDatum(static_cast<int32>(summary.max_seq_length))};
+  // max_seq_length is NULL for word vectors.
+  const char nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', summary.max_seq_length ? ' ' : 'n',
+                         '\0'};
+  const char* sql =
+      revive ? "UPDATE %s SET source = $2, format = $3, dims = $4, vocab_size = $5, data = $7, "
+               "max_seq_length = $8, dropped = false "
+               "WHERE name OPERATOR(pg_catalog.=) $1 AND checksum OPERATOR(pg_catalog.=) $6"
+             : "INSERT INTO %s (name, source, format, dims, vocab_size, checksum, data, "
+               "max_seq_length) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+  if (store::execute_as_owner(psprintf(sql, store::kTable), 8, itypes, values, nulls) != 1)
+    elog(ERROR, "could not store model \"%s\"", name);
+  SPI_finish();
+}
+
 // load_model(name, path, format): reads a word-vector file on the server, converts it to our
 // format and stores it. Superusers and members of pg_read_server_files only.
 EMB_FUNCTION(load_model) {
@@ -101,62 +161,8 @@ EMB_FUNCTION(load_model) {
 
   // From here on only PostgreSQL calls: run them under pg_call so errors unwind C++ frames.
   embedding::pg::pg_call([&] {
-    char hash[store::kHashHexSize];
-    store::sha256_hex(converted->bytes.data(), size, hash);
-    bytea* data = static_cast<bytea*>(palloc(VARHDRSZ + size));
-    SET_VARSIZE(data, VARHDRSZ + size);
-    memcpy(VARDATA(data), converted->bytes.data(), size);
-    if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
-    Oid types[1] = {TEXTOID};
-    Datum key[1] = {CStringGetTextDatum(name)};
-    // FOR UPDATE needs the owner's privileges; it serialises loads of the same name.
-    const uint64 found = store::execute_as_owner(
-        psprintf("SELECT checksum, dropped FROM %s WHERE name OPERATOR(pg_catalog.=) $1 FOR UPDATE",
-                 store::kTable),
-        1, types, key);
-    bool revive = false;
-    if (found == 1) {
-      bool isnull;
-      char* old = TextDatumGetCString(
-          SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-      bool dropped =
-          DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-      if (!dropped)
-        ereport(ERROR,
-                (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("model \"%s\" already exists", name),
-                 errhint("Drop it first, or load under another name.")));
-      if (strcmp(old, hash) != 0)
-        ereport(
-            ERROR,
-            (errcode(ERRCODE_DUPLICATE_OBJECT),
-             errmsg("model name \"%s\" was used before for different vectors", name),
-             errdetail(
-                 "A model name always means the same vectors, so that embed() stays immutable."),
-             errhint("Load the model under a new name.")));
-      revive = true;
-    }
-    const embedding::models::ModelSummary& summary = converted->summary;
-    Oid itypes[8] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID, BYTEAOID, INT4OID};
-    Datum values[8] = {CStringGetTextDatum(name),
-                       CStringGetTextDatum(source_text),
-                       CStringGetTextDatum(format_name),
-                       Int32GetDatum(static_cast<int32>(summary.dims)),
-                       Int32GetDatum(static_cast<int32>(summary.vocab_size)),
-                       CStringGetTextDatum(hash),
-                       PointerGetDatum(data),
-                       Int32GetDatum(static_cast<int32>(summary.max_seq_length))};
-    // max_seq_length is NULL for word vectors.
-    const char nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', summary.max_seq_length ? ' ' : 'n',
-                           '\0'};
-    const char* sql =
-        revive ? "UPDATE %s SET source = $2, format = $3, dims = $4, vocab_size = $5, data = $7, "
-                 "max_seq_length = $8, dropped = false "
-                 "WHERE name OPERATOR(pg_catalog.=) $1 AND checksum OPERATOR(pg_catalog.=) $6"
-               : "INSERT INTO %s (name, source, format, dims, vocab_size, checksum, data, "
-                 "max_seq_length) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-    if (store::execute_as_owner(psprintf(sql, store::kTable), 8, itypes, values, nulls) != 1)
-      elog(ERROR, "could not store model \"%s\"", name);
-    SPI_finish();
+    embedding::pg::store_model(name, source_text, format_name, converted->bytes.data(), size,
+                               converted->summary);
   });
   const int32 vocab = static_cast<int32>(converted->summary.vocab_size);
   MemoryContextDelete(cxt);
