@@ -69,7 +69,7 @@ Corpus CorpusBuilder::finish(std::uint32_t min_count) {
   corpus.words_read = tokens_.size();
   if (tokens_.empty()) {
     throw Error(ErrorCode::kDataException, "the training corpus has no words",
-                std::to_string(rows_) + " rows read (NULLs are skipped).");
+                std::to_string(rows_) + " rows of text read (NULLs are skipped).");
   }
   std::vector<std::uint32_t> order(names_.size());
   std::iota(order.begin(), order.end(), 0u);
