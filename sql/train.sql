@@ -1,5 +1,7 @@
 -- train_model() and export_model(): the SQL surface and its errors (values depend on the CPU's
 -- kernels, so only shapes and relations are shown).
+-- The dropped train_* names stay reserved in the store (its rows cannot be deleted): tests listing
+-- the store run before this one.
 SET client_min_messages = warning;
 SET max_parallel_maintenance_workers = 0;
 CREATE TABLE train_docs (id int, body text, n int);

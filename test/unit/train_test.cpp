@@ -11,6 +11,7 @@
 #include "core/common/error.h"
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
+#include "core/models/model_format.h"
 #include "core/models/subwords.h"
 #include "core/train/corpus.h"
 #include "core/train/sampling.h"
@@ -255,6 +256,47 @@ TEST(TrainModel, SubwordModelFileAnswersUnseenWords) {
   EXPECT_THROW(models::Model::from_bytes(bytes).verify(), Error);
   // A model without subwords has none to offer.
   EXPECT_FALSE(models::Model::from_bytes(models::build_model(source)).has_subwords());
+}
+
+// The subwords entry of the header is checked on open: absent means all zero, present means
+// inside the file, after the other sections, with the size buckets x dims says.
+TEST(TrainModel, HeaderRefusesInconsistentSubwordsEntry) {
+  const Corpus corpus = two_topics();
+  TrainOptions options;
+  options.dims = 4;
+  options.subwords = true;
+  options.buckets = 64;
+  options.epochs = 1;
+  const TrainResult result = train(corpus, options);
+  models::WordVectors source;
+  source.dims = result.dims;
+  source.words = corpus.words;
+  source.values = result.vectors;
+  models::BuildOptions build;
+  build.subwords = &result.subwords;
+  const std::vector<std::byte> good = models::build_model(source, build);
+  const auto with_header = [&](auto change) {
+    std::vector<std::byte> bytes = good;
+    models::FileHeader header;
+    std::memcpy(&header, bytes.data(), sizeof header);
+    change(header);
+    header.header_checksum = models::compute_header_checksum(header);
+    std::memcpy(bytes.data(), &header, sizeof header);
+    return bytes;
+  };
+  EXPECT_NO_THROW(models::read_header(good));
+  EXPECT_THROW(
+      models::read_header(with_header([](models::FileHeader& h) { h.subword_buckets = 65; })),
+      Error);
+  EXPECT_THROW(models::read_header(with_header([](models::FileHeader& h) { h.subword_min_n = 0; })),
+               Error);
+  EXPECT_THROW(
+      models::read_header(with_header([](models::FileHeader& h) { h.subwords.offset -= 64; })),
+      Error);
+  EXPECT_THROW(models::read_header(with_header([](models::FileHeader& h) {
+                 h.subword_buckets = 0;  // entry left behind without buckets
+               })),
+               Error);
 }
 
 }  // namespace

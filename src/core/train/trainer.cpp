@@ -215,8 +215,8 @@ std::size_t training_memory_bytes(const Corpus& corpus, const TrainOptions& opti
   const std::size_t vocab = corpus.words.size();
   const std::size_t buckets =
       options.subwords ? (options.buckets ? options.buckets : subword_buckets_for(vocab)) : 0;
-  // input, output and result matrices; the model file image later holds about one more copy
-  std::size_t bytes = (4 * vocab + 2 * buckets) * std::size_t{options.dims} * sizeof(float);
+  // input, output and result matrices, then the model file image and its copy in a bytea
+  std::size_t bytes = (5 * vocab + 4 * buckets) * std::size_t{options.dims} * sizeof(float);
   bytes += negative_table_size(vocab) * sizeof(std::uint32_t) + vocab * 8;
   if (options.subwords) bytes += vocab * 32 * sizeof(std::uint32_t);  // about 30 n-grams a word
   return bytes;
