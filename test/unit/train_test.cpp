@@ -225,6 +225,21 @@ TEST(TrainModel, RefusesWhatDoesNotFitTheMemoryLimit) {
   }
 }
 
+// A trained subword model as a model file: its word vectors and n-gram vectors.
+models::WordVectors word_vectors(const Corpus& corpus, const TrainResult& result) {
+  models::WordVectors source;
+  source.dims = result.dims;
+  source.words = corpus.words;
+  source.values = result.vectors;
+  return source;
+}
+
+std::vector<std::byte> subword_model_file(const Corpus& corpus, const TrainResult& result) {
+  models::BuildOptions build;
+  build.subwords = &result.subwords;
+  return models::build_model(word_vectors(corpus, result), build);
+}
+
 TEST(TrainModel, SubwordModelFileAnswersUnseenWords) {
   const Corpus corpus = two_topics();
   TrainOptions options;
@@ -232,13 +247,7 @@ TEST(TrainModel, SubwordModelFileAnswersUnseenWords) {
   options.subwords = true;
   options.buckets = 1000;
   const TrainResult result = train(corpus, options);
-  models::WordVectors source;
-  source.dims = result.dims;
-  source.words = corpus.words;
-  source.values = result.vectors;
-  models::BuildOptions build;
-  build.subwords = &result.subwords;
-  std::vector<std::byte> bytes = models::build_model(source, build);
+  std::vector<std::byte> bytes = subword_model_file(corpus, result);
   const models::Model model = models::Model::from_bytes(bytes);
   model.verify();
   ASSERT_TRUE(model.has_subwords());
@@ -255,7 +264,8 @@ TEST(TrainModel, SubwordModelFileAnswersUnseenWords) {
   bytes[bytes.size() - 5] ^= std::byte{1};
   EXPECT_THROW(models::Model::from_bytes(bytes).verify(), Error);
   // A model without subwords has none to offer.
-  EXPECT_FALSE(models::Model::from_bytes(models::build_model(source)).has_subwords());
+  EXPECT_FALSE(
+      models::Model::from_bytes(models::build_model(word_vectors(corpus, result))).has_subwords());
 }
 
 // The subwords entry of the header is checked on open: absent means all zero, present means
@@ -267,14 +277,7 @@ TEST(TrainModel, HeaderRefusesInconsistentSubwordsEntry) {
   options.subwords = true;
   options.buckets = 64;
   options.epochs = 1;
-  const TrainResult result = train(corpus, options);
-  models::WordVectors source;
-  source.dims = result.dims;
-  source.words = corpus.words;
-  source.values = result.vectors;
-  models::BuildOptions build;
-  build.subwords = &result.subwords;
-  const std::vector<std::byte> good = models::build_model(source, build);
+  const std::vector<std::byte> good = subword_model_file(corpus, train(corpus, options));
   const auto with_header = [&](auto change) {
     std::vector<std::byte> bytes = good;
     models::FileHeader header;
