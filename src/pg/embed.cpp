@@ -169,11 +169,17 @@ EMB_FUNCTION(embed_model_batch) {
 }
 
 // word_vector(word, model): the model's vector for a word (its raw GloVe vector), NULL if unknown.
+// A model trained with subwords answers an unknown word from its character n-grams.
 EMB_FUNCTION(word_vector) {
   const models::Model& model = embedding::pg::find_model(text_arg(fcinfo, 1));
-  auto id = word_id(model, text_arg(fcinfo, 0));
-  if (!id) PG_RETURN_NULL();
+  const char* word = text_arg(fcinfo, 0);
+  auto id = word_id(model, word);
+  if (!id && !model.has_subwords()) PG_RETURN_NULL();
   PgVector* result = embedding::pg::new_vector(static_cast<int>(model.dims()));
+  if (!id) {
+    if (!model.subword_vector(word, result->x)) PG_RETURN_NULL();
+    PG_RETURN_POINTER(result);
+  }
   const float* unit = model.unit_vector(*id);
   const float norm = model.norm(*id);
   for (std::uint32_t i = 0; i < model.dims(); ++i) result->x[i] = unit[i] * norm;

@@ -5,6 +5,7 @@
 
 #include "core/encoder/bert_encoder.h"
 #include "core/models/model.h"
+#include "core/models/model_image.h"
 
 namespace embedding::pg {
 

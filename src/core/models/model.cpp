@@ -9,6 +9,7 @@
 #include "core/common/error.h"
 #include "core/io/checksum.h"
 #include "core/io/mapped_file.h"
+#include "core/models/subwords.h"
 #include "core/text/tokenizer.h"
 
 namespace embedding::models {
@@ -35,6 +36,9 @@ Model::Model(std::shared_ptr<const void> owner, std::span<const std::byte> bytes
   norms_ = section_data<float>(Section::kNorms);
   sif_weights_ = section_data<float>(Section::kSifWeights);
   common_ = section_data<float>(Section::kCommonComponent);
+  if (header_.subword_buckets > 0) {
+    subwords_ = reinterpret_cast<const float*>(bytes_.data() + header_.subwords.offset);
+  }
   if (string_offsets_[0] != 0 || string_offsets_[header_.vocab_size] != strings_length_) {
     corrupt("string offsets do not span the strings section");
   }
@@ -94,6 +98,22 @@ std::optional<std::uint32_t> Model::find(std::string_view word_text) const {
     if (word(id) == word_text) return id;
   }
   return std::nullopt;
+}
+
+bool Model::subword_vector(std::string_view word_text, float* out) const {
+  if (subwords_ == nullptr) return false;
+  std::vector<std::uint32_t> buckets;
+  subword_buckets(text::fold_case(word_text), header_.subword_min_n, header_.subword_max_n,
+                  header_.subword_buckets, &buckets);
+  if (buckets.empty()) return false;
+  const std::uint32_t n = dims();
+  std::vector<double> sum(n, 0.0);
+  for (const std::uint32_t bucket : buckets) {
+    const float* row = subwords_ + std::size_t{bucket} * n;
+    for (std::uint32_t i = 0; i < n; ++i) sum[i] += row[i];
+  }
+  for (std::uint32_t i = 0; i < n; ++i) out[i] = static_cast<float>(sum[i] / buckets.size());
+  return true;
 }
 
 std::optional<std::uint32_t> Model::lookup(std::string_view word_text) const {

@@ -59,6 +59,12 @@ class Model {
   const float* matrix() const { return matrix_; }
   std::span<const float> common_component() const { return {common_, dims()}; }
 
+  // Models trained with subwords hold n-gram vectors: subword_vector() writes the mean of the
+  // n-gram vectors of fold_case(word) into out (dims() floats; raw, not normalised) and returns
+  // true, or returns false when the model has none or the word has no n-grams.
+  bool has_subwords() const { return subwords_ != nullptr; }
+  bool subword_vector(std::string_view word, float* out) const;
+
  private:
   Model(std::shared_ptr<const void> owner, std::span<const std::byte> bytes);
   static Model open_mapped(const std::string& path, io::Symlinks symlinks);
@@ -76,6 +82,7 @@ class Model {
   const float* norms_;
   const float* sif_weights_;
   const float* common_;
+  const float* subwords_ = nullptr;
 };
 
 }  // namespace embedding::models

@@ -51,6 +51,22 @@ void check_source(const WordVectors& source) {
   }
 }
 
+void check_subwords(const SubwordVectors& subwords, std::uint32_t dims) {
+  if (subwords.buckets == 0 || subwords.min_n == 0 || subwords.min_n > subwords.max_n ||
+      subwords.max_n > kMaxSubwordN) {
+    throw Error(ErrorCode::kInvalidParameter, "invalid subword parameters");
+  }
+  if (subwords.values.size() != std::size_t{subwords.buckets} * dims) {
+    throw Error(ErrorCode::kInvalidParameter, "subword values do not match buckets x dims");
+  }
+  for (std::size_t i = 0; i < subwords.values.size(); ++i) {
+    poll_interrupts_every<16>(i);
+    if (!std::isfinite(subwords.values[i])) {
+      throw Error(ErrorCode::kDataException, "subword vectors contain NaN or infinity");
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions& options) {
@@ -61,7 +77,10 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
   for (const std::string& word : source.words) strings_length += word.size();
   const std::uint32_t hash_slots = std::bit_ceil(2 * vocab);  // load factor <= 0.5
 
-  FileHeader header = plan_layout(dims, vocab, strings_length, hash_slots);
+  const SubwordVectors* subwords = options.subwords;
+  if (subwords != nullptr) check_subwords(*subwords, dims);
+  FileHeader header = plan_layout(dims, vocab, strings_length, hash_slots,
+                                  subwords != nullptr ? subwords->buckets : 0);
   header.sif_a = options.sif_a;
   header.reference_sentence_length = options.reference_sentence_length;
   std::vector<std::byte> file(header.file_size, std::byte{0});
@@ -120,6 +139,14 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
   for (std::size_t i = 0; i < kSectionCount; ++i) {
     SectionEntry& entry = header.sections[i];
     entry.checksum = io::fnv1a64(file.data() + entry.offset, entry.length);
+  }
+  if (subwords != nullptr) {
+    header.subword_min_n = static_cast<std::uint8_t>(subwords->min_n);
+    header.subword_max_n = static_cast<std::uint8_t>(subwords->max_n);
+    std::memcpy(file.data() + header.subwords.offset, subwords->values.data(),
+                header.subwords.length);
+    header.subwords.checksum =
+        io::fnv1a64(file.data() + header.subwords.offset, header.subwords.length);
   }
   header.header_checksum = compute_header_checksum(header);
   std::memcpy(file.data(), &header, sizeof header);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/models/sif.h"
+#include "core/models/subwords.h"
 #include "core/models/word_vectors.h"
 
 namespace embedding::models {
@@ -15,6 +16,8 @@ namespace embedding::models {
 struct BuildOptions {
   double sif_a = kDefaultSifA;
   double reference_sentence_length = kDefaultReferenceSentenceLength;
+  // N-gram vectors for words outside the vocabulary (trained fastText-style models), or none.
+  const SubwordVectors* subwords = nullptr;
 };
 
 // Returns the complete file image (it opens with Model::from_bytes and passes verify()).

@@ -42,6 +42,29 @@ std::uint64_t fixed_section_length(Section section, std::uint64_t dims, std::uin
 
 bool is_power_of_two(std::uint64_t value) { return value != 0 && (value & (value - 1)) == 0; }
 
+// The optional subwords section: absent (all zero) or after the others, inside the file.
+void check_subwords_entry(const FileHeader& header, std::uint64_t file_size,
+                          std::uint64_t previous_end) {
+  const SectionEntry& entry = header.subwords;
+  if (header.subword_buckets == 0) {
+    if (entry.offset != 0 || entry.length != 0 || entry.checksum != 0 ||
+        header.subword_min_n != 0 || header.subword_max_n != 0) {
+      corrupt("subwords section without subword buckets");
+    }
+    return;
+  }
+  if (header.subword_buckets > kMaxSubwordBuckets || header.subword_min_n == 0 ||
+      header.subword_min_n > header.subword_max_n || header.subword_max_n > kMaxSubwordN) {
+    corrupt("subword parameters out of range");
+  }
+  if (entry.offset % kSectionAlignment != 0 || entry.offset < previous_end ||
+      entry.offset > file_size || entry.length > file_size - entry.offset ||
+      entry.length != std::uint64_t{header.subword_buckets} * header.dims * 4) {
+    corrupt("subwords section [" + std::to_string(entry.offset) + ", +" +
+            std::to_string(entry.length) + ") is misplaced or has the wrong size");
+  }
+}
+
 }  // namespace
 
 const char* section_name(Section section) {
@@ -65,7 +88,7 @@ const char* section_name(Section section) {
 }
 
 FileHeader plan_layout(std::uint32_t dims, std::uint32_t vocab_size, std::uint64_t strings_length,
-                       std::uint32_t hash_slots) {
+                       std::uint32_t hash_slots, std::uint32_t subword_buckets) {
   if (dims == 0 || dims > kMaxModelDims) {
     throw Error(ErrorCode::kProgramLimit,
                 "model dimensions must be between 1 and " + std::to_string(kMaxModelDims),
@@ -96,6 +119,15 @@ FileHeader plan_layout(std::uint32_t dims, std::uint32_t vocab_size, std::uint64
     header.sections[i].offset = offset;
     header.sections[i].length = length;
     offset = align_up(offset + length);
+  }
+  if (subword_buckets > 0) {
+    if (subword_buckets > kMaxSubwordBuckets) {
+      throw Error(ErrorCode::kProgramLimit, "too many subword buckets for a model file");
+    }
+    header.subword_buckets = subword_buckets;
+    header.subwords.offset = offset;
+    header.subwords.length = std::uint64_t{subword_buckets} * dims * 4;
+    offset = align_up(offset + header.subwords.length);
   }
   header.file_size = offset;
   return header;
@@ -171,6 +203,7 @@ FileHeader read_header(std::span<const std::byte> file) {
     }
     previous_end = entry.offset + entry.length;
   }
+  check_subwords_entry(header, file.size(), previous_end);
   return header;
 }
 

@@ -25,6 +25,9 @@ static_assert(std::endian::native == std::endian::little, "model files are littl
 //   kNorms            float32[vocab]: the original L2 norm of each row (raw = norm * unit row).
 //   kSifWeights       float32[vocab]: SIF weight a / (a + p(w)) (see sif.h for p(w)).
 //   kCommonComponent  float32[dims]: unit vector removed from sentence vectors (see sif.h).
+// Optional, after them (models trained with subwords; header.subwords, zero when absent):
+//   subwords          float32[subword_buckets][dims]: raw vectors of hashed character n-grams
+//                     (see subwords.h), for words outside the vocabulary.
 // Checksums are FNV-1a 64 over each section's bytes; header_checksum covers every header byte
 // before it. Opening checks the header only (O(1)); verify_model() checks the rest.
 enum class Section : std::uint32_t {
@@ -44,6 +47,8 @@ inline constexpr std::uint64_t kSectionAlignment = 64;
 inline constexpr std::uint32_t kMaxModelDims = 16000;      // the vector type's limit
 inline constexpr std::uint32_t kMaxModelVocab = 1u << 30;  // keeps hash slots within uint32
 inline constexpr std::uint32_t kEmptySlot = 0xFFFFFFFFu;
+inline constexpr std::uint32_t kMaxSubwordN = 16;
+inline constexpr std::uint32_t kMaxSubwordBuckets = 1u << 24;
 
 using io::SectionEntry;
 
@@ -58,7 +63,12 @@ struct FileHeader {
   std::uint32_t reserved0;
   double sif_a;                      // SIF smoothing constant a
   double reference_sentence_length;  // n of the pseudo-sentences behind the common component
-  std::uint64_t reserved[4];
+  // Subword n-gram vectors (zero when the model has none): was reserved (zero) before 0.6.0.
+  SectionEntry subwords;
+  std::uint32_t subword_buckets;
+  std::uint8_t subword_min_n;  // n-gram lengths in characters, 1 <= min_n <= max_n <= kMaxSubwordN
+  std::uint8_t subword_max_n;
+  std::uint16_t reserved1;
   SectionEntry sections[kSectionCount];
   std::uint64_t header_checksum;  // FNV-1a 64 of all bytes before this field
 };
@@ -73,8 +83,9 @@ inline const SectionEntry& section_entry(const FileHeader& header, Section secti
 
 // Fills in a header (magic, version, sizes, offsets and lengths; checksums zero) for a file with
 // these contents. Throws Error(kProgramLimit) when a size exceeds the format's limits.
+// subword_buckets > 0 adds the subwords section (its n-gram lengths are the caller's to set).
 FileHeader plan_layout(std::uint32_t dims, std::uint32_t vocab_size, std::uint64_t strings_length,
-                       std::uint32_t hash_slots);
+                       std::uint32_t hash_slots, std::uint32_t subword_buckets = 0);
 
 std::uint64_t compute_header_checksum(const FileHeader& header);
 

@@ -36,6 +36,11 @@ void Model::verify_checksums() const {
       corrupt(std::string(section_name(static_cast<Section>(i))) + " section checksum mismatch");
     }
   }
+  const SectionEntry& subwords = header_.subwords;
+  if (header_.subword_buckets > 0 &&
+      io::fnv1a64_polled(bytes_.data() + subwords.offset, subwords.length) != subwords.checksum) {
+    corrupt("subwords section checksum mismatch");
+  }
 }
 
 void Model::verify() const {
@@ -81,6 +86,11 @@ void Model::verify() const {
     }
   }
   if (!is_unit_or_zero(common_, dims)) corrupt("common component is not unit length");
+  const std::size_t subword_values = std::size_t{header_.subword_buckets} * dims;
+  for (std::size_t i = 0; i < subword_values; ++i) {
+    poll_interrupts_every<16>(i);
+    if (!std::isfinite(subwords_[i])) corrupt("subword vectors contain NaN or infinity");
+  }
 }
 
 }  // namespace embedding::models
