@@ -151,6 +151,7 @@ for method in $METHODS; do
   done
   read -r ows osl oan <<<"${quality[ours.$method]}"
   best_ws=-1 best_sl=-1 best_an=-1
+  [ -n "${quality[fasttext.$method]:-}${quality[gensim.$method]:-}" ] || { echo "$line"; continue; }
   for other in fasttext gensim; do
     [ -n "${quality[$other.$method]:-}" ] || continue
     read -r a b c <<<"${quality[$other.$method]}"

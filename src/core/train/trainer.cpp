@@ -153,16 +153,18 @@ class Worker {
     for (const std::uint32_t r : rows_) s_.kernels.axpy(1.0f, grad_.data(), in_row(r), s_.dims);
   }
 
-  // fastText direction: the centre's n-gram mean predicts each context word.
+  // fastText direction: the centre's n-gram mean predicts each context word. The mean is taken
+  // once a centre, so the gradients of its context words are summed and added to its rows once
+  // (the same sum fastText adds row by row after each context word, at a fraction of the cost).
   void skipgram_subwords(std::size_t i, std::size_t from, std::size_t to) {
     gather(i, i + 1, static_cast<std::size_t>(-1));
+    std::fill(grad_.begin(), grad_.end(), 0.0f);
     for (std::size_t j = from; j < to; ++j) {
       if (j == i) continue;
-      std::fill(grad_.begin(), grad_.end(), 0.0f);
       draw_negatives(words_[j]);
       outputs(hidden_.data(), words_[j]);
-      scatter_grad();
     }
+    scatter_grad();
   }
 
   void cbow(std::size_t i, std::size_t from, std::size_t to) {
