@@ -65,7 +65,6 @@ static std::optional<models::SourceFormat> load_format(const char* name) {
   return format;
 }
 
-
 // load_model(name, path, format): reads a word-vector file on the server, converts it to our
 // format and stores it. Superusers and members of pg_read_server_files only.
 EMB_FUNCTION(load_model) {
@@ -102,8 +101,8 @@ EMB_FUNCTION(load_model) {
 
   // From here on only PostgreSQL calls: run them under pg_call so errors unwind C++ frames.
   embedding::pg::pg_call([&] {
-    store::insert_model(name, source_text, format_name, converted->summary,
-                        converted->bytes.data(), size);
+    store::insert_model(name, source_text, format_name, converted->summary, converted->bytes.data(),
+                        size);
   });
   const int32 vocab = static_cast<int32>(converted->summary.vocab_size);
   MemoryContextDelete(cxt);
