@@ -54,11 +54,6 @@ Registry& registry() {
   return *r;
 }
 
-// The current command, as models.cpp counts them: a model is looked up once per command.
-uint64 command_stamp() {
-  return (static_cast<uint64>(MyProc->lxid) << 32) | GetCurrentCommandId(false);
-}
-
 const char* kind_label(analysis::AnalysisKind kind) {
   return kind == analysis::AnalysisKind::kPca ? "PCA" : "k-means";
 }

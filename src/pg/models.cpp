@@ -66,11 +66,6 @@ Registry& registry() {
   return *r;
 }
 
-// Identifies the current command, so that a model is looked up in the table once per command.
-uint64 command_stamp() {
-  return (static_cast<uint64>(MyProc->lxid) << 32) | GetCurrentCommandId(false);
-}
-
 // This database's cache directory: files are named by the SHA-256 of their bytes, so a file
 // name can never come from anything but the server's own hash of what it wrote.
 std::string cache_dir() {
@@ -314,6 +309,10 @@ void sweep_cache() {
     if (!live) ::unlinkat(::dirfd(dir), entry->d_name, 0);
   }
   ::closedir(dir);
+}
+
+std::uint64_t command_stamp() {
+  return (static_cast<uint64>(MyProc->lxid) << 32) | GetCurrentCommandId(false);
 }
 
 }  // namespace embedding::pg

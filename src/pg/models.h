@@ -3,6 +3,8 @@
 // a memory-mapped cache file under $PGDATA/embedding_models and kept open per backend.
 #pragma once
 
+#include <cstdint>
+
 #include "core/encoder/bert_encoder.h"
 #include "core/models/model.h"
 #include "core/models/model_image.h"
@@ -39,5 +41,9 @@ std::string default_model_path();
 // the backend's own included (the others run core code only). Results do not depend on it.
 extern int encoder_threads;
 void register_model_options();
+
+// Identifies the current command, so that a cached model is checked against the store once per
+// command (models.cpp, analysis_models.cpp).
+std::uint64_t command_stamp();
 
 }  // namespace embedding::pg
