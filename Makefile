@@ -1,7 +1,7 @@
 # Builds and installs the extension with PGXS (PostgreSQL 15). The pure core is also built, with its
 # unit tests and benchmarks, by CMakeLists.txt; scripts/test.sh runs everything.
 EXTENSION = embedding
-EXTVERSION = 0.6.0
+EXTVERSION = 0.7.0
 MODULE_big = embedding
 
 CORE_SRCS := $(sort $(shell find src/core -name '*.cpp'))

@@ -1,0 +1,1 @@
+-- embedding 0.6.0 -> 0.7.0: objects added after 0.6.0 (each area appends its own statements below).
