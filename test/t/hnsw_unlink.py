@@ -2,8 +2,9 @@
 """Edits a stopped cluster's hnsw index file (test/t/hnsw_reachability.sh): picks a live level-0
 element on block 1 that is not the entry point and removes it from every neighbour list, so that
 no search can reach it any more. Prints the element's TID as "block,offset". With --garble-code
-(a quantised index) it inverts the first code slot of the first neighbour list with a link instead,
-and prints that list's TID. Page layout: src/pg/hnsw/pages.h (data checksums are off in the test
+(a quantised index) it inverts the code of the first neighbour of the first neighbour list with a
+link instead (codes are laid out in blocks of 32 neighbours: for each group of 4 coordinates 16
+bytes, neighbour 0's nibble the low half of the group's first byte), and prints that list's TID. Page layout: src/pg/hnsw/pages.h (data checksums are off in the test
 clusters)."""
 import struct
 import sys
@@ -76,8 +77,10 @@ def garble_code(path):
                 continue
             level, m = data[t + 1], struct.unpack_from("<H", data, t + 2)[0]
             ids_end = 4 + 2 * (level + 1) + 6 * (2 * m + m * level)
-            slots = t + ((ids_end + 7) & ~7)
-            data[slots:slots + stride] = bytes(b ^ 0xFF for b in data[slots:slots + stride])
+            codes = t + ((ids_end + 7) & ~7)
+            groups = 2 * (stride - 12)  # 1-bit codes of 8 * (stride - 12) coordinates
+            for g in range(groups):
+                data[codes + 16 * g] ^= 0x0F
             open(path, "wb").write(data)
             print("%d,%d" % (block, offset))
             return

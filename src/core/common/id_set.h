@@ -18,6 +18,10 @@ class IdSet {
     if ((size_ + 1) * 4 > slots_.size() * 3) rehash(slots_.size() * 2);
     return insert_into(slots_, id);
   }
+  // Brings id's first probe slot towards the cache (before a batch of insert() calls).
+  void prefetch(std::uint64_t id) const {
+    __builtin_prefetch(&slots_[hash(id) & (slots_.size() - 1)]);
+  }
   bool contains(std::uint64_t id) const {
     std::size_t mask = slots_.size() - 1;
     for (std::size_t i = hash(id) & mask;; i = (i + 1) & mask) {

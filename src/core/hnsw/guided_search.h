@@ -25,7 +25,8 @@ namespace embedding::hnsw {
 //                  std::size_t* count)
 //       Returns the exact distance from the query to `node`, and writes those of its neighbours
 //       at `level` for which keep(id) returns true (keep is called once for each, in list order)
-//       with their estimated distances; *count receives how many.
+//       with their estimated distances; *count receives how many. keep.prefetch(id) may be
+//       called first for each (it starts the visited set's memory access).
 //   void e.prefetch(NodeId node)        optional: expand(node, ...) comes soon.
 //   std::optional<Candidate> e.descend()
 //       optional: the layer-0 starting point (with its exact distance) found the storage's own
@@ -84,7 +85,13 @@ void guided_layer(E& e, V& visited, std::size_t ef, int level, GuidedScratch& s,
                   std::vector<Pending>* discarded = nullptr) {
   s.prepare(e.neighbor_capacity(level));
   if (ef == 0) ef = 1;
-  auto keep = [&visited](NodeId id) { return visited.insert(id); };
+  struct Keep {
+    V& visited;
+    bool operator()(NodeId id) { return visited.insert(id); }
+    void prefetch(NodeId id) const {
+      if constexpr (requires { visited.prefetch(id); }) visited.prefetch(id);
+    }
+  } keep{visited};
   auto full = [&] { return s.results.size() >= ef; };
   while (!s.candidates.empty()) {
     if (full() && s.candidates.front().distance > s.results.front().distance) break;
@@ -159,7 +166,7 @@ class GuidedScan {
       visited_.insert(start->node);
       s_.results.clear();
       s_.candidates.assign(1, *start);
-      discarded_.reserve(16 * ef);
+      discarded_.reserve(64 * ef);  // a search sees some 30-50 nodes a unit of ef
     } else {
       if (discarded_.empty()) return false;
       // Resume from the best leftovers: expanded ones are results at once (their neighbours

@@ -83,6 +83,20 @@ void flip_signs_scalar(float* x, const float* signs, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) x[i] *= signs[i];
 }
 
+void block_sums_scalar(const std::uint8_t* block, const std::uint8_t* luts, std::size_t groups,
+                       std::uint32_t* sums) {
+  for (std::size_t j = 0; j < 16; ++j) {
+    std::uint32_t low = 0, high = 0;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const unsigned cell = block[16 * g + j];
+      low += luts[16 * g + (cell & 0xFu)];
+      high += luts[16 * g + (cell >> 4)];
+    }
+    sums[j] = low;
+    sums[j + 16] = high;
+  }
+}
+
 constexpr CodeKernels kScalar{
     "scalar",
     {level_dot_scalar<1>, level_dot_scalar<2>, level_dot_scalar<4>, level_dot_scalar<8>},
@@ -90,7 +104,8 @@ constexpr CodeKernels kScalar{
     scale_sums_scalar,
     encode_levels_scalar,
     flip_signs_scalar,
-    detail::walsh_hadamard_scalar};
+    detail::walsh_hadamard_scalar,
+    block_sums_scalar};
 
 const CodeKernels* choose() {
   const kernels::KernelTable* avx2 = kernels::avx2_table();

@@ -38,7 +38,15 @@ struct CodeKernels {
   // Walsh-Hadamard transform of x[0, n), n a power of two.
   void (*flip_signs)(float* x, const float* signs, std::size_t n);
   void (*walsh_hadamard)(float* x, std::size_t n);
+  // One block of list codes (list_codes.h: `groups` groups of 16 bytes, an even number) against a
+  // query's tables (`luts`: 16 bytes a group, entry b the table value of nibble b): sums[j] = sum
+  // over groups of luts[g][nibble of neighbour j in group g], for the block's 32 neighbours.
+  // Table values must be at most kMaxTableValue.
+  void (*block_sums)(const std::uint8_t* block, const std::uint8_t* luts, std::size_t groups,
+                     std::uint32_t* sums);
 };
+// The largest table value block_sums accepts (its 16-bit lanes add at most 512 of them at a time).
+constexpr unsigned kMaxTableValue = 255;
 
 const CodeKernels& scalar_code_kernels();
 // nullptr when the binary or the CPU lacks AVX2, FMA and POPCNT.

@@ -2,6 +2,7 @@
 // Built with -mavx2 -mfma -mf16c -mpopcnt: nothing here may run before the CPU check.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -277,13 +278,45 @@ void walsh_hadamard_avx2(float* x, std::size_t n) {
     _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), scale));
 }
 
+// Two groups an iteration: lane 0 of every register serves group g, lane 1 group g + 1. Lanes
+// widen to 16 bits and add up to 256 iterations (256 * 255 fits), then flush into 32 bits.
+void block_sums_avx2(const std::uint8_t* block, const std::uint8_t* luts, std::size_t groups,
+                     std::uint32_t* sums) {
+  const __m256i low_nibbles = _mm256_set1_epi8(0x0F);
+  const __m256i zero = _mm256_setzero_si256();
+  __m256i total[4] = {zero, zero, zero, zero};  // neighbours 0-7, 8-15, 16-23, 24-31 (32-bit)
+  for (std::size_t start = 0; start < groups; start += 512) {
+    const std::size_t end = std::min(groups, start + 512);
+    __m256i acc[4] = {zero, zero, zero, zero};  // 16-bit: lane 0 even groups, lane 1 odd ones
+    for (std::size_t g = start; g < end; g += 2) {
+      const __m256i cells = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 16 * g));
+      const __m256i table = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(luts + 16 * g));
+      const __m256i low = _mm256_shuffle_epi8(table, _mm256_and_si256(cells, low_nibbles));
+      const __m256i high =
+          _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(cells, 4), low_nibbles));
+      acc[0] = _mm256_add_epi16(acc[0], _mm256_unpacklo_epi8(low, zero));
+      acc[1] = _mm256_add_epi16(acc[1], _mm256_unpackhi_epi8(low, zero));
+      acc[2] = _mm256_add_epi16(acc[2], _mm256_unpacklo_epi8(high, zero));
+      acc[3] = _mm256_add_epi16(acc[3], _mm256_unpackhi_epi8(high, zero));
+    }
+    for (int k = 0; k < 4; ++k) {
+      const __m256i even = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(acc[k]));
+      const __m256i odd = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(acc[k], 1));
+      total[k] = _mm256_add_epi32(total[k], _mm256_add_epi32(even, odd));
+    }
+  }
+  for (int k = 0; k < 4; ++k)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + 8 * k), total[k]);
+}
+
 constexpr CodeKernels kAvx2{"avx2",
                             {level_dot1, level_dot2, level_dot4, level_dot8},
                             plane_dot_popcnt,
                             scale_sums_avx2,
                             encode_levels_avx2,
                             flip_signs_avx2,
-                            walsh_hadamard_avx2};
+                            walsh_hadamard_avx2,
+                            block_sums_avx2};
 
 }  // namespace
 

@@ -1,9 +1,13 @@
 // SlotCodec and SlotEstimator (see slots.h).
 #include "core/quant/slots.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/common/error.h"
+#include "core/quant/code_kernels.h"
+#include "core/vector/half.h"
 #include "core/vector/kernels.h"
 
 namespace embedding::quant {
@@ -50,6 +54,59 @@ void SlotEstimator::prepare(const SlotCodec& codec, const float* query, float ep
         const unsigned high = 31u - static_cast<unsigned>(__builtin_clz(b));
         table[b] = table[b & ~(1u << high)] + y[high];
       }
+    }
+    prepare_tables();
+  }
+}
+
+void SlotEstimator::prepare_tables() {
+  const std::size_t padded = codec_->quantizer().padded();
+  const float* y = query_.y.data();
+  float top = 0.0f;
+  for (std::size_t i = 0; i < padded; ++i) top = std::max(top, std::fabs(y[i]));
+  step_ = top > 0.0f ? top / kLevels : 1.0f;
+  tables_.resize(padded * 4);  // 16 entries a group of 4 coordinates
+  for (std::size_t g = 0; g < padded / 4; ++g) {
+    int q[4];
+    for (int k = 0; k < 4; ++k)
+      q[k] = std::clamp(static_cast<int>(std::lround(y[4 * g + k] / step_)), -kLevels, kLevels);
+    for (unsigned b = 0; b < 16; ++b) {
+      int sum = static_cast<int>(kTableBias);
+      for (int k = 0; k < 4; ++k)
+        if (b & (1u << k)) sum += q[k];
+      tables_[16 * g + b] = static_cast<std::uint8_t>(sum);
+    }
+  }
+}
+
+void SlotEstimator::estimate_list(const ListCodes& layout, const std::uint8_t* area,
+                                  std::size_t count, float* out) const {
+  const CodeKernels& kernels = code_kernels();
+  const std::size_t groups = layout.groups();
+  const float* norms = layout.norms(area);
+  const std::uint16_t* ratios = layout.ratios(area);
+  const float bias = static_cast<float>(kTableBias) * static_cast<float>(groups);
+  const bool l2 = codec_->metric() == Metric::kL2;
+  const float y2 = query_.y_norm * query_.y_norm;
+  // The rounding of y adds a spread of about step^2 / 12 a set bit (half the coordinates).
+  const float rounding2 = step_ * step_ * static_cast<float>(layout.groups() * 4) / 24.0f;
+  std::uint32_t sums[kBlockRows];
+  for (std::size_t start = 0; start < count; start += kBlockRows) {
+    kernels.block_sums(layout.block(area, start / kBlockRows), tables_.data(), groups, sums);
+    const std::size_t n = std::min(kBlockRows, count - start);
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::size_t i = start + j;
+      const float norm = norms[i];
+      const float scale = norm * vec::half_to_float(ratios[i]);
+      // <x, y> = scale * (sum_i bit_i y_i - sum y / 2)
+      const float xy = scale * (step_ * (static_cast<float>(sums[j]) - bias) - 0.5f * query_.y_sum);
+      float spread = 0.0f;
+      if (epsilon_ != 0.0f) {
+        const float own = one_bit_error(norm, scale, layout.groups() * 4) * query_.y_norm;
+        spread = epsilon_ * std::sqrt(own * own + scale * scale * rounding2);
+      }
+      out[i] = l2 ? norm * norm + y2 - 2.0f * xy - 2.0f * spread
+                  : offset_ - (xy + query_.center_dot) - spread;
     }
   }
 }

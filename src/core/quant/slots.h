@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/quant/list_codes.h"
 #include "core/quant/rabitq.h"
 #include "core/vector/format.h"
 
@@ -51,11 +52,23 @@ class SlotEstimator {
   void prepare(const SlotCodec& codec, const float* query, float epsilon = 0.0f);
   // The estimated distance to the vector of `slot` (same scale as the exact one).
   float operator()(const std::uint8_t* slot) const;
+  // The estimated distances to the first `count` neighbours of a list's codes (`area`, laid out
+  // by `layout`) into out[0, count): the block kernel with the query rounded to 6-bit levels.
+  void estimate_list(const ListCodes& layout, const std::uint8_t* area, std::size_t count,
+                     float* out) const;
 
  private:
   // 1-bit codes: sum_i bit_i * y_i read from per-byte tables (lut_[256 * j + b]: the sum of the
   // y of byte j's coordinates whose bits are set in b), one look-up a byte instead of a bit loop.
   float one_bit_dot(const std::uint8_t* code) const;
+  void prepare_tables();
+
+  // The list estimates' tables: y_i rounded to step_ * q_i, q_i in [-31, 31]; group g's entry for
+  // nibble b is kTableBias + the sum of q_i over its set bits (block_sums wants unsigned values).
+  static constexpr int kLevels = 31;
+  static constexpr unsigned kTableBias = 4 * kLevels;
+  std::vector<std::uint8_t> tables_;
+  float step_ = 0.0f;
 
   const SlotCodec* codec_ = nullptr;
   PreparedQuery query_;

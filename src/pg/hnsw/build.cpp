@@ -51,6 +51,7 @@ struct BuildState {
   Size code_stride = 0;
   std::vector<float> center;
   std::vector<uint8> slots;
+  std::vector<uint8> list_slots;  // one list's slots, in its order
   // write_pages()'s plan: where each node's tuples go, and the nodes in block order. Kept here,
   // in memory the build's context owns, because page writing may raise a PostgreSQL error
   // (cancel, full disk) that would skip a local's destructor.
@@ -113,6 +114,7 @@ void write_pages(BuildState& s) {
     const quant::SlotCodec codec(s.metric, s.dimensions, meta.code_bits, meta.code_seed,
                                  s.center.empty() ? nullptr : s.center.data());
     s.slots = embedding::hnsw::encode_nodes(g, codec, build_threads());
+    s.list_slots.resize(2 * static_cast<std::size_t>(s.params.m) * stride);
   }
 
   // Pass 1: where each tuple goes. An element and its list share a page when they fit, and
@@ -227,9 +229,11 @@ void write_pages(BuildState& s) {
       ItemPointerData* out = neighbor_ids(list, l);
       for (std::size_t k = 0; k < ids.size(); ++k) out[k] = element_tids[ids[k]];
       list->counts[l] = static_cast<uint16>(ids.size());
-      if (l == 0 && stride != 0)
+      if (l == 0 && stride != 0) {
         for (std::size_t k = 0; k < ids.size(); ++k)
-          memcpy(neighbor_slots(list) + k * stride, &s.slots[ids[k] * stride], stride);
+          memcpy(&s.list_slots[k * stride], &s.slots[ids[k] * stride], stride);
+        put_list_codes(stride, s.params.m, neighbor_slots(list), s.list_slots.data(), ids.size());
+      }
     }
     add(list_tids[i], list, nsize);
 
@@ -256,6 +260,7 @@ void write_pages(BuildState& s) {
   s.row_counts = {};
   s.order = {};
   s.slots = {};
+  s.list_slots = {};
   s.center = {};
   log_build_pages(s.index);
 }

@@ -62,16 +62,19 @@ std::size_t quantized_stride(int m, embedding::hnsw::Metric metric, embedding::h
     throw Error(
         ErrorCode::kFeature,
         "hnsw quantization supports the l2, inner product and cosine operator classes only");
-  const std::size_t stride =
-      quant::padded_dims(dimensions) * kCodeBits / 8 + sizeof(quant::CodeFactors);
-  if (item_footprint(neighbor_size(m, 0, stride)) > empty_page_free_space())
-    throw Error(
-        ErrorCode::kFeature,
-        "hnsw quantization with m = " + std::to_string(m) + " supports up to " +
-            std::to_string(
-                8 * ((empty_page_free_space() - 64) / (2 * m) - 6 - sizeof(quant::CodeFactors)) /
-                kCodeBits / 64 * 64) +
-            " dimensions");
+  auto stride_of = [](std::size_t padded) {
+    return padded * kCodeBits / 8 + sizeof(quant::CodeFactors);
+  };
+  auto fits = [&](std::size_t padded) {
+    return item_footprint(neighbor_size(m, 0, stride_of(padded))) <= empty_page_free_space();
+  };
+  const std::size_t stride = stride_of(quant::padded_dims(dimensions));
+  if (!fits(quant::padded_dims(dimensions))) {
+    std::size_t most = 0;  // codes are padded to 64 coordinates
+    while (fits(most + 64)) most += 64;
+    throw Error(ErrorCode::kFeature, "hnsw quantization with m = " + std::to_string(m) +
+                                         " supports up to " + std::to_string(most) + " dimensions");
+  }
   return stride;
 }
 
@@ -108,7 +111,7 @@ std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::ve
   const quant::SlotCodec& codec = codecs.of(index, meta);
   const std::size_t stride = meta.code_stride;
   const std::size_t capacity = 2u * meta.m;
-  std::vector<uint8> stored(capacity * stride), computed(stride);
+  std::vector<uint8> stored(capacity * stride), computed(stride), area(list_codes(meta).bytes());
   std::vector<NodeId> ids(capacity);
   std::vector<uint32> vector(kMaxVectorBytes / sizeof(uint32));
   const auto format = static_cast<embedding::hnsw::Format>(meta.format);
@@ -124,7 +127,9 @@ std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::ve
         count = std::min<std::size_t>(t->counts[0], capacity);
         const ItemPointerData* tids = neighbor_ids(t, 0);
         for (std::size_t k = 0; k < count; ++k) ids[k] = to_node(tids[k]);
-        std::memcpy(stored.data(), neighbor_slots(t), count * stride);
+        const quant::ListCodes layout = list_codes(meta);
+        for (std::size_t k = 0; k < count; ++k)
+          layout.get(neighbor_slots(t), k, stored.data() + k * stride);
       });
     });
     for (std::size_t k = 0; k < count; ++k) {
@@ -138,6 +143,9 @@ std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::ve
       });
       if (!found) continue;  // the structural checks report missing elements
       encode_slot(codec, format, vector.data(), computed.data());
+      // As a list stores it (the scale as a half).
+      put_list_codes(meta, area.data(), computed.data(), 1);
+      list_codes(meta).get(area.data(), 0, computed.data());
       if (!same_code(stored.data() + k * stride, computed.data(), codec.code_bytes()))
         throw Error(ErrorCode::kCorruptData, "hnsw index is corrupt: neighbour list " +
                                                  node_text(list) + " holds a code of " +

@@ -73,16 +73,17 @@ class PageExpander {
                         float* estimates) const {
     const auto* list = tuple_at<NeighborTuple>(page, offset, TupleType::kNeighbors);
     if (list == nullptr) return kMissing;
-    const std::size_t stride = graph_.meta().code_stride;
     const std::size_t n = std::min<std::size_t>(list->counts[0], neighbor_capacity(0));
     const ItemPointerData* tids = neighbor_ids(const_cast<NeighborTuple*>(list), 0);
-    const uint8* slots = neighbor_slots(list);
+    for (std::size_t i = 0; i < n; ++i) keep.prefetch(to_node(tids[i]));
+    float all[2 * embedding::hnsw::kMaxM];
+    estimate_.estimate_list(list_codes(graph_.meta()), neighbor_slots(list), n, all);
     std::size_t kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const NodeId id = to_node(tids[i]);
       if (!keep(id)) continue;
       ids[kept] = id;
-      estimates[kept++] = estimate_(slots + i * stride);
+      estimates[kept++] = all[i];
     }
     return kept;
   }

@@ -337,11 +337,15 @@ bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::
   std::size_t kept_count = 0;
   for (std::size_t i = 0; i < count; ++i) {
     if (stride != 0) {
-      const uint8* slot = is_fresh[i] ? fresh + i * stride : nullptr;
-      for (std::size_t j = 0; slot == nullptr && j < now_count; ++j)
-        if (to_node(now[j]) == ids[i]) slot = neighbor_slots(current) + j * stride;
-      if (slot == nullptr) continue;  // only when a forced write lost the race
-      std::memcpy(slots + kept_count * stride, slot, stride);
+      uint8* slot = slots + kept_count * stride;
+      bool known = is_fresh[i];
+      if (known) std::memcpy(slot, fresh + i * stride, stride);
+      for (std::size_t j = 0; !known && j < now_count; ++j)
+        if (to_node(now[j]) == ids[i]) {
+          list_codes(meta_).get(neighbor_slots(current), j, slot);
+          known = true;
+        }
+      if (!known) continue;  // only when a forced write lost the race
     }
     kept[kept_count++] = ids[i];
   }
@@ -351,7 +355,7 @@ bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::
       tuple_at<NeighborTuple>(page, ItemPointerGetOffsetNumber(&ntid), TupleType::kNeighbors);
   ItemPointerData* out = neighbor_ids(list, level);
   for (std::size_t i = 0; i < kept_count; ++i) out[i] = to_tid(kept[i]);
-  if (stride != 0) std::memcpy(neighbor_slots(list), slots, kept_count * stride);
+  if (stride != 0) put_list_codes(meta_, neighbor_slots(list), slots, kept_count);
   list->counts[level] = static_cast<uint16>(kept_count);
   GenericXLogFinish(state);
   UnlockReleaseBuffer(buf);

@@ -45,6 +45,11 @@ void init_meta_page(Page page, const MetaPage& meta) {
 MetaPage read_meta(Relation index) {
   static_assert(kMetaBlock == 0);  // where read_meta_page() reads
   const MetaPage meta = read_meta_page<MetaPage>(index);
+  if (meta.magic == kMagic && meta.version == kFormerQuantizedVersion)
+    throw Error(ErrorCode::kFeature,
+                "index \"" + std::string(RelationGetRelationName(index)) +
+                    "\" was built in the quantized format of embedding 0.6.0, which this version "
+                    "no longer reads: rebuild it with REINDEX INDEX");
   if (meta.magic != kMagic || (meta.version != kVersion && meta.version != kQuantizedVersion) ||
       (meta.version == kQuantizedVersion) != quantized(meta))
     throw Error(ErrorCode::kCorruptData, "index \"" + std::string(RelationGetRelationName(index)) +

@@ -18,15 +18,20 @@ extern "C" {
 #include <string>
 
 #include "core/hnsw/params.h"
+#include "core/quant/list_codes.h"
+#include "core/quant/rabitq.h"
 
 namespace embedding::pg::hnsw {
 
 using embedding::hnsw::NodeId;
 
 constexpr uint32 kMagic = 0x454d4248;  // "EMBH"
-// Version 1: plain graph. Version 2: neighbour lists carry each neighbour's code (quantised).
+// Version 1: plain graph. Version 3: level-0 neighbour lists carry their neighbours' codes
+// (quantised). Version 2 was 0.6.0's quantised format (a slot of code and factors after each id,
+// no blocks): read_meta() asks for a REINDEX.
 constexpr uint32 kVersion = 1;
-constexpr uint32 kQuantizedVersion = 2;
+constexpr uint32 kFormerQuantizedVersion = 2;
+constexpr uint32 kQuantizedVersion = 3;
 constexpr BlockNumber kMetaBlock = 0;
 constexpr uint16 kPageId = 0xE4B1;
 
@@ -51,8 +56,9 @@ struct MetaPage {
   // Metapages written before these fields existed read zeros: nothing to reuse.
   BlockNumber free_page;
   uint64 free_after;  // a FullTransactionId's value
-  // Version 2 (quantised): each list slot holds a neighbour's id and its code (code_stride bytes:
-  // RaBitQ code_bits bits a padded dimension, then its factors), the rotation is drawn from
+  // Quantised (version 3): level-0 lists carry their neighbours' codes (list_codes(): RaBitQ
+  // code_bits bits a padded dimension and the factors; code_stride is the bytes of a code and
+  // its CodeFactors, a "slot", as writers pass them around), the rotation is drawn from
   // code_seed, and the codes are taken around the centre stored at center_block (0: the origin).
   // Version 1 metapages read zeros here.
   uint8 code_bits;
@@ -119,9 +125,9 @@ inline uint16 element_dimensions(const MetaPage& meta) {
 }
 
 // Lists for levels 0..level: level 0 holds up to 2 * m ids, each level above up to m. In a
-// quantised index the ids are followed (at an 8-byte boundary) by one code slot per level-0 id,
-// in the same order: neighbor_slots(). (Upper levels are searched with exact distances: they
-// are few nodes, and codes there would not fit a page at high dimensions.)
+// quantised index the ids are followed (at an 8-byte boundary) by the codes of the level-0 ids,
+// in the same order: neighbor_slots(), laid out by list_codes(). (Upper levels are searched with
+// exact distances: they are few nodes, and codes there would not fit a page at high dimensions.)
 struct NeighborTuple {
   TupleType type;
   uint8 level;
@@ -165,11 +171,28 @@ inline Size neighbor_slots_offset(int m, int level) {
   return TYPEALIGN(
       8, neighbor_ids_offset(level) + sizeof(ItemPointerData) * neighbor_capacity_total(m, level));
 }
+// The layout of the level-0 codes of a quantised index's lists (quant/list_codes.h; the slots
+// of code_stride bytes hold padded / 8 bytes of 1-bit code, then the factors).
+inline quant::ListCodes list_codes(Size code_stride, int m) {
+  return quant::ListCodes(8 * (code_stride - sizeof(quant::CodeFactors)), 2 * static_cast<Size>(m));
+}
+inline quant::ListCodes list_codes(const MetaPage& meta) {
+  return list_codes(meta.code_stride, meta.m);
+}
+// Lays `count` slots (code_stride bytes each) out as a list's codes in `area`, the rest zero.
+inline void put_list_codes(Size code_stride, int m, uint8* area, const uint8* slots, Size count) {
+  const quant::ListCodes layout = list_codes(code_stride, m);
+  memset(area, 0, layout.bytes());
+  for (Size i = 0; i < count; ++i) layout.put(area, i, slots + i * code_stride);
+}
+inline void put_list_codes(const MetaPage& meta, uint8* area, const uint8* slots, Size count) {
+  put_list_codes(meta.code_stride, meta.m, area, slots, count);
+}
 // Bytes of a list tuple; `stride` is the metapage's code_stride (0: no codes).
 inline Size neighbor_size(int m, int level, Size stride = 0) {
   if (stride == 0)
     return neighbor_ids_offset(level) + sizeof(ItemPointerData) * neighbor_capacity_total(m, level);
-  return neighbor_slots_offset(m, level) + stride * 2 * m;
+  return neighbor_slots_offset(m, level) + list_codes(stride, m).bytes();
 }
 // Ids of `level` start after those of the levels below it.
 inline ItemPointerData* neighbor_ids(NeighborTuple* t, int level) {
@@ -178,7 +201,8 @@ inline ItemPointerData* neighbor_ids(NeighborTuple* t, int level) {
   return level == 0 ? base : base + 2 * t->m + static_cast<Size>(t->m) * (level - 1);
 }
 
-// The code slots of level 0, parallel to neighbor_ids(t, 0) (quantised indexes only).
+// The codes of level 0, in the order of neighbor_ids(t, 0) (quantised indexes only; laid out
+// by list_codes()).
 inline uint8* neighbor_slots(NeighborTuple* t) {
   return reinterpret_cast<uint8*>(t) + neighbor_slots_offset(t->m, t->level);
 }

@@ -92,8 +92,10 @@ bool start(IndexScanDesc scan, ScanState& s) {
       !prepare_vector(key->sk_argument, static_cast<embedding::hnsw::Metric>(meta.metric), format,
                       meta.dimensions, s.query.data(), query_bytes, "hnsw"))
     std::fill(s.query.begin(), s.query.end(), 0);  // zeros in every format
-  // A search visits some 15-20 nodes per unit of ef: size the set once instead of growing it.
-  s.visited = embedding::IdSet(24 * static_cast<std::size_t>(std::max(gucs.ef_search, 10)));
+  // A search visits some 15-20 nodes per unit of ef (a guided one sees 40-60: every neighbour
+  // of an expanded node): size the set once instead of growing it.
+  s.visited = embedding::IdSet((quantized(meta) ? 64 : 24) *
+                               static_cast<std::size_t>(std::max(gucs.ef_search, 10)));
   s.graph.emplace(scan->indexRelation, meta);
   s.dist.emplace(*s.graph, s.query.data());
   if (quantized(meta)) {
