@@ -55,8 +55,8 @@ void SlotEstimator::prepare(const SlotCodec& codec, const float* query, float ep
         table[b] = table[b & ~(1u << high)] + y[high];
       }
     }
-    prepare_tables();
   }
+  prepare_tables();
 }
 
 void SlotEstimator::prepare_tables() {
@@ -82,27 +82,44 @@ void SlotEstimator::prepare_tables() {
 void SlotEstimator::estimate_list(const ListCodes& layout, const std::uint8_t* area,
                                   std::size_t count, float* out) const {
   const CodeKernels& kernels = code_kernels();
-  const std::size_t groups = layout.groups();
+  const std::size_t groups = layout.groups(), padded = 4 * groups;
+  const int bits = layout.bits();
   const float* norms = layout.norms(area);
   const std::uint16_t* ratios = layout.ratios(area);
   const float bias = static_cast<float>(kTableBias) * static_cast<float>(groups);
   const bool l2 = codec_->metric() == Metric::kL2;
   const float y2 = query_.y_norm * query_.y_norm;
-  // The rounding of y adds a spread of about step^2 / 12 a set bit (half the coordinates).
-  const float rounding2 = step_ * step_ * static_cast<float>(layout.groups() * 4) / 24.0f;
+  // <g, y> = (2 / 2^B) sum_i k_i y_i + (1 / 2^B - 1) sum y, with sum_i k_i y_i = sum_b 2^b
+  // sum_i bit_b(i) y_i, each plane's sum step * (block sum - bias).
+  const float inv_levels = 1.0f / static_cast<float>(1u << bits);
+  // The rounding of y: step^2 / 12 a set bit (half the coordinates) of plane b, times 4^b, then
+  // (2 / 2^B)^2 on <g, y>.
+  float plane_weights = 0.0f;
+  for (int b = 0; b < bits; ++b) plane_weights += static_cast<float>(1u << (2 * b));
+  const float rounding2 = step_ * step_ * static_cast<float>(padded) / 24.0f * plane_weights *
+                          4.0f * inv_levels * inv_levels;
   std::uint32_t sums[kBlockRows];
+  float level_sums[kBlockRows];
   for (std::size_t start = 0; start < count; start += kBlockRows) {
-    kernels.block_sums(layout.block(area, start / kBlockRows), tables_.data(), groups, sums);
-    const std::size_t n = std::min(kBlockRows, count - start);
+    const std::size_t block = start / kBlockRows, n = std::min(kBlockRows, count - start);
+    std::fill(level_sums, level_sums + n, 0.0f);
+    for (int b = 0; b < bits; ++b) {
+      kernels.block_sums(layout.block(area, block, b), tables_.data(), groups, sums);
+      const float weight = step_ * static_cast<float>(1u << b);
+      for (std::size_t j = 0; j < n; ++j)
+        level_sums[j] += weight * (static_cast<float>(sums[j]) - bias);
+    }
     for (std::size_t j = 0; j < n; ++j) {
       const std::size_t i = start + j;
       const float norm = norms[i];
       const float scale = norm * vec::half_to_float(ratios[i]);
-      // <x, y> = scale * (sum_i bit_i y_i - sum y / 2)
-      const float xy = scale * (step_ * (static_cast<float>(sums[j]) - bias) - 0.5f * query_.y_sum);
+      const float xy =
+          scale * (2.0f * inv_levels * level_sums[j] + (inv_levels - 1.0f) * query_.y_sum);
       float spread = 0.0f;
       if (epsilon_ != 0.0f) {
-        const float own = one_bit_error(norm, scale, layout.groups() * 4) * query_.y_norm;
+        const float error = bits == 1 ? one_bit_error(norm, scale, padded)
+                                      : norm * vec::half_to_float(layout.errors(area)[i]);
+        const float own = error * query_.y_norm;
         spread = epsilon_ * std::sqrt(own * own + scale * scale * rounding2);
       }
       out[i] = l2 ? norm * norm + y2 - 2.0f * xy - 2.0f * spread
