@@ -101,8 +101,8 @@ port = $port
 unix_socket_directories = '$PGHOST'
 listen_addresses = ''
 shared_preload_libraries = 'citus'
-shared_buffers = 256MB
-maintenance_work_mem = 512MB
+shared_buffers = 1GB
+maintenance_work_mem = 1GB
 wal_level = logical
 max_wal_senders = 10
 max_replication_slots = 10
@@ -113,7 +113,12 @@ CONF
   if ! as_owner "$PGBIN/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
     as_owner "$PGBIN/pg_ctl" -D "$dir" -l "$dir.log" -w start >/dev/null
   fi
-  nq "$n" "CREATE EXTENSION IF NOT EXISTS citus; CREATE EXTENSION IF NOT EXISTS embedding"
+  # Once a worker is registered, Citus refuses even CREATE EXTENSION IF NOT EXISTS there.
+  local ext
+  for ext in citus embedding; do
+    [ "$(nq "$n" "SELECT count(*) FROM pg_extension WHERE extname = '$ext'")" = 1 ] ||
+      nq "$n" "CREATE EXTENSION $ext"
+  done
 }
 
 start_citus_cluster() {

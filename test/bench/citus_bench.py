@@ -88,6 +88,7 @@ def main():
     p.add_argument("--ef-construction", type=int, default=64)
     p.add_argument("--target", type=float, default=0.95)
     p.add_argument("--efs", default="10,20,40,80,160,320")
+    p.add_argument("--cached-conns", type=int, default=16, help="citus.max_cached_conns_per_worker")
     args = p.parse_args()
 
     vectors = np.load(args.npy, mmap_mode="r")
@@ -104,6 +105,9 @@ def main():
 
     conn = connect(args.coordinator, args.host)
     cur = conn.cursor()
+    # Keep the connections the executor opens to each worker (the default keeps 1, so every query
+    # would start new worker backends for its parallel shard tasks).
+    cur.execute(f"SET citus.max_cached_conns_per_worker = {args.cached_conns}")
     cur.execute("SELECT nodeport FROM pg_dist_node WHERE groupid <> 0 ORDER BY nodeport")
     workers = [r[0] for r in cur.fetchall()]
     log(f"workers: {workers}")
