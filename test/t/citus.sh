@@ -119,6 +119,11 @@ many=$(knn "SET LOCAL hnsw.ef_search = 1; SET LOCAL hnsw.iterative_scan = relaxe
 plain=$(printf 'SET hnsw.ef_search = 1;\nSELECT id FROM items ORDER BY embedding <-> %s LIMIT 10;\n' "$V" |
   "$PGBIN/psql" -X -v ON_ERROR_STOP=1 -qAt -p $C -d postgres | wc -l)
 echo "plain SET hnsw.ef_search = 1: $plain rows (SET LOCAL: $few)"
+# A lasting value: ALTER ROLE ... SET, which Citus propagates to the workers (new connections).
+qc "ALTER ROLE $PGUSER SET hnsw.ef_search = 1"
+role=$(qc "SELECT id FROM items ORDER BY embedding <-> $V LIMIT 10" | wc -l)
+qc "ALTER ROLE $PGUSER RESET hnsw.ef_search"
+[ "$role" -le 8 ] || fail "ALTER ROLE ... SET hnsw.ef_search did not reach the shards ($role rows)"
 # Filtered: the answer equals the exact filtered one.
 fexact=$(knn "" "WHERE cat = 2 ORDER BY (embedding <-> $V) + 0, id")
 [ "$(knn "SET LOCAL hnsw.ef_search = 400; SET LOCAL hnsw.iterative_scan = strict_order;" "WHERE cat = 2 ORDER BY embedding <-> $V")" = "$fexact" ] ||
