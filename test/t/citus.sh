@@ -49,6 +49,8 @@ must_fail 5586 "UPDATE \"#embedding\".model_store SET source = 'x'" "UPDATE on .
   "worker store accepts UPDATE"
 must_fail 5586 "SET ROLE mallory; SELECT \"#embedding\".model_store_apply('evil', 's', 'glove', repeat('0', 64), '\\x00')" \
   "permission denied" "model_store_apply open to others"
+must_fail 5586 "SET ROLE mallory; INSERT INTO \"#embedding\".model_store SELECT * FROM \"#embedding\".model_store" \
+  "permission denied" "worker store takes a direct INSERT from another role"
 must_fail 5586 "SELECT \"#embedding\".model_store_apply('evil', 's', 'glove', repeat('0', 64), '\\x0001')" \
   "does not match its hash" "model_store_apply takes a bad row"
 
@@ -83,6 +85,9 @@ qc "CREATE TABLE items2 (id bigint PRIMARY KEY, v vector(4))"
 qc "SELECT create_distributed_table('items2', 'id', colocate_with => 'items')" >/dev/null
 qc "INSERT INTO items2 SELECT id, embed('toy', body) FROM items" # embed() runs on the shards
 [ "$(qc "SELECT count(*) FROM items2 JOIN items USING (id) WHERE v = e")" = 6000 ] || fail "INSERT ... SELECT embed()"
+qc "INSERT INTO items2 SELECT id + 20000, embed('toy', body) FROM staging" # from a local table: on the coordinator
+qc "SELECT id - 20000, v FROM items2 WHERE id > 20000 ORDER BY id" >"$work/from_local"
+cmp -s "$work/from_local" "$work/on_workers" || fail "INSERT ... SELECT embed() from a local table"
 
 echo "-- reference table with a vector column, joins"
 qc "CREATE TABLE cats (cat int PRIMARY KEY, centre vector(16))"
