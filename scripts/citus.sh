@@ -51,10 +51,10 @@ patch_citus_source() {
 
 build_citus() {
   local src=$1
-  [ -f "$src/configure" ] && [ -f "$src/src/backend/distributed/citus.control" ] || {
+  if [ ! -f "$src/configure" ] || [ ! -f "$src/src/backend/distributed/citus.control" ]; then
     echo "citus.sh: $src is not a Citus source tree" >&2
     exit 1
-  }
+  fi
   local version want
   want=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$src/src/backend/distributed/citus.control")
   version=$(sed -n "s/^default_version = '\(.*\)'/\1/p" "$("$PG_CONFIG" --sharedir)/extension/citus.control" 2>/dev/null || true)
@@ -150,6 +150,10 @@ case "${1:-}" in
   --stop) stop_citus_cluster ;;
   --cluster-only) start_citus_cluster ;;
   *)
+    [ -d "$1" ] || {
+      echo "citus.sh: no directory $1" >&2
+      exit 1
+    }
     build_citus "$(cd "$1" && pwd)"
     start_citus_cluster
     ;;
