@@ -10,7 +10,7 @@ C=5585 # coordinator; workers on 5586, 5587 and (for the rebalance) 5588
 work=$(mktemp -d)
 chmod 755 "$work"
 [ "$(id -u)" = 0 ] && chown "$PGOWNER" "$work" # the server writes the COPY files
-trap 'for n in citus_w3 citus_w2 citus_w1 citus_c; do stop_cluster $n; done; rm -rf "$work"' EXIT
+trap 'for n in citus_w1_restored citus_w3 citus_w2 citus_w1 citus_c; do stop_cluster $n; done; rm -rf "$work"' EXIT
 cp "$ROOT"/test/data/models_toy.glove.txt "$work"/
 chmod 644 "$work"/*
 CITUS_CONF=("shared_preload_libraries = 'citus'" "wal_level = logical" "max_replication_slots = 10"
@@ -163,6 +163,15 @@ qc "SELECT load_model('toy2', '$work/models_toy.glove.txt', 'glove')" >/dev/null
 qc "SELECT drop_model('toy2')"
 must_fail 5587 "SELECT embed('toy2', 'man')" 'model "toy2" does not exist' "toy2 still on a worker"
 must_fail $C "SELECT drop_model('toy')" "other objects use it" "drop of a used model not refused"
+
+echo "-- a worker restored from a base backup keeps its models"
+backup=$(cluster_dir citus_w1_restored)
+rm -rf "$backup"
+as_owner "$PGBIN/pg_basebackup" -h "$PGHOST" -p 5586 -D "$backup" -X stream -c fast
+as_owner "$PGBIN/pg_ctl" -D "$backup" -o "-p 5589" -l "$backup.log" -w start >/dev/null
+[ "$(q 5589 "SELECT embed('toy', 'man woman king')")" = "$want" ] || fail "restored worker: embed"
+as_owner "$PGBIN/pg_ctl" -D "$backup" -m immediate -w stop >/dev/null
+rm -rf "$backup"
 
 echo "-- rebalance onto a third worker"
 node citus_w3 5588
