@@ -31,9 +31,13 @@ must_fail() {
 # shards SQL: the distinct results of SQL (%s is the shard's name) over every shard of items.
 shards() { qc "SELECT string_agg(DISTINCT result, ',') FROM run_command_on_shards('items', \$\$$1\$\$)"; }
 
-node citus_c $C
-node citus_w1 5586
-node citus_w2 5587
+# All four nodes at once (the third worker joins later, for the rebalance).
+pids=()
+for spec in citus_c:$C citus_w1:5586 citus_w2:5587 citus_w3:5588; do
+  node "${spec%%:*}" "${spec##*:}" &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || fail "a Citus node did not start"; done
 qc "SELECT citus_set_coordinator_host('$PGHOST', $C)" >/dev/null
 qc "SELECT citus_add_node('$PGHOST', 5586), citus_add_node('$PGHOST', 5587)" >/dev/null
 
@@ -174,7 +178,6 @@ as_owner "$PGBIN/pg_ctl" -D "$backup" -m immediate -w stop >/dev/null
 rm -rf "$backup"
 
 echo "-- rebalance onto a third worker"
-node citus_w3 5588
 qc "SELECT citus_add_node('$PGHOST', 5588)" >/dev/null
 [ "$(q 5588 "SELECT count(*) FROM embedding_models WHERE name = 'toy'")" = 0 ] || fail "new worker has models already?"
 [ "$(qc "SELECT embedding_sync_models()")" -ge 3 ] || fail "embedding_sync_models"
