@@ -8,6 +8,7 @@
 
 #include "core/common/error.h"
 #include "core/models/model_image.h"
+#include "pg/citus_models.h"
 #include "pg/guard.h"
 #include "pg/pg_call.h"
 
@@ -210,6 +211,8 @@ void insert_model(const char* name, const char* source, const char* format,
   if (execute_as_owner(psprintf(sql, kTable), 8, itypes, values, nulls) != 1)
     elog(ERROR, "could not store model \"%s\"", name);
   SPI_finish();
+  // On a Citus coordinator every worker gets the model too (embed() runs on the shards).
+  if (citus::coordinator_with_workers()) citus::push_models(name);
 }
 
 }  // namespace embedding::pg::store

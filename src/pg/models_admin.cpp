@@ -12,6 +12,7 @@
 #include "core/models/loaders.h"
 #include "core/models/model_builder.h"
 #include "core/models/model_image.h"
+#include "pg/citus_models.h"
 #include "pg/guard.h"
 #include "pg/model_store.h"
 #include "pg/model_users.h"
@@ -150,6 +151,7 @@ EMB_FUNCTION(drop_model) {
                       count == 1 ? "" : "s", count == 1 ? "s" : ""),
                errdetail("%s", users.data),
                errhint("They fail until the same vectors are loaded under that name again.")));
+    if (embedding::pg::citus::coordinator_with_workers()) embedding::pg::citus::push_models(name);
   });
   if (dropped == 0)
     throw Error(ErrorCode::kUndefinedObject, std::string("model \"") + name + "\" does not exist");
