@@ -130,11 +130,24 @@ for sql in "$nearest" "INSERT INTO old_q VALUES (1000, '[1000,1,1,1]')" "VACUUM 
   out=$(q $P "$sql" 2>&1) && fail "an index in 0.6.0's quantised format was used: $sql"
   echo "$out" | grep -q 'quantized format of embedding 0.6.0.*REINDEX' || fail "$sql: $out"
 done
+# The same index back at version 3 but with a code stride that does not match its dimensions: a
+# corrupt metapage, refused before any list is sized by it.
+as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null
+/usr/bin/python3 - "$file" <<'PY' || fail "could not edit the metapage"
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<I", data, 24 + 4, 3)
+struct.pack_into("<H", data, 24 + 50, 13)  # MetaPage.code_stride: 1 byte of code, 12 of factors
+open(sys.argv[1], "wb").write(data)
+PY
+start_cluster_dir "$(cluster_dir hnsw_reachability)"
+out=$(q $P "$nearest" 2>&1) && fail "an index with a bad code stride was used"
+echo "$out" | grep -q 'is not a valid hnsw index (bad metapage)' || fail "bad code stride: $out"
 q $P "REINDEX INDEX old_q_v"
 [ "$(q $P "$nearest")" = "$(q $P "SELECT id FROM old_q ORDER BY (v <-> '[0.5,0.5,0.5,0.5]') + 0 LIMIT 1")" ] ||
   fail "the quantised index does not answer after REINDEX"
 q $P "DROP TABLE old_q"
-echo "ok: an index in 0.6.0's quantised format asks for a REINDEX (search, insert, VACUUM), then works"
+echo "ok: an index in 0.6.0's quantised format asks for a REINDEX (search, insert, VACUUM), a bad code stride is a bad metapage, and REINDEX makes it work"
 
 # 3. An all-zero page at the end of the index.
 q $P "CHECKPOINT"
