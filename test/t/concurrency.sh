@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # 8 clients insert, search and delete on one hnsw index at the same time (pgbench, 15 s) while
 # VACUUM runs every 2 s: no client may fail, every row must be indexed and reachable, the index
-# passes hnsw_verify, and new rows reused the elements VACUUM freed.
+# passes hnsw_verify, and new rows reused the elements VACUUM freed. Then the same for a quantised
+# index (WITH (quantization = 'rabitq'): writers compute and copy the lists' codes; hnsw_verify
+# checks them against the vectors).
 source "$(dirname "$0")/cluster.bash"
 P=5514
 work=$(mktemp -d)
@@ -10,9 +12,11 @@ trap 'stop_cluster concurrency; rm -rf "$work"' EXIT
 new_cluster concurrency $P "max_connections = 30"
 q $P "CREATE EXTENSION embedding"
 q $P "$RANDOM_VECTOR_SQL"
+run() { # $1: the index's WITH clause (empty for none)
+q $P "DROP TABLE IF EXISTS items"
 q $P "CREATE TABLE items (id bigserial PRIMARY KEY, v vector(32))"
 q $P "INSERT INTO items (v) SELECT rv(32) FROM generate_series(1, 1000)"
-q $P "CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops)"
+q $P "CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops) $1"
 cat >"$work/mixed.sql" <<'SQL'
 INSERT INTO items (v) SELECT rv(32);
 SET enable_seqscan = off;
@@ -42,4 +46,7 @@ elements=$(echo "$verify" | sed -E 's/.* ([0-9]+) elements.*/\1/')
 reachable=$(q $P "SET enable_seqscan = off; SET hnsw.iterative_scan = relaxed_order; SET hnsw.max_scan_tuples = 1000000;
   SELECT count(*) FROM (SELECT id FROM items ORDER BY v <-> rv(32)) s")
 [ "$reachable" = "$rows" ] || fail "$reachable of $rows rows reachable through the index"
-echo "ok: $rows rows, $inserted inserted in all, all reachable, $verify"
+echo "ok${1:+ ($1)}: $rows rows, $inserted inserted in all, all reachable, $verify"
+}
+run ""
+run "WITH (quantization = 'rabitq')"

@@ -106,8 +106,48 @@ echo "$out" | grep -q "neighbour list ($list) holds a code of .* that does not m
   fail "hnsw_verify: $out"
 q $P "REINDEX INDEX small_q"
 q $P "SELECT hnsw_verify('small_q')" | grep -q '^ok:' || fail "not ok after REINDEX"
-q $P "DROP INDEX small_q"
 echo "ok: a garbled code in list ($list) is reported, and REINDEX rebuilds the codes"
+
+# 2c. A quantised index in 0.6.0's format (metapage version 2, made here by rewriting the version
+# of a current one): every use of it, a search, an insert and VACUUM, asks for a REINDEX, which
+# makes it usable again. Its own table, so that no other index can serve the search.
+q $P "DROP INDEX small_q"
+q $P "CREATE TABLE old_q AS SELECT * FROM small"
+q $P "CREATE INDEX old_q_v ON old_q USING hnsw (v vector_l2_ops) WITH (m = 4, ef_construction = 16, quantization = 'rabitq')"
+q $P "CHECKPOINT"
+file=$(cluster_dir hnsw_reachability)/$(q $P "SELECT pg_relation_filepath('old_q_v')")
+as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null
+/usr/bin/python3 - "$file" <<'PY' || fail "could not edit the metapage"
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+assert struct.unpack_from("<I", data, 24 + 4)[0] == 3, "not a format-3 quantised index"
+struct.pack_into("<I", data, 24 + 4, 2)  # MetaPage.version, after the 24-byte page header
+open(sys.argv[1], "wb").write(data)
+PY
+start_cluster_dir "$(cluster_dir hnsw_reachability)"
+nearest="SET enable_seqscan = off; SELECT id FROM old_q ORDER BY v <-> '[0.5,0.5,0.5,0.5]' LIMIT 1"
+for sql in "$nearest" "INSERT INTO old_q VALUES (1000, '[1000,1,1,1]')" "VACUUM old_q"; do
+  out=$(q $P "$sql" 2>&1) && fail "an index in 0.6.0's quantised format was used: $sql"
+  echo "$out" | grep -q 'quantized format of embedding 0.6.0.*REINDEX' || fail "$sql: $out"
+done
+# The same index back at version 3 but with a code stride that does not match its dimensions: a
+# corrupt metapage, refused before any list is sized by it.
+as_owner "$PGBIN/pg_ctl" -D "$(cluster_dir hnsw_reachability)" -m fast -w stop >/dev/null
+/usr/bin/python3 - "$file" <<'PY' || fail "could not edit the metapage"
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<I", data, 24 + 4, 3)
+struct.pack_into("<H", data, 24 + 50, 13)  # MetaPage.code_stride: 1 byte of code, 12 of factors
+open(sys.argv[1], "wb").write(data)
+PY
+start_cluster_dir "$(cluster_dir hnsw_reachability)"
+out=$(q $P "$nearest" 2>&1) && fail "an index with a bad code stride was used"
+echo "$out" | grep -q 'is not a valid hnsw index (bad metapage)' || fail "bad code stride: $out"
+q $P "REINDEX INDEX old_q_v"
+[ "$(q $P "$nearest")" = "$(q $P "SELECT id FROM old_q ORDER BY (v <-> '[0.5,0.5,0.5,0.5]') + 0 LIMIT 1")" ] ||
+  fail "the quantised index does not answer after REINDEX"
+q $P "DROP TABLE old_q"
+echo "ok: an index in 0.6.0's quantised format asks for a REINDEX (search, insert, VACUUM), a bad code stride is a bad metapage, and REINDEX makes it work"
 
 # 3. An all-zero page at the end of the index.
 q $P "CHECKPOINT"

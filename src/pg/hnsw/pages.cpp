@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/common/error.h"
+#include "core/quant/rotation.h"
 #include "pg/am/metapage.h"
 
 namespace embedding::pg::hnsw {
@@ -50,8 +51,13 @@ MetaPage read_meta(Relation index) {
                 "index \"" + std::string(RelationGetRelationName(index)) +
                     "\" was built in the quantized format of embedding 0.6.0, which this version "
                     "no longer reads: rebuild it with REINDEX INDEX");
+  // A quantised metapage's code layout is checked here, before anything sizes lists by it.
+  const bool codes_ok =
+      !quantized(meta) ||
+      (meta.code_bits == 1 &&
+       meta.code_stride == quant::padded_dims(meta.dimensions) / 8 + sizeof(quant::CodeFactors));
   if (meta.magic != kMagic || (meta.version != kVersion && meta.version != kQuantizedVersion) ||
-      (meta.version == kQuantizedVersion) != quantized(meta))
+      (meta.version == kQuantizedVersion) != quantized(meta) || !codes_ok)
     throw Error(ErrorCode::kCorruptData, "index \"" + std::string(RelationGetRelationName(index)) +
                                              "\" is not a valid hnsw index (bad metapage)");
   return meta;
