@@ -20,6 +20,7 @@ struct Centers {
   std::vector<uint32> vectors;  // lists * words
   std::vector<BlockNumber> first;
   std::vector<BlockNumber> last;
+  std::vector<BlockNumber> code_first;  // quantised indexes: each list's first code page
   std::size_t words = 0;
   const void* vector(int list) const { return vectors.data() + list * words; }
 };

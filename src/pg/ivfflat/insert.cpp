@@ -86,6 +86,9 @@ void insert_row(Relation index, Datum value, ItemPointer heap_tid) {
   InsertContext& ctx = insert_context();
   read_centers(index, ctx.centers);
   const MetaPage& meta = ctx.centers.meta;
+  if (quantized(meta))
+    throw Error(ErrorCode::kFeature, "inserts into a quantized ivfflat index are not supported yet",
+                "Drop the index before loading rows, then create it again.");
   const auto format = static_cast<Format>(meta.format);
   const auto metric = static_cast<Metric>(meta.metric);
   if (prepare_vector(value, metric, format, static_cast<int>(meta.dimensions), ctx.vector,

@@ -59,6 +59,11 @@ void walk(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, IndexBulkDeleteCa
   Centers* centers = embedding::pg::new_owned<Centers>(cxt);
   read_centers(info->index, *centers);
   const MetaPage& meta = centers->meta;
+  // Removing entries moves them on their pages, and the code rows say where they were: until
+  // VACUUM rewrites the codes too, a quantised index refuses rather than answer wrongly later.
+  if (quantized(meta) && callback != nullptr)
+    throw Error(ErrorCode::kFeature, "VACUUM cannot remove rows from a quantized ivfflat index yet",
+                "REINDEX the index instead.");
   stats->num_index_tuples = 0;
   for (int list = 0; list < meta.lists; ++list) {
     BlockNumber first_room = InvalidBlockNumber;
