@@ -84,19 +84,26 @@ RESET enable_seqscan;
 -- Inserts and VACUUM are not there yet: clear errors.
 INSERT INTO iq VALUES (5000, '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]');
 DROP INDEX iq_v;
--- vector, inner product and cosine; halfvec, l2, inner product and cosine.
-CREATE INDEX iq_v ON iq USING ivfflat (v vector_ip_ops) WITH (lists = 8, quantization = 'rabitq');
-SELECT iq_exact('v <#>', 'v');
-DROP INDEX iq_v;
-CREATE INDEX iq_v ON iq USING ivfflat (v vector_cosine_ops) WITH (lists = 8, quantization = 'rabitq');
-SELECT iq_exact('v <=>', 'v');
-DROP INDEX iq_v;
-CREATE INDEX iq_h ON iq USING ivfflat (h halfvec_l2_ops) WITH (lists = 8, quantization = 'rabitq');
-SELECT iq_exact('h <->', 'v', '::halfvec(16)');
-DROP INDEX iq_h;
-CREATE INDEX iq_h ON iq USING ivfflat (h halfvec_ip_ops) WITH (lists = 8, quantization = 'rabitq');
-SELECT iq_exact('h <#>', 'v', '::halfvec(16)');
-DROP INDEX iq_h;
+-- vector, inner product and cosine; halfvec, l2, inner product and cosine; 300 dimensions (1-bit
+-- codes), l2 and cosine: a quantised index on `col` with `opclass`, its top 10s against the exact
+-- ones.
+CREATE FUNCTION iq_check(col text, opclass text, op text, qcol text, cast_to text DEFAULT '')
+RETURNS bool LANGUAGE plpgsql AS $$
+DECLARE
+  ok bool;
+BEGIN
+  EXECUTE format('CREATE INDEX iq_check_idx ON iq USING ivfflat (%I %s) WITH (lists = 8, quantization = rabitq)',
+                 col, opclass);
+  ok := iq_exact(col || ' ' || op, qcol, cast_to);
+  DROP INDEX iq_check_idx;
+  RETURN ok;
+END $$;
+SELECT opclass, iq_check(col, opclass, op, qcol, cast_to) FROM (VALUES
+  ('v', 'vector_ip_ops', '<#>', 'v', ''), ('v', 'vector_cosine_ops', '<=>', 'v', ''),
+  ('h', 'halfvec_l2_ops', '<->', 'v', '::halfvec(16)'),
+  ('h', 'halfvec_ip_ops', '<#>', 'v', '::halfvec(16)'),
+  ('w', 'vector_l2_ops', '<->', 'w', ''), ('w', 'vector_cosine_ops', '<=>', 'w', ''))
+  AS c(col, opclass, op, qcol, cast_to);
 -- halfvec cosine: an index stores unit vectors rounded to halves, whose distances differ from
 -- the column's in the last bits; the reference is the unquantised index's exact order.
 CREATE INDEX iq_h ON iq USING ivfflat (h halfvec_cosine_ops) WITH (lists = 8);
@@ -105,13 +112,6 @@ DROP INDEX iq_h;
 CREATE INDEX iq_h ON iq USING ivfflat (h halfvec_cosine_ops) WITH (lists = 8, quantization = 'rabitq');
 SELECT iq_all('h <=>', 'v', true, '::halfvec(16)') = tops FROM iq_ref;
 DROP INDEX iq_h;
--- 300 dimensions (1-bit codes), l2 and cosine.
-CREATE INDEX iq_w ON iq USING ivfflat (w vector_l2_ops) WITH (lists = 8, quantization = 'rabitq');
-SELECT iq_exact('w <->', 'w');
-DROP INDEX iq_w;
-CREATE INDEX iq_w ON iq USING ivfflat (w vector_cosine_ops) WITH (lists = 8, quantization = 'rabitq');
-SELECT iq_exact('w <=>', 'w');
-DROP INDEX iq_w;
 
 -- Iterative scan: one probe, a filter that most rows fail; more lists are read until 20 rows pass.
 CREATE INDEX iq_v ON iq USING ivfflat (v vector_l2_ops) WITH (lists = 8, quantization = 'rabitq');
@@ -127,4 +127,4 @@ RESET enable_seqscan;
 DELETE FROM iq WHERE id = 1;
 VACUUM (INDEX_CLEANUP on) iq;
 DROP TABLE iq, iq_queries;
-DROP FUNCTION iq_top, iq_all, iq_exact;
+DROP FUNCTION iq_top, iq_all, iq_exact, iq_check;

@@ -72,26 +72,38 @@ struct ScanState {
   }
 };
 
-// Reads the entries of `list` into s.hits with their distance to the query.
-void read_list(Relation index, ScanState& s, const embedding::VectorDistance& distance, int list) {
-  const MetaPage& meta = s.centers.meta;
-  BlockNumber block = s.centers.first[list];
+// Calls visit(item, tuple) for each used item of the chain from `block` on, each page under its
+// share lock; `visit` returns false for an item that is not what the chain holds, which stops the
+// walk with the error `bad` once the page is released.
+template <typename Visit>
+void walk_chain(Relation index, BlockNumber block, const char* bad, Visit&& visit) {
   while (block != InvalidBlockNumber) {
     check_for_interrupts();
     Buffer buf = ReadBuffer(index, block);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
     Page page = BufferGetPage(buf);
     const OffsetNumber max = PageGetMaxOffsetNumber(page);
-    for (OffsetNumber off = FirstOffsetNumber; off <= max; ++off) {
+    bool ok = true;
+    for (OffsetNumber off = FirstOffsetNumber; off <= max && ok; ++off) {
       ItemId item = PageGetItemId(page, off);
-      if (!ItemIdIsUsed(item) || ItemIdGetLength(item) < entry_size(meta)) continue;
-      auto* entry = reinterpret_cast<EntryTuple*>(PageGetItem(page, item));
-      s.hits.push_back(
-          {embedding::orderable(distance(s.query.data(), entry->vector)), entry->heap_tid});
+      if (ItemIdIsUsed(item)) ok = visit(item, PageGetItem(page, item));
     }
     block = page_opaque(page)->next;
     UnlockReleaseBuffer(buf);
+    if (!ok) corrupt(index, bad);
   }
+}
+
+// Reads the entries of `list` into s.hits with their distance to the query.
+void read_list(Relation index, ScanState& s, const embedding::VectorDistance& distance, int list) {
+  const Size size = entry_size(s.centers.meta);
+  walk_chain(index, s.centers.first[list], "", [&](ItemId item, const void* tuple) {
+    if (ItemIdGetLength(item) < size) return true;  // not an entry: skipped, as always
+    const auto* entry = static_cast<const EntryTuple*>(tuple);
+    s.hits.push_back(
+        {embedding::orderable(distance(s.query.data(), entry->vector)), entry->heap_tid});
+    return true;
+  });
 }
 
 // Puts the rows of `list`'s code blocks into s.heap with lower bounds of their distances.
@@ -100,31 +112,17 @@ void read_codes(Relation index, ScanState& s, int list) {
   s.codec = list_codec(meta, s.centers.vector(list));
   s.estimator.prepare(*s.codec, s.query_floats.data(), static_cast<float>(gucs.quantized_epsilon));
   const Size size = code_block_size(meta);
-  BlockNumber block = s.centers.code_first[list];
-  while (block != InvalidBlockNumber) {
-    check_for_interrupts();
-    Buffer buf = ReadBuffer(index, block);
-    LockBuffer(buf, BUFFER_LOCK_SHARE);
-    Page page = BufferGetPage(buf);
-    const OffsetNumber max = PageGetMaxOffsetNumber(page);
-    bool bad = false;
-    for (OffsetNumber off = FirstOffsetNumber; off <= max && !bad; ++off) {
-      ItemId item = PageGetItemId(page, off);
-      if (!ItemIdIsUsed(item)) continue;
-      const auto* tuple = reinterpret_cast<const CodeBlockTuple*>(PageGetItem(page, item));
-      bad = ItemIdGetLength(item) < size || tuple->count > kCodeRows;
-      if (bad) break;
-      s.estimator.estimate_list(*s.layout, tuple->area, tuple->count, s.estimates);
-      for (int row = 0; row < tuple->count; ++row) {
-        s.heap.push_back(
-            {embedding::orderable(s.estimates[row]), false, tuple->entry[row], tuple->heap[row]});
-        std::push_heap(s.heap.begin(), s.heap.end(), later);
-      }
+  walk_chain(index, s.centers.code_first[list], "bad code block", [&](ItemId item, const void* t) {
+    const auto* tuple = static_cast<const CodeBlockTuple*>(t);
+    if (ItemIdGetLength(item) < size || tuple->count > kCodeRows) return false;
+    s.estimator.estimate_list(*s.layout, tuple->area, tuple->count, s.estimates);
+    for (int row = 0; row < tuple->count; ++row) {
+      s.heap.push_back(
+          {embedding::orderable(s.estimates[row]), false, tuple->entry[row], tuple->heap[row]});
+      std::push_heap(s.heap.begin(), s.heap.end(), later);
     }
-    block = page_opaque(page)->next;
-    UnlockReleaseBuffer(buf);
-    if (bad) corrupt(index, "bad code block");
-  }
+    return true;
+  });
 }
 
 // The exact distance of `c` from its entry; false when the entry is gone or now holds another row.
