@@ -81,8 +81,31 @@ SELECT count(*) AS rows, bool_and(d >= prev) AS ordered FROM (
     ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]') s) s;
 RESET ivfflat.quantized_epsilon;
 RESET enable_seqscan;
--- Inserts and VACUUM are not there yet: clear errors.
-INSERT INTO iq VALUES (5000, '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]');
+-- Inserts: 600 more rows, their codes in the lists' last code blocks and new ones.
+INSERT INTO iq
+SELECT s.i, (SELECT array_agg(d * 0 + (s.i % 8) * 2 - 7 + random()) FROM generate_series(1, 16) d)::vector(16)
+FROM generate_series(2001, 2600) s(i);
+SELECT iq_exact('v <->', 'v');
+SET enable_seqscan = off;
+SELECT count(*) AS rows, bool_and(d >= prev) AS ordered FROM (
+  SELECT d, lag(d, 1, '-Infinity') OVER () prev FROM (
+    SELECT v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' d FROM iq
+    ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]') s) s;
+RESET enable_seqscan;
+-- Inserts into an index built on an empty table: every code chain starts with an insert.
+CREATE TABLE iq_empty (id int, v vector(16));
+CREATE INDEX iq_empty_v ON iq_empty USING ivfflat (v vector_l2_ops) WITH (lists = 2, quantization = 'rabitq');
+INSERT INTO iq_empty SELECT id, v FROM iq ORDER BY id;
+SET enable_indexscan = off;
+CREATE TEMP TABLE iq_empty_ref AS SELECT array_agg(id) AS ids FROM (SELECT id FROM iq_empty
+  ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' LIMIT 10) s;
+RESET enable_indexscan;
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM iq_empty ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]') s;
+SELECT array_agg(id) = (SELECT ids FROM iq_empty_ref) AS exact_top
+FROM (SELECT id FROM iq_empty ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' LIMIT 10) s;
+RESET enable_seqscan;
+DROP TABLE iq_empty, iq_empty_ref;
 DROP INDEX iq_v;
 -- vector, inner product and cosine; halfvec, l2, inner product and cosine; 300 dimensions (1-bit
 -- codes), l2 and cosine: a quantised index on `col` with `opclass`, its top 10s against the exact
