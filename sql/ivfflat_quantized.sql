@@ -52,6 +52,16 @@ LANGUAGE sql AS $$
   SELECT iq_all(expr, col, true, cast_to) = iq_all(expr, col, false, cast_to)
 $$;
 
+-- All rows through the index by l2 distance to the all-ones vector: how many, whether in order.
+CREATE FUNCTION iq_order(OUT rows bigint, OUT ordered bool) LANGUAGE plpgsql AS $$
+BEGIN
+  SET LOCAL enable_seqscan = off;
+  SELECT count(*), bool_and(d >= prev) INTO rows, ordered FROM (
+    SELECT d, lag(d, 1, '-Infinity') OVER () prev FROM (
+      SELECT v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' d FROM iq
+      ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]') s) s;
+END $$;
+
 -- Options and errors.
 CREATE INDEX ON iq USING ivfflat (v vector_l2_ops) WITH (quantization = 'pq');
 CREATE TABLE iq_wide (v vector(2000));
@@ -68,30 +78,17 @@ DROP INDEX iq_v_none;
 SELECT iq_exact('v <->', 'v');
 EXPLAIN (COSTS OFF) SELECT id FROM iq ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' LIMIT 5;
 -- Rows come out in exact distance order, all of them.
-SET enable_seqscan = off;
-SELECT count(*) AS rows, bool_and(d >= prev) AS ordered FROM (
-  SELECT d, lag(d, 1, '-Infinity') OVER () prev FROM (
-    SELECT v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' d FROM iq
-    ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]') s) s;
+SELECT * FROM iq_order();
 -- The order comes from the codes' bounds: with epsilon 0 (estimates, not bounds) it breaks.
 SET ivfflat.quantized_epsilon = 0;
-SELECT count(*) AS rows, bool_and(d >= prev) AS ordered FROM (
-  SELECT d, lag(d, 1, '-Infinity') OVER () prev FROM (
-    SELECT v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' d FROM iq
-    ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]') s) s;
+SELECT * FROM iq_order();
 RESET ivfflat.quantized_epsilon;
-RESET enable_seqscan;
 -- Inserts: 600 more rows, their codes in the lists' last code blocks and new ones.
 INSERT INTO iq
 SELECT s.i, (SELECT array_agg(d * 0 + (s.i % 8) * 2 - 7 + random()) FROM generate_series(1, 16) d)::vector(16)
 FROM generate_series(2001, 2600) s(i);
 SELECT iq_exact('v <->', 'v');
-SET enable_seqscan = off;
-SELECT count(*) AS rows, bool_and(d >= prev) AS ordered FROM (
-  SELECT d, lag(d, 1, '-Infinity') OVER () prev FROM (
-    SELECT v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]' d FROM iq
-    ORDER BY v <-> '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]') s) s;
-RESET enable_seqscan;
+SELECT * FROM iq_order();
 -- Inserts into an index built on an empty table: every code chain starts with an insert.
 CREATE TABLE iq_empty (id int, v vector(16));
 CREATE INDEX iq_empty_v ON iq_empty USING ivfflat (v vector_l2_ops) WITH (lists = 2, quantization = 'rabitq');
@@ -147,7 +144,18 @@ SELECT count(*) FROM (SELECT id FROM iq WHERE id % 8 = 3
   ORDER BY v <-> '[7,7,7,7,7,7,7,7,7,7,7,7,7,7,7,7]' LIMIT 20) s;
 RESET ivfflat.iterative_scan;
 RESET enable_seqscan;
-DELETE FROM iq WHERE id = 1;
+-- VACUUM: a third of the rows deleted; their code rows and entries go, the other entries stay
+-- where their code rows say; then new rows take the freed slots.
+SET ivfflat.probes = 8;
+DELETE FROM iq WHERE id % 3 = 0;
 VACUUM (INDEX_CLEANUP on) iq;
+SELECT iq_exact('v <->', 'v');
+SELECT * FROM iq_order();
+INSERT INTO iq
+SELECT s.i, (SELECT array_agg(d * 0 + (s.i % 8) * 2 - 7 + random()) FROM generate_series(1, 16) d)::vector(16)
+FROM generate_series(3001, 3500) s(i);
+SELECT iq_exact('v <->', 'v');
+SELECT * FROM iq_order();
+SELECT count(*) AS rows FROM iq;
 DROP TABLE iq, iq_queries;
-DROP FUNCTION iq_top, iq_all, iq_exact, iq_check;
+DROP FUNCTION iq_top, iq_all, iq_exact, iq_check, iq_order;
