@@ -129,7 +129,7 @@ void read_codes(Relation index, ScanState& s, int list) {
 bool exact_distance(Relation index, ScanState& s, Candidate& c) {
   const BlockNumber block = ItemPointerGetBlockNumber(&c.entry);
   const OffsetNumber off = ItemPointerGetOffsetNumber(&c.entry);
-  if (block == kMetaBlock || block >= RelationGetNumberOfBlocks(index)) return false;
+  if (block == kMetaBlock) return false;  // a block past the end: ReadBuffer's error
   Buffer buf = ReadBuffer(index, block);
   LockBuffer(buf, BUFFER_LOCK_SHARE);
   Page page = BufferGetPage(buf);
