@@ -67,7 +67,11 @@ KINDS = {
 # configuration has its own copy of its kind's table (same rows, same heap order), so that the planner has one
 # index to choose on each table. Until the extension knows the reloption, CREATE INDEX fails and the
 # configuration is left out of the run, saying why.
-VARIANTS = {"rabitq": "quantization = 'rabitq'"}
+VARIANTS = {"rabitq": "quantization = 'rabitq'", "ivf_rabitq": "quantization = 'rabitq'"}
+# Variants whose index is not hnsw: ivf_rabitq is a RaBitQ IVF (ivfflat with code pages, issue 23), built
+# WITH (lists = --lists) and swept over ivfflat.probes (--probes; the tables' ef_search column then holds
+# the probes).
+VARIANT_AM = {"ivf_rabitq": "ivfflat"}
 HNSWLIB = "hnswlib:vector"  # the in-process reference's configuration name
 # --configs all: each kind ours then pgvector, so that both see the machine at about the same time.
 ALL_CONFIGS = "ours:vector,pgvector:vector,ours:halfvec,pgvector:halfvec,ours:bq,pgvector:bq"
@@ -95,6 +99,10 @@ def parse_args():
     p.add_argument("--ef", default="10,20,40,80,160,320", help="hnsw.ef_search values (vector, halfvec)")
     p.add_argument("--candidates", default="40,100,200,400",
                    help="bq: inner LIMIT values; hnsw.ef_search is set to the same value")
+    p.add_argument("--probes", default="1,2,4,8,16,32,64", help="ivfflat.probes values (ivf_ variants)")
+    p.add_argument("--noise-probes", type=int, default=8, help="ivf_ variants: probes whose timing is repeated")
+    p.add_argument("--lists", type=int, default=0,
+                   help="ivf_ variants: lists of the index (0: the table's rows / 1,000, at least 1)")
     p.add_argument("--m", type=int, default=16)
     p.add_argument("--ef-construction", type=int, default=64)
     p.add_argument("--noise-ef", type=int, default=40, help="ef_search whose timing is repeated")
@@ -146,6 +154,8 @@ class Config:
         if self.variant:
             suffix += "_" + self.variant
         self.with_options = f", {VARIANTS[self.variant]}" if self.variant else ""
+        self.am = VARIANT_AM.get(self.variant, "hnsw")
+        self.search_guc = "ivfflat.probes" if self.am == "ivfflat" else "hnsw.ef_search"
         self.extname = EXTENSIONS[self.ext][0]
         self.database = args.database if self.ext == "ours" else args.pgvector_database
         self.dims = args.dims
@@ -159,6 +169,10 @@ class Config:
             self.sweep = "candidates"
             self.points = [(c, c) for c in int_list(args.candidates)]
             self.noise = args.noise_candidates
+        elif self.am == "ivfflat":
+            self.sweep = "probes"
+            self.points = [(p, p) for p in int_list(args.probes)]
+            self.noise = args.noise_probes
         else:
             self.sweep = "ef"
             self.points = [(ef, ef) for ef in int_list(args.ef)]
@@ -421,7 +435,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def build_index(conn, cfg, m, ef_construction, reuse):
+def index_ddl(cur, cfg, m, ef_construction, lists):
+    """CREATE INDEX of the configuration: hnsw with m and ef_construction, or ivfflat with its lists."""
+    if cfg.am == "ivfflat":
+        if lists <= 0:
+            cur.execute(f"SELECT count(*) FROM {cfg.table}")
+            lists = max(1, cur.fetchone()[0] // 1000)
+        params = f"lists = {lists}"
+    else:
+        params = f"m = {m}, ef_construction = {ef_construction}"
+    return (f"CREATE INDEX {cfg.index} ON {cfg.table} USING {cfg.am} ({cfg.index_key}) "
+            f"WITH ({params}{cfg.with_options})")
+
+
+def build_index(conn, cfg, m, ef_construction, reuse, lists=0):
     """Build seconds, the backend's CPU seconds (ours: with its build threads; pgvector's parallel worker is
     another process, so its CPU is not given) and the build's notices (e.g. that the graph no longer fits
     into maintenance_work_mem and the build goes on on disk)."""
@@ -435,13 +462,11 @@ def build_index(conn, cfg, m, ef_construction, reuse):
         cur.execute("SET max_parallel_maintenance_workers = 1")
         pid = backend_pid(conn)
         cpu0 = cpu_seconds(pid)
-        log(f"{cfg.name}: CREATE INDEX {cfg.index} (m {m}, ef_construction {ef_construction})")
+        ddl = index_ddl(cur, cfg, m, ef_construction, lists)
+        log(f"{cfg.name}: {ddl}")
         del conn.notices[:]
         t0 = time.perf_counter()
-        cur.execute(
-            f"CREATE INDEX {cfg.index} ON {cfg.table} USING hnsw ({cfg.index_key}) "
-            f"WITH (m = {m}, ef_construction = {ef_construction}{cfg.with_options})"
-        )
+        cur.execute(ddl)
         wall = time.perf_counter() - t0
         cpu = cpu_seconds(pid) - cpu0
         notices = [" ".join(n.split()) for n in conn.notices]
@@ -569,7 +594,7 @@ def time_pass(cur, pid, cfg, value, ef_search, texts):
     """One untimed pass (warms the cache, which the other configurations' passes evict, and gets past the 5
     custom plans), then one timed pass: QPS, backend CPU µs/query, buffer accesses/query, p50 and p99
     latency in ms, the ids."""
-    cur.execute(f"SET hnsw.ef_search = {ef_search}")
+    cur.execute(f"SET {cfg.search_guc} = {ef_search}")
     run_queries(cur, cfg, texts, value)
     check_plan(cur, cfg, texts[0], value, True)
     blocks0 = block_accesses(cur)
@@ -608,7 +633,8 @@ def setup_config(args, cfg, data, versions):
     lib = library_shas()[cfg.ext]
     started = datetime.datetime.now().strftime("%H:%M:%S")
     try:
-        build_s, build_cpu, notices = build_index(conn, cfg, args.m, args.ef_construction, args.reuse_index)
+        build_s, build_cpu, notices = build_index(conn, cfg, args.m, args.ef_construction, args.reuse_index,
+                                                  args.lists)
     except psycopg2.Error as e:
         if not cfg.variant:
             raise
@@ -665,7 +691,7 @@ def sweep(args, configs, runs, data):
         with conn.cursor() as cur:
             if args.perf:
                 value, ef_search = next(p for p in cfg.points if p[0] == cfg.noise)
-                cur.execute(f"SET hnsw.ef_search = {ef_search}")
+                cur.execute(f"SET {cfg.search_guc} = {ef_search}")
                 out["perf"] = perf_profile(pid, lambda: [run_queries(cur, cfg, texts, value)
                                                          for _ in range(3)])
             cur.execute("DEALLOCATE ALL")
@@ -708,7 +734,7 @@ def cold_pass(args, cfg, data):
     conn = connect(cfg.database)
     pid = backend_pid(conn)
     with conn.cursor() as cur:
-        cur.execute(f"SET hnsw.ef_search = {ef_search}")
+        cur.execute(f"SET {cfg.search_guc} = {ef_search}")
         prepare(cur, cfg)
         # Before the timed pass, to stop early: it reads the catalog and the metapage, little of the index.
         check_plan(cur, cfg, texts[0], value, True)
@@ -923,7 +949,12 @@ def describe(results, args):
         print(f"- {kind}: column `embedding {col}({args.dims})`, `USING hnsw ({key})`, `{res['query']}`"
               + (" with hnsw.ef_search = $2" if kind == "bq" else ""))
     for res in sql:
-        if res["config"].count(":") == 2:
+        variant = res["config"].split(":")[2] if res["config"].count(":") == 2 else None
+        if variant in VARIANT_AM:
+            print(f"- {res['config']}: as {res['kind']}, on its own copy of the table ({res['table']}), the index "
+                  f"`USING {VARIANT_AM[variant]}` built `WITH (lists = {args.lists or 'rows / 1,000'}, "
+                  f"{VARIANTS[variant]})`, swept over ivfflat.probes (its ef_search columns)")
+        elif variant:
             print(f"- {res['config']}: as {res['kind']}, on its own copy of the table ({res['table']}), the index "
                   f"built `WITH (m = {args.m}, ef_construction = {args.ef_construction}, "
                   f"{VARIANTS[res['config'].split(':')[2]]})`")

@@ -10,6 +10,8 @@
 # --cold (passed on to the driver with the command that restarts this cluster): after the sweep, each
 # configuration's first 1,000 queries after a restart and `echo 3 > /proc/sys/vm/drop_caches` (root only).
 # --configs ours:vector:rabitq: the index built WITH (quantization = 'rabitq') on its own copy of the table.
+# --configs ours:vector:ivf_rabitq: a RaBitQ IVF (ivfflat WITH (lists, quantization = 'rabitq')), swept over
+# ivfflat.probes (--probes, --noise-probes, --lists; default lists = rows / 1,000).
 # --shared-buffers SIZE (taken here, not by the driver) runs with that shared_buffers (ALTER SYSTEM and a
 # restart of the cluster), and resets it afterwards: e.g. 128MB, PostgreSQL's default, where the index
 # no longer fits.

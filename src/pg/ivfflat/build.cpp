@@ -18,6 +18,7 @@
 #include "pg/am/metapage.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/centers.h"
+#include "pg/ivfflat/codes.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/ivfflat/options.h"
 #include "pg/ivfflat/pages.h"
@@ -67,6 +68,18 @@ struct BuildState {
   std::vector<ItemPointerData> batch_tids;
   std::vector<uint32> batch_rows;
   std::vector<std::uint32_t> batch_labels;
+  // A quantised index (code_bits > 0): each list's codec (made at its first row), the code block
+  // it is filling (in memory until full or the end) and its code chain.
+  MetaPage meta{};
+  int code_bits = 0;
+  std::vector<std::unique_ptr<embedding::quant::SlotCodec>> codecs;
+  std::vector<std::vector<uint8>> open_blocks;
+  std::vector<BlockNumber> code_first;
+  std::vector<BlockNumber> code_last;
+  std::unique_ptr<embedding::quant::ListCodes> layout;
+  std::vector<uint8> slot;
+  std::vector<float> scratch;
+  std::vector<float> row_floats;
   double index_tuples = 0;
   uint32 vector[2000 + 1];  // a prepared row (<= 8,000 bytes)
   float floats[4000];
@@ -136,14 +149,18 @@ Buffer new_page(Relation index) {
   return buf;
 }
 
-// Appends the prepared row `vector` to list `list` (its last page, or a new one linked after it).
-void append_row(BuildState& s, int list, const ItemPointerData& tid, const void* vector) {
-  const Size size = offsetof(EntryTuple, vector) + s.bytes;
-  auto* entry = static_cast<EntryTuple*>(palloc0(size));
-  entry->heap_tid = tid;
-  std::memcpy(entry->vector, vector, s.bytes);
-  Buffer buf = ReadBuffer(s.index, s.last[list]);
-  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+// Appends `item` to the chain that ends at `last` (a new page linked after it when it is full;
+// with no chain yet, a new page becomes `first` and `last`) and returns where it went.
+ItemPointerData append_item(BuildState& s, BlockNumber& first, BlockNumber& last, const void* item,
+                            Size size) {
+  Buffer buf;
+  if (last == InvalidBlockNumber) {
+    buf = new_page(s.index);
+    first = last = BufferGetBlockNumber(buf);
+  } else {
+    buf = ReadBuffer(s.index, last);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  }
   Page page = BufferGetPage(buf);
   if (PageGetFreeSpace(page) < MAXALIGN(size)) {
     Buffer next = new_page(s.index);
@@ -152,13 +169,80 @@ void append_row(BuildState& s, int list, const ItemPointerData& tid, const void*
     UnlockReleaseBuffer(buf);
     buf = next;
     page = BufferGetPage(buf);
-    s.last[list] = BufferGetBlockNumber(buf);
+    last = BufferGetBlockNumber(buf);
   }
-  add_item(s.index, page, entry, size);
+  ItemPointerData where;
+  ItemPointerSet(&where, BufferGetBlockNumber(buf), add_item(s.index, page, item, size));
   MarkBufferDirty(buf);
   UnlockReleaseBuffer(buf);
+  return where;
+}
+
+// Writes list `list`'s open code block to its code chain and empties it.
+void write_code_block(BuildState& s, int list) {
+  std::vector<uint8>& block = s.open_blocks[list];
+  append_item(s, s.code_first[list], s.code_last[list], block.data(), block.size());
+  std::fill(block.begin(), block.end(), 0);
+}
+
+// Adds the code of the row at `entry` (heap TID `tid`, prepared vector `vector`) to its list's
+// open code block, coded around the list's center.
+void add_code(BuildState& s, int list, const ItemPointerData& entry, const ItemPointerData& tid,
+              const void* vector) {
+  if (!s.codecs[list]) s.codecs[list] = list_codec(s.meta, s.centers.data() + list * (s.bytes / 4));
+  embedding::quant::stored_floats(s.format, vector, s.dimensions, s.row_floats.data());
+  s.codecs[list]->encode(s.row_floats.data(), s.slot.data(), s.scratch.data());
+  std::vector<uint8>& block = s.open_blocks[list];
+  if (block.empty()) block.assign(code_block_size(s.meta), 0);
+  auto* tuple = reinterpret_cast<CodeBlockTuple*>(block.data());
+  const int row = tuple->count++;
+  tuple->entry[row] = entry;
+  tuple->heap[row] = tid;
+  s.layout->put(tuple->area, row, s.slot.data());
+  if (tuple->count == kCodeRows) write_code_block(s, list);
+}
+
+// Appends the prepared row `vector` to list `list` (its last page, or a new one linked after it),
+// and in a quantised index its code.
+void append_row(BuildState& s, int list, const ItemPointerData& tid, const void* vector) {
+  const Size size = offsetof(EntryTuple, vector) + s.bytes;
+  auto* entry = static_cast<EntryTuple*>(palloc0(size));
+  entry->heap_tid = tid;
+  std::memcpy(entry->vector, vector, s.bytes);
+  const ItemPointerData where = append_item(s, s.first[list], s.last[list], entry, size);
   pfree(entry);
+  if (s.code_bits != 0) add_code(s, list, where, tid, vector);
   s.index_tuples += 1;
+}
+
+// A quantised index: room for each list's codec and open code block, within
+// maintenance_work_mem, and the scratch of encoding.
+void start_codes(BuildState& s) {
+  if (s.code_bits == 0) return;
+  const auto padded = embedding::quant::padded_dims(s.dimensions);
+  const Size memory = static_cast<Size>(s.lists) *
+                      (code_block_size(s.meta) + (s.dimensions + padded) * sizeof(float) * 2);
+  if (memory > s.memory_limit) memory_error(memory);
+  s.codecs.resize(s.lists);
+  s.open_blocks.resize(s.lists);
+  s.code_first.assign(s.lists, InvalidBlockNumber);
+  s.code_last.assign(s.lists, InvalidBlockNumber);
+  s.layout = std::make_unique<embedding::quant::ListCodes>(code_layout(s.meta));
+  const auto codec = list_codec(s.meta, s.centers.data());
+  s.slot.assign(codec->stride(), 0);
+  s.scratch.assign(codec->scratch_floats(), 0.0f);
+  s.row_floats.assign(s.dimensions, 0.0f);
+}
+
+// The partly filled code blocks, after all full ones.
+void finish_codes(BuildState& s) {
+  if (s.code_bits == 0) return;
+  for (int list = 0; list < s.lists; ++list)
+    if (!s.open_blocks[list].empty() &&
+        reinterpret_cast<const CodeBlockTuple*>(s.open_blocks[list].data())->count > 0)
+      write_code_block(s, list);
+  s.open_blocks = {};
+  s.codecs.clear();
 }
 
 // The batched rows: their lists found on the core's threads (distances only, no PostgreSQL
@@ -212,6 +296,7 @@ void write_centers(BuildState& s, const MetaPage& meta) {
   for (int list = 0; list < s.lists; ++list) {
     center->first = s.first[list];
     center->last = s.last[list];
+    if (s.code_bits != 0) *code_chain(meta, center) = {s.code_first[list], s.code_last[list]};
     std::memcpy(center->vector, s.centers.data() + list * (s.bytes / 4), s.bytes);
     Buffer buf = ReadBuffer(s.index, center_block(meta, list));
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -278,6 +363,8 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     s->dimensions = embedding::pg::index_dimensions(index, s->format, "ivfflat");
     s->lists = index_lists(index);
     s->bytes = element_bytes(s->format, s->dimensions);
+    if (index_quantization(index) == Quantization::kRabitq)
+      s->code_bits = code_bits_for(s->format, s->metric, s->dimensions);
     // 50 sample rows a list, at least 10,000, no more than the table can hold.
     const double max_rows =
         static_cast<double>(RelationGetNumberOfBlocks(heap)) * MaxHeapTuplesPerPage;
@@ -292,12 +379,15 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
     compute_centers(*s);
     s->rank = std::make_unique<embedding::VectorDistance>(center_metric(s->metric), s->dimensions,
                                                           s->format);
-    const MetaPage meta = new_meta(s->format, s->metric, s->dimensions, s->lists);
+    const MetaPage meta = new_meta(s->format, s->metric, s->dimensions, s->lists, s->code_bits);
+    s->meta = meta;
+    start_codes(*s);
     create_pages(*s, meta);
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAssign);
     const double heap_tuples =
         table_index_build_scan(heap, index, info, false, true, add_callback, s, nullptr);
     flush_batch(*s);
+    finish_codes(*s);
     write_centers(*s, meta);
     embedding::pg::log_build_pages(index);
     return embedding::pg::finish_build(cxt, heap_tuples, s->index_tuples);
@@ -308,8 +398,12 @@ extern "C" IndexBuildResult* ivfflat_build(Relation heap, Relation index, IndexI
 extern "C" void ivfflat_buildempty(Relation index) {
   embedding::pg::guarded([&]() {
     const Format format = embedding::pg::index_format(index, "ivfflat");
-    const MetaPage meta = new_meta(format, embedding::pg::index_metric(index, "ivfflat"),
-                                   embedding::pg::index_dimensions(index, format, "ivfflat"), 1);
+    const embedding::Metric metric = embedding::pg::index_metric(index, "ivfflat");
+    const int dimensions = embedding::pg::index_dimensions(index, format, "ivfflat");
+    const int bits = index_quantization(index) == Quantization::kRabitq
+                         ? code_bits_for(format, metric, dimensions)
+                         : 0;
+    const MetaPage meta = new_meta(format, metric, dimensions, 1, bits);
     Page pages[3];  // blocks 0, 1, 2
     for (Page& page : pages) page = static_cast<Page>(palloc(BLCKSZ));
     init_meta_page(pages[kMetaBlock], meta);
@@ -317,6 +411,7 @@ extern "C" void ivfflat_buildempty(Relation index) {
     const Size size = center_size(meta);
     auto* center = static_cast<CenterTuple*>(palloc0(size));
     center->first = center->last = 2;
+    if (bits != 0) *code_chain(meta, center) = {InvalidBlockNumber, InvalidBlockNumber};
     add_item(index, pages[1], center, size, FirstOffsetNumber);
     init_page(pages[2]);
     embedding::pg::write_init_fork(index, pages, 3);

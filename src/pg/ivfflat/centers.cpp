@@ -15,11 +15,13 @@ Metric center_metric(Metric metric) {
 void read_centers(Relation index, Centers& out) {
   out.meta = read_meta(index);
   const MetaPage& meta = out.meta;
-  const Size bytes = center_size(meta) - offsetof(CenterTuple, vector);
+  const Size bytes = vector_bytes(meta);
   out.words = bytes / sizeof(uint32);
   out.vectors.resize(meta.lists * out.words);
   out.first.resize(meta.lists);
   out.last.resize(meta.lists);
+  out.code_first.assign(quantized(meta) ? meta.lists : 0, InvalidBlockNumber);
+  out.code_last.assign(quantized(meta) ? meta.lists : 0, InvalidBlockNumber);
   // A page at a time, all of its centers read under its share lock.
   for (int start = 0; start < meta.lists; start += meta.centers_per_page) {
     Buffer buf = ReadBuffer(index, center_block(meta, start));
@@ -36,6 +38,10 @@ void read_centers(Relation index, Centers& out) {
       out.first[i] = center->first;
       out.last[i] = center->last;
       std::memcpy(out.vectors.data() + i * out.words, center->vector, bytes);
+      if (quantized(meta)) {
+        out.code_first[i] = code_chain(meta, center)->first;
+        out.code_last[i] = code_chain(meta, center)->last;
+      }
     }
     UnlockReleaseBuffer(buf);
   }

@@ -20,6 +20,8 @@ struct Centers {
   std::vector<uint32> vectors;  // lists * words
   std::vector<BlockNumber> first;
   std::vector<BlockNumber> last;
+  std::vector<BlockNumber> code_first;  // quantised indexes: each list's first code page
+  std::vector<BlockNumber> code_last;   // and its last as the center last said
   std::size_t words = 0;
   const void* vector(int list) const { return vectors.data() + list * words; }
 };

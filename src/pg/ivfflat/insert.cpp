@@ -1,11 +1,15 @@
 // ivfflat insert: the row goes to the first page with room in its nearest center's list, from the
-// center's insert page on; a full list gets a new page at its end (generic WAL).
+// center's insert page on; a full list gets a new page at its end (generic WAL); in a quantised
+// index its code then goes to the end of the list's code chain.
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "core/common/error.h"
 #include "core/ivf/assign.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/centers.h"
+#include "pg/ivfflat/codes.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
 
@@ -21,6 +25,11 @@ namespace {
 struct InsertContext {
   Centers centers;
   uint32 vector[2000 + 1];
+  // Quantised indexes: the row's list's codec, the row's slot and the encoder's scratch.
+  std::unique_ptr<quant::SlotCodec> codec;
+  std::vector<uint8> slot;
+  std::vector<float> scratch;
+  std::vector<float> floats;
 };
 
 InsertContext& insert_context() {
@@ -32,8 +41,8 @@ InsertContext& insert_context() {
 // Adds `entry` to the list whose center is `list`, on the first page with room from page `block`
 // (its insert page as last read, which VACUUM moves back to the first page it freed room on) on,
 // following the chain; at its end a new page is linked and becomes the insert page.
-void append(Relation index, const MetaPage& meta, int list, BlockNumber block, EntryTuple* entry,
-            Size size) {
+ItemPointerData append(Relation index, const MetaPage& meta, int list, BlockNumber block,
+                       EntryTuple* entry, Size size) {
   const BlockNumber start = block;
   for (;;) {
     Buffer buf = ReadBuffer(index, block);
@@ -43,12 +52,13 @@ void append(Relation index, const MetaPage& meta, int list, BlockNumber block, E
     if (PageGetFreeSpace(page) >= MAXALIGN(size)) {
       GenericXLogState* state = GenericXLogStart(index);
       Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
-      add_item(index, wpage, entry, size);
+      ItemPointerData where;
+      ItemPointerSet(&where, block, add_item(index, wpage, entry, size));
       GenericXLogFinish(state);
       UnlockReleaseBuffer(buf);
       // Full pages were passed on the way: the next insert starts here.
       if (block != start) set_insert_page(index, meta, list, block);
-      return;
+      return where;
     }
     if (next != InvalidBlockNumber) {  // full: on along the chain
       UnlockReleaseBuffer(buf);
@@ -69,7 +79,8 @@ void append(Relation index, const MetaPage& meta, int list, BlockNumber block, E
     Page npage = GenericXLogRegisterBuffer(state, nbuf, GENERIC_XLOG_FULL_IMAGE);
     Page cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
     init_page(npage);
-    add_item(index, npage, entry, size);
+    ItemPointerData where;
+    ItemPointerSet(&where, BufferGetBlockNumber(nbuf), add_item(index, npage, entry, size));
     page_opaque(wpage)->next = BufferGetBlockNumber(nbuf);
     auto* center = reinterpret_cast<CenterTuple*>(
         PageGetItem(cpage, PageGetItemId(cpage, center_offset(meta, list))));
@@ -78,8 +89,115 @@ void append(Relation index, const MetaPage& meta, int list, BlockNumber block, E
     UnlockReleaseBuffer(cbuf);
     UnlockReleaseBuffer(nbuf);
     UnlockReleaseBuffer(buf);
-    return;
+    return where;
   }
+}
+
+// Writes row `row` (entry `entry`, heap TID `heap`, code `slot`) into the code block `tuple`.
+void put_code(const MetaPage& meta, CodeBlockTuple* tuple, int row, const ItemPointerData& entry,
+              const ItemPointerData& heap, const uint8* slot) {
+  tuple->entry[row] = entry;
+  tuple->heap[row] = heap;
+  code_layout(meta).put(tuple->area, static_cast<std::size_t>(row), slot);
+  tuple->count = static_cast<uint16>(row + 1);
+}
+
+// Appends a row's code to `list`'s code chain: into its last code block when that has room,
+// else a new block on the chain's last page, else on a new page linked after it (the center's
+// chain then ends there). From `block` (the chain's end as last read) on along the chain.
+void append_code(Relation index, const MetaPage& meta, int list, BlockNumber block,
+                 const ItemPointerData& entry, const ItemPointerData& heap, const uint8* slot) {
+  const Size size = code_block_size(meta);
+  auto* fresh = static_cast<CodeBlockTuple*>(palloc0(size));
+  put_code(meta, fresh, 0, entry, heap, slot);
+  Buffer buf = InvalidBuffer;
+  for (; block != InvalidBlockNumber;) {
+    buf = ReadBuffer(index, block);
+    LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+    const BlockNumber next = page_opaque(BufferGetPage(buf))->next;
+    if (next == InvalidBlockNumber) break;
+    UnlockReleaseBuffer(buf);
+    buf = InvalidBuffer;
+    block = next;
+  }
+  if (buf != InvalidBuffer) {
+    Page page = BufferGetPage(buf);
+    const OffsetNumber max = PageGetMaxOffsetNumber(page);
+    ItemId last = max >= FirstOffsetNumber ? PageGetItemId(page, max) : nullptr;
+    const bool open = last != nullptr && ItemIdIsNormal(last) && ItemIdGetLength(last) >= size &&
+                      reinterpret_cast<CodeBlockTuple*>(PageGetItem(page, last))->count < kCodeRows;
+    if (open || PageGetFreeSpace(page) >= MAXALIGN(size)) {
+      GenericXLogState* state = GenericXLogStart(index);
+      Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
+      if (open) {
+        auto* tuple =
+            reinterpret_cast<CodeBlockTuple*>(PageGetItem(wpage, PageGetItemId(wpage, max)));
+        put_code(meta, tuple, tuple->count, entry, heap, slot);
+      } else {
+        add_item(index, wpage, fresh, size);
+      }
+      GenericXLogFinish(state);
+      UnlockReleaseBuffer(buf);
+      pfree(fresh);
+      return;
+    }
+  }
+  // A new page linked after the full last page, then the center page: the same lock order as
+  // append(). A list without codes yet: the center page first, to see whether another insert
+  // started the chain meanwhile (then on from its end); no one waits for the new page.
+  Buffer cbuf = InvalidBuffer;
+  if (buf == InvalidBuffer) {
+    cbuf = ReadBuffer(index, center_block(meta, list));
+    LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
+    const CodeChain* chain = code_chain(
+        meta,
+        reinterpret_cast<CenterTuple*>(PageGetItem(
+            BufferGetPage(cbuf), PageGetItemId(BufferGetPage(cbuf), center_offset(meta, list)))));
+    const BlockNumber last = chain->last;
+    if (last != InvalidBlockNumber) {
+      UnlockReleaseBuffer(cbuf);
+      pfree(fresh);
+      append_code(index, meta, list, last, entry, heap, slot);
+      return;
+    }
+  }
+  LockRelationForExtension(index, ExclusiveLock);
+  Buffer nbuf = ReadBuffer(index, P_NEW);
+  LockBuffer(nbuf, BUFFER_LOCK_EXCLUSIVE);
+  UnlockRelationForExtension(index, ExclusiveLock);
+  if (cbuf == InvalidBuffer) {
+    cbuf = ReadBuffer(index, center_block(meta, list));
+    LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
+  }
+  GenericXLogState* state = GenericXLogStart(index);
+  Page npage = GenericXLogRegisterBuffer(state, nbuf, GENERIC_XLOG_FULL_IMAGE);
+  Page cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
+  init_page(npage);
+  add_item(index, npage, fresh, size);
+  CodeChain* chain = code_chain(meta, reinterpret_cast<CenterTuple*>(PageGetItem(
+                                          cpage, PageGetItemId(cpage, center_offset(meta, list)))));
+  if (buf != InvalidBuffer)
+    page_opaque(GenericXLogRegisterBuffer(state, buf, 0))->next = BufferGetBlockNumber(nbuf);
+  else
+    chain->first = BufferGetBlockNumber(nbuf);
+  chain->last = BufferGetBlockNumber(nbuf);
+  GenericXLogFinish(state);
+  UnlockReleaseBuffer(cbuf);
+  UnlockReleaseBuffer(nbuf);
+  if (buf != InvalidBuffer) UnlockReleaseBuffer(buf);
+  pfree(fresh);
+}
+
+// The code of the prepared row in ctx.vector around `list`'s center, into ctx.slot.
+void encode_row(InsertContext& ctx, int list) {
+  const MetaPage& meta = ctx.centers.meta;
+  ctx.codec = list_codec(meta, ctx.centers.vector(list));
+  ctx.slot.assign(ctx.codec->stride(), 0);
+  ctx.scratch.assign(ctx.codec->scratch_floats(), 0.0f);
+  ctx.floats.assign(meta.dimensions, 0.0f);
+  quant::stored_floats(static_cast<Format>(meta.format), ctx.vector, meta.dimensions,
+                       ctx.floats.data());
+  ctx.codec->encode(ctx.floats.data(), ctx.slot.data(), ctx.scratch.data());
 }
 
 void insert_row(Relation index, Datum value, ItemPointer heap_tid) {
@@ -99,8 +217,13 @@ void insert_row(Relation index, Datum value, ItemPointer heap_tid) {
   auto* entry = static_cast<EntryTuple*>(palloc0(size));
   entry->heap_tid = *heap_tid;
   std::memcpy(entry->vector, ctx.vector, size - offsetof(EntryTuple, vector));
-  append(index, meta, best, ctx.centers.last[best], entry, size);
+  const ItemPointerData where = append(index, meta, best, ctx.centers.last[best], entry, size);
   pfree(entry);
+  if (quantized(meta)) {
+    encode_row(ctx, static_cast<int>(best));
+    append_code(index, meta, static_cast<int>(best), ctx.centers.code_last[best], where, *heap_tid,
+                ctx.slot.data());
+  }
 }
 
 }  // namespace

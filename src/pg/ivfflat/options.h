@@ -13,12 +13,16 @@ namespace embedding::pg::ivfflat {
 constexpr int kDefaultLists = 100;
 constexpr int kMaxLists = 32768;
 
+enum class Quantization { kNone = 0, kRabitq = 1 };
 enum class IterativeScan { kOff = 0, kRelaxed = 1 };
+
+constexpr double kDefaultQuantizedEpsilon = 4.0;
 
 struct Gucs {
   int probes = 1;
   int iterative_scan = 0;  // IterativeScan
   int max_probes = kMaxLists;
+  double quantized_epsilon = kDefaultQuantizedEpsilon;
 };
 extern Gucs gucs;
 
@@ -26,5 +30,7 @@ extern Gucs gucs;
 void register_options();
 // The index's lists option (kDefaultLists when not given).
 int index_lists(Relation index);
+// The index's quantization option (kNone when not given).
+Quantization index_quantization(Relation index);
 
 }  // namespace embedding::pg::ivfflat

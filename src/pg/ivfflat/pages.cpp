@@ -17,10 +17,11 @@ void init_page(Page page) {
   opaque->page_id = kPageId;
 }
 
-MetaPage new_meta(Format format, Metric metric, int dimensions, int lists) {
+MetaPage new_meta(Format format, Metric metric, int dimensions, int lists, int code_bits) {
   MetaPage meta{};
   meta.magic = kMagic;
-  meta.version = kVersion;
+  meta.version = code_bits != 0 ? kQuantizedVersion : kVersion;
+  meta.code_bits = static_cast<uint16>(code_bits);
   meta.dimensions = static_cast<uint32>(dimensions);
   meta.lists = static_cast<uint16>(lists);
   meta.format = static_cast<uint8>(format);
@@ -40,8 +41,11 @@ void init_meta_page(Page page, const MetaPage& meta) {
 
 MetaPage read_meta(Relation index) {
   const auto meta = read_meta_page<MetaPage>(index);
-  if (meta.magic != kMagic || meta.version != kVersion || meta.lists < 1 ||
-      meta.centers_per_page < 1)
+  // Version 1 metapages end before code_bits: the page's zeros read as 0.
+  const bool version_ok =
+      (meta.version == kVersion && meta.code_bits == 0) ||
+      (meta.version == kQuantizedVersion && (meta.code_bits == 1 || meta.code_bits == 2));
+  if (meta.magic != kMagic || !version_ok || meta.lists < 1 || meta.centers_per_page < 1)
     corrupt(index, "bad metapage");
   return meta;
 }

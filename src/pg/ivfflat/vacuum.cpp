@@ -1,9 +1,14 @@
 // ivfflat VACUUM: removes the entries of deleted rows from every list page (generic WAL), counts
-// what is left, and points each list's inserts at its first page with room again.
-#include "pg/am/vacuum.h"
+// what is left, and points each list's inserts at its first page with room again. In a quantised
+// index their code rows go first, and entries keep their offsets (the code rows point at them).
+#include <cstring>
+
 #include "core/common/error.h"
+#include "core/quant/rotation.h"
+#include "pg/am/vacuum.h"
 #include "pg/guard.h"
 #include "pg/ivfflat/centers.h"
+#include "pg/ivfflat/codes.h"
 #include "pg/ivfflat/ivfflat.h"
 #include "pg/pg_call.h"
 
@@ -18,10 +23,11 @@ namespace {
 // Removes dead entries from one list page (when `callback` is given); adds the live entries
 // left to the stats. Scans copy what they read under a page's share lock, so removing items
 // under the exclusive lock is safe beside them. Returns the page's next page; *room tells whether
-// an entry now fits.
+// an entry now fits. With `keep_offsets` (quantised indexes) the dead entries' line pointers
+// become unused instead of being removed, so that no other entry moves.
 BlockNumber vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, BlockNumber block,
                         IndexBulkDeleteCallback callback, void* callback_state, Size entry,
-                        bool* room) {
+                        bool keep_offsets, bool* room) {
   Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
   LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
   Page page = BufferGetPage(buf);
@@ -40,13 +46,66 @@ BlockNumber vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, Blo
   if (ndead > 0) {
     GenericXLogState* state = GenericXLogStart(info->index);
     Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
-    PageIndexMultiDelete(wpage, dead, ndead);
+    if (keep_offsets) {
+      for (int i = ndead - 1; i >= 0; --i) PageIndexTupleDeleteNoCompact(wpage, dead[i]);
+    } else {
+      PageIndexMultiDelete(wpage, dead, ndead);
+    }
     GenericXLogFinish(state);
     stats->tuples_removed += ndead;
   }
   *room = PageGetFreeSpace(page) >= MAXALIGN(entry);
   const BlockNumber next = page_opaque(page)->next;
   UnlockReleaseBuffer(buf);
+  return next;
+}
+
+// Removes the code rows of dead heap TIDs from one code page, each block compacted in place (its
+// live rows first, in their order); returns the page's next page.
+BlockNumber vacuum_code_page(IndexVacuumInfo* info, const MetaPage& meta, BlockNumber block,
+                             IndexBulkDeleteCallback callback, void* callback_state) {
+  const Size size = code_block_size(meta);
+  const quant::ListCodes layout = code_layout(meta);
+  const std::size_t stride =
+      quant::padded_dims(meta.dimensions) * meta.code_bits / 8 + sizeof(quant::CodeFactors);
+  auto* fresh = static_cast<CodeBlockTuple*>(palloc(size));
+  auto* slot = static_cast<uint8*>(palloc(stride));
+  Buffer buf = ReadBufferExtended(info->index, MAIN_FORKNUM, block, RBM_NORMAL, info->strategy);
+  LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+  Page page = BufferGetPage(buf);
+  GenericXLogState* state = nullptr;
+  Page wpage = nullptr;
+  bool bad = false;
+  const OffsetNumber max = PageGetMaxOffsetNumber(page);
+  for (OffsetNumber off = FirstOffsetNumber; off <= max && !bad; ++off) {
+    ItemId item = PageGetItemId(page, off);
+    if (!ItemIdIsUsed(item)) continue;
+    auto* tuple = reinterpret_cast<CodeBlockTuple*>(PageGetItem(page, item));
+    bad = ItemIdGetLength(item) < size || tuple->count > kCodeRows;
+    if (bad) break;
+    std::memset(fresh, 0, size);
+    int kept = 0;
+    for (int row = 0; row < tuple->count; ++row) {
+      if (callback(&tuple->heap[row], callback_state)) continue;
+      fresh->entry[kept] = tuple->entry[row];
+      fresh->heap[kept] = tuple->heap[row];
+      layout.get(tuple->area, row, slot);
+      layout.put(fresh->area, kept++, slot);
+    }
+    if (kept == tuple->count) continue;
+    fresh->count = static_cast<uint16>(kept);
+    if (state == nullptr) {
+      state = GenericXLogStart(info->index);
+      wpage = GenericXLogRegisterBuffer(state, buf, 0);
+    }
+    std::memcpy(PageGetItem(wpage, PageGetItemId(wpage, off)), fresh, size);
+  }
+  if (state != nullptr) GenericXLogFinish(state);
+  const BlockNumber next = page_opaque(page)->next;
+  UnlockReleaseBuffer(buf);
+  pfree(fresh);
+  pfree(slot);
+  if (bad) corrupt(info->index, "bad code block");
   return next;
 }
 
@@ -61,12 +120,19 @@ void walk(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, IndexBulkDeleteCa
   const MetaPage& meta = centers->meta;
   stats->num_index_tuples = 0;
   for (int list = 0; list < meta.lists; ++list) {
+    // Code rows first: none is left pointing at an entry this pass frees (and a scan checks the
+    // heap TID of the entry it reads, should an insert reuse the slot).
+    if (quantized(meta) && callback != nullptr)
+      for (BlockNumber block = centers->code_first[list]; block != InvalidBlockNumber;) {
+        vacuum_delay_point();
+        block = vacuum_code_page(info, meta, block, callback, callback_state);
+      }
     BlockNumber first_room = InvalidBlockNumber;
     for (BlockNumber block = centers->first[list]; block != InvalidBlockNumber;) {
       vacuum_delay_point();
       bool room = false;
-      const BlockNumber next =
-          vacuum_page(info, stats, block, callback, callback_state, entry_size(meta), &room);
+      const BlockNumber next = vacuum_page(info, stats, block, callback, callback_state,
+                                           entry_size(meta), quantized(meta), &room);
       if (room && first_room == InvalidBlockNumber) first_room = block;
       block = next;
     }
