@@ -1,13 +1,18 @@
-// k-means++ seeding and Lloyd iterations (see kmeans.h).
+// k-means++ seeding (float and bit rows) and the bit strings' Lloyd iterations; the float
+// passes are lloyd.cpp's (see kmeans.h).
 #include "core/ivf/kmeans.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
 #include "core/common/interrupt.h"
-#include "core/ivf/assign.h"
+#include "core/common/threads.h"
+#include "core/ivf/lloyd.h"
 #include "core/vector/kernels.h"
 #include "core/vector/normalize.h"
 
@@ -22,21 +27,39 @@ float distance(const float* a, const float* b, std::size_t dims) {
 
 // k-means++: the first center uniformly, each next one with probability proportional to the
 // distance to the nearest center chosen so far. make_center(row, c) makes row the c-th center;
-// distance(row, c) is the row's distance to it (squared L2 for floats, hamming for bits). One
-// thread: on two threads, starting them for every center cost more than it saved at 340 lists.
-template <class MakeCenter, class Distance>
-void seed_centers(std::size_t n, std::size_t k, std::mt19937_64& rng, MakeCenter make_center,
-                  Distance distance) {
+// distance(row, c) is the row's distance to it and between(a, b) the distance between centers
+// (squared L2 for floats, hamming for bits). A row whose nearest center is at distance r skips
+// the new center when the two centers are at least 2r apart (the triangle inequality: `factor`
+// 4 for squared distances, 2 for hamming, with a margin), which leaves the draws unchanged.
+// The distances of each center run on one team of `threads` threads kept for the whole seeding;
+// sums and draws stay on the caller's thread, so the seeds do not depend on the thread count.
+template <class MakeCenter, class Distance, class Between>
+void seed_centers(std::size_t n, std::size_t k, int threads, std::mt19937_64& rng,
+                  MakeCenter make_center, Distance distance, Between between, double factor) {
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
+  std::vector<std::uint32_t> owner(n, 0);
+  std::vector<double> gap(k);
+  WorkerTeam team(std::max(1, std::min<int>(threads, static_cast<int>(n / 4096) + 1)));
+  const std::size_t slice = (n + team.size() - 1) / static_cast<std::size_t>(team.size());
   std::size_t pick = rng() % n;
   for (std::size_t c = 0; c < k; ++c) {
     make_center(pick, c);
+    for (std::size_t j = 0; j < c; ++j) gap[j] = static_cast<double>(between(j, c));
+    team.run([&](int part) {
+      const std::size_t begin = std::min(n, part * slice), end = std::min(n, begin + slice);
+      for (std::size_t i = begin; i < end; ++i) {
+        if (((i - begin) & 4095) == 0) {
+          if (part == 0) poll_interrupts();
+          if (team.stopped()) return;
+        }
+        if (c == 0 || gap[owner[i]] < factor * (1.0 + 1e-3) * nearest[i]) {
+          const double d = static_cast<double>(distance(i, c));
+          if (d < nearest[i]) nearest[i] = d, owner[i] = static_cast<std::uint32_t>(c);
+        }
+      }
+    });
     double total = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      poll_interrupts_every<10>(i);
-      nearest[i] = std::min(nearest[i], static_cast<double>(distance(i, c)));
-      total += nearest[i];
-    }
+    for (std::size_t i = 0; i < n; ++i) total += nearest[i];
     if (!(total > 0.0)) {  // every row is already a center: take any
       pick = rng() % n;
       continue;
@@ -88,53 +111,20 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
     return result;
   }
   seed_centers(
-      n, k, rng,
+      n, k, options.threads, rng,
       [&](std::size_t row, std::size_t c) {
         std::copy(rows + row * dims, rows + (row + 1) * dims, centers + c * dims);
       },
       [&](std::size_t row, std::size_t c) {
         return distance(rows + row * dims, centers + c * dims, dims);
-      });
+      },
+      [&](std::size_t a, std::size_t b) {
+        return distance(centers + a * dims, centers + b * dims, dims);
+      },
+      4.0);
   result.seeds = result.centers;
-  std::vector<std::uint32_t> labels(n, UINT32_MAX);
-  std::vector<double> sums(k * dims);
-  std::vector<std::size_t> counts(k);
-  for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
-    const std::size_t changed =
-        assign_floats(centers, k, dims, rows, n, options.spherical, labels.data(), options.threads);
-    result.iterations = iteration + 1;
-    if (iteration > 0 && changed * 1000 < n) break;
-    // Update: the mean of each center's rows (in double), normalised when spherical.
-    std::fill(sums.begin(), sums.end(), 0.0);
-    std::fill(counts.begin(), counts.end(), 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      poll_interrupts_every<12>(i);
-      const std::size_t c = labels[i];
-      ++counts[c];
-      const float* x = rows + i * dims;
-      double* s = sums.data() + c * dims;
-      for (std::size_t j = 0; j < dims; ++j) s[j] += x[j];
-    }
-    for (std::size_t c = 0; c < k; ++c) {
-      float* center = centers + c * dims;
-      if (counts[c] == 0) {
-        // An empty center moves to the row farthest from its own center.
-        std::size_t far = 0;
-        float far_distance = -1.0f;
-        for (std::size_t i = 0; i < n; ++i) {
-          const float d = distance(rows + i * dims, centers + labels[i] * dims, dims);
-          if (d > far_distance) far_distance = d, far = i;
-        }
-        std::copy(rows + far * dims, rows + (far + 1) * dims, center);
-        labels[far] = static_cast<std::uint32_t>(c);
-        continue;
-      }
-      for (std::size_t j = 0; j < dims; ++j)
-        center[j] = static_cast<float>(sums[c * dims + j] / static_cast<double>(counts[c]));
-      // A mean of zero (rows that cancel out) keeps no direction: it stays as it is.
-      if (options.spherical) vec::normalize(center, dims, vec::NoDirection::kKeep);
-    }
-  }
+  result.labels.assign(n, UINT32_MAX);
+  result.iterations = lloyd(rows, n, dims, k, centers, result.labels.data(), options);
   return result;
 }
 
@@ -167,13 +157,17 @@ std::vector<std::uint8_t> kmeans_bits(const std::uint8_t* rows, std::size_t n, s
     return centers;
   }
   seed_centers(
-      n, k, rng,
+      n, k, options.threads, rng,
       [&](std::size_t row, std::size_t c) {
         std::copy(rows + row * bytes, rows + (row + 1) * bytes, centers.begin() + c * bytes);
       },
       [&](std::size_t row, std::size_t c) {
         return table.bit_hamming(rows + row * bytes, centers.data() + c * bytes, bytes);
-      });
+      },
+      [&](std::size_t a, std::size_t b) {
+        return table.bit_hamming(centers.data() + a * bytes, centers.data() + b * bytes, bytes);
+      },
+      2.0);
   // Lloyd passes: assign by hamming, then each bit by majority of the center's rows.
   std::vector<std::uint32_t> labels(n, UINT32_MAX);
   std::vector<std::uint32_t> ones(k * bits);

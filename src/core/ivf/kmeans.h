@@ -1,10 +1,11 @@
-// k-means for the ivfflat index: k-means++ seeding and Lloyd iterations over float rows, with the
-// assignment pass (assign.h) on several threads. Pure core: the caller's thread polls interrupts
-// (core/common/interrupt.h); worker threads only compute.
+// k-means for the ivfflat index and for kmeans_fit: k-means++ seeding and Lloyd iterations over
+// float rows (Hamerly's bounds, lloyd.h) on several threads. Pure core: the caller's thread polls
+// interrupts (core/common/interrupt.h); worker threads only compute.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 namespace embedding::ivf {
@@ -16,12 +17,16 @@ struct KMeansOptions {
   bool spherical =
       false;  // rows are unit vectors; centers are re-normalised (inner product, cosine)
   std::uint64_t seed = 0x5eed;
+  // Called on the caller's thread after each pass that moved the centers: the pass number, how
+  // many rows changed center, and the inertia (sum of squared distances) of that pass's labels.
+  std::function<void(int iteration, std::size_t changed, double inertia)> progress;
 };
 
 struct KMeansResult {
-  std::vector<float> centers;  // k * dims
-  std::vector<float> seeds;    // k * dims: the k-means++ seeding the passes started from
-  int iterations = 0;          // Lloyd passes run
+  std::vector<float> centers;         // k * dims
+  std::vector<float> seeds;           // k * dims: the k-means++ seeding the passes started from
+  std::vector<std::uint32_t> labels;  // n: each row's nearest final center (empty when n <= k)
+  int iterations = 0;                 // Lloyd passes run
 };
 
 // `rows`: n vectors of `dims` floats (unit length when spherical). k >= 1. With fewer rows than
