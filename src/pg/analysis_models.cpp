@@ -213,6 +213,13 @@ EMB_FUNCTION(pca_fit) {
                                 rows.dims, whiten ? ", whitened" : "");
   const analysis::PcaModel model = analysis::pca_fit(
       rows.vectors, rows.rows, d, static_cast<std::size_t>(components), whiten, options);
+  if (model.solver_residual > 1e-6)
+    pg::pg_call([&] {
+      ereport(WARNING, (errmsg("pca_fit: the eigensolver stopped at relative residual %.1e; the "
+                               "components may be inexact",
+                               model.solver_residual),
+                        errhint("Fewer components converge faster.")));
+    });
   double kept = 0.0;
   for (double v : model.variance) kept += v;
   pg::store_fitted_model(name, source, analysis::pca_image(model));

@@ -133,6 +133,7 @@ void fit_components(const float* rows, std::size_t n, std::size_t dims, PcaModel
       options.progress(text);
     };
   const TopEigen top = top_eigenpairs(scatter.data(), dims, model.components, eigen);
+  model.solver_residual = top.residual;
   for (std::size_t c = 0; c < model.components; ++c) {
     model.variance[c] = std::max(0.0, top.values[c]) / static_cast<double>(n - 1);
     for (std::size_t j = 0; j < dims; ++j)

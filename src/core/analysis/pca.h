@@ -30,6 +30,9 @@ struct PcaModel {
   std::vector<double> variance;  // components: variance along each (divisor n - 1)
   double total_variance = 0.0;   // the sum over every dimension
   std::uint64_t samples = 0;
+  // Not stored: the subspace iteration's final largest relative residual (0 for the exact
+  // solver); above about 1e-6 the components may be inexact.
+  double solver_residual = 0.0;
 };
 
 // Fits on n rows of `dims` floats (n >= 2, 1 <= components <= min(n, dims)). Each component's
