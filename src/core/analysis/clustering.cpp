@@ -44,6 +44,7 @@ ClusterFit kmeans_fit(float* rows, std::size_t n, std::size_t dims, std::size_t 
   fit.centers = std::move(result.centers);
   fit.seeds = result.seeds.empty() ? fit.centers : std::move(result.seeds);
   fit.iterations = result.iterations;
+  fit.seeding_seconds = result.seeding_seconds;
   fit.labels = std::move(result.labels);
   if (fit.labels.empty()) {  // n == k: the rows are the centers
     fit.labels.assign(n, UINT32_MAX);

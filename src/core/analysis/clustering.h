@@ -16,6 +16,7 @@ struct ClusterFit {
   std::vector<std::uint32_t> labels;  // per row, 0-based
   double inertia = 0.0;               // sum of squared L2 distances to the assigned centers
   int iterations = 0;
+  double seeding_seconds = 0.0;  // of the k-means++ seeding (benchmarks)
 };
 
 // After each Lloyd pass that moved the centers (on the caller's thread): the pass, rows that

@@ -42,19 +42,20 @@ std::vector<double> column_means(const float* rows, std::size_t n, std::size_t d
   return mean;
 }
 
-// Rows per covariance block, and the dimensions of one tile of the covariance: one tile's
-// product (128 x 128 x 1,024 multiply-adds) takes about a millisecond, so the polling thread
-// comes back often whatever the dimension.
+// Rows per covariance block, and the dimensions of one strip of the covariance: one strip's
+// product (at most 128 x 1,536 x 1,024 multiply-adds at 1,536 dimensions) takes a few
+// milliseconds, so the polling thread comes back often.
 constexpr std::size_t kBlockRows = 1024;
-constexpr std::size_t kTileDims = 128;
+constexpr std::size_t kStripDims = 128;
+constexpr std::size_t kTransposeRows = 16;  // rows centred and transposed together (64 bytes)
 
 // The sum over rows of (x - mean)(x - mean)^T, both halves filled. Each block of rows is centred
-// and transposed, then each tile on or below the diagonal is one float matrix product (the
-// kernels' GEMM), summed in double across blocks; the upper half is the lower's mirror.
+// and transposed, then each strip of 128 covariance rows gets its part left of the diagonal in
+// one float matrix product (the kernels' GEMM), summed in double across blocks; the upper half
+// is the lower's mirror.
 MatrixD scatter_matrix(const float* rows, std::size_t n, std::size_t dims,
                        const std::vector<float>& mean, const PcaOptions& options) {
   const std::size_t blocks = (n + kBlockRows - 1) / kBlockRows;
-  const std::size_t tiles = (dims + kTileDims - 1) / kTileDims;
   MatrixD total = MatrixD::Zero(dims, dims);
   std::mutex merge;
   const kernels::KernelTable& table = kernels::active();
@@ -63,7 +64,7 @@ MatrixD scatter_matrix(const float* rows, std::size_t n, std::size_t dims,
       [&](std::size_t begin, std::size_t end, const std::atomic<bool>& stop, bool poll) {
         if (begin >= end) return std::size_t{0};
         MatrixD sum = MatrixD::Zero(dims, dims);
-        std::vector<float> part(kTileDims * kTileDims);
+        std::vector<float> part(kStripDims * dims);
         std::vector<float> transposed(dims * kBlockRows);  // dims x r: the centred block
         for (std::size_t b = begin; b < end && !stop; ++b) {
           if (poll) {
@@ -76,21 +77,23 @@ MatrixD scatter_matrix(const float* rows, std::size_t n, std::size_t dims,
                                " of " + std::to_string(n) + " rows");
           }
           const std::size_t first = b * kBlockRows, r = std::min(kBlockRows, n - first);
-          for (std::size_t i = 0; i < r; ++i) {
-            const float* x = rows + (first + i) * dims;
-            for (std::size_t j = 0; j < dims; ++j) transposed[j * r + i] = x[j] - mean[j];
+          // A few rows at a time, so that each write fills a cache line of the transpose.
+          for (std::size_t i0 = 0; i0 < r; i0 += kTransposeRows) {
+            const std::size_t count = std::min(kTransposeRows, r - i0);
+            const float* x = rows + (first + i0) * dims;
+            for (std::size_t j = 0; j < dims; ++j)
+              for (std::size_t i = 0; i < count; ++i)
+                transposed[j * r + i0 + i] = x[i * dims + j] - mean[j];
           }
-          for (std::size_t ti = 0; ti < tiles; ++ti)
-            for (std::size_t tj = 0; tj <= ti; ++tj) {
-              if (poll) poll_interrupts();
-              if (stop.load(std::memory_order_relaxed)) return std::size_t{0};
-              const std::size_t i0 = ti * kTileDims, ni = std::min(kTileDims, dims - i0);
-              const std::size_t j0 = tj * kTileDims, nj = std::min(kTileDims, dims - j0);
-              table.gemm(ni, nj, r, transposed.data() + i0 * r, r, transposed.data() + j0 * r, r,
-                         true, part.data(), nj, false);
-              for (std::size_t i = 0; i < ni; ++i)
-                for (std::size_t j = 0; j < nj; ++j) sum(i0 + i, j0 + j) += part[i * nj + j];
-            }
+          for (std::size_t i0 = 0; i0 < dims; i0 += kStripDims) {
+            if (poll) poll_interrupts();
+            if (stop.load(std::memory_order_relaxed)) return std::size_t{0};
+            const std::size_t ni = std::min(kStripDims, dims - i0), width = i0 + ni;
+            table.gemm(ni, width, r, transposed.data() + i0 * r, r, transposed.data(), r, true,
+                       part.data(), width, false);
+            for (std::size_t i = 0; i < ni; ++i)
+              for (std::size_t j = 0; j <= i0 + i; ++j) sum(i0 + i, j) += part[i * width + j];
+          }
         }
         std::lock_guard<std::mutex> lock(merge);
         total += sum;

@@ -110,6 +110,7 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
         vec::normalize(centers + c * dims, dims, vec::NoDirection::kKeep);
     return result;
   }
+  const auto start = std::chrono::steady_clock::now();
   seed_centers(
       n, k, options.threads, rng,
       [&](std::size_t row, std::size_t c) {
@@ -123,6 +124,8 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
       },
       4.0);
   result.seeds = result.centers;
+  result.seeding_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   result.labels.assign(n, UINT32_MAX);
   result.iterations = lloyd(rows, n, dims, k, centers, result.labels.data(), options);
   return result;

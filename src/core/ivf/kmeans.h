@@ -27,6 +27,7 @@ struct KMeansResult {
   std::vector<float> seeds;           // k * dims: the k-means++ seeding the passes started from
   std::vector<std::uint32_t> labels;  // n: each row's nearest final center (empty when n <= k)
   int iterations = 0;                 // Lloyd passes run
+  double seeding_seconds = 0.0;       // wall time of the k-means++ seeding (benchmarks)
 };
 
 // `rows`: n vectors of `dims` floats (unit length when spherical). k >= 1. With fewer rows than

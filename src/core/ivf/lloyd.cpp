@@ -172,21 +172,29 @@ class BoundedLloyd {
   }
 
   // Folds one row's scores against centers [c0, c0 + nc) into its best (a direct squared
-  // distance), its index (ties: the lower) and a lower bound on the second best.
-  void rank_tile(std::uint32_t i, const float* x, float* scores, std::size_t c0, std::size_t nc,
+  // distance), its index (ties: the lower) and a lower bound on the second best. One pass finds
+  // the two smallest estimates; only when they are within rounding of each other (rare) does a
+  // second pass measure every close center directly.
+  void rank_tile(std::uint32_t i, const float* x, const float* dots, std::size_t c0, std::size_t nc,
                  float& best, float& second, std::uint32_t& best_index) const {
     const float norm = row_norms_[i], margin = slack(norm + max_norm_);
-    float least = kInfinity;
+    const float* norms = center_norms_.data() + c0;
+    float least = kInfinity, next = kInfinity;  // |c|^2 - 2 x.c: the estimate less |x|^2
+    std::size_t at = 0;
     for (std::size_t j = 0; j < nc; ++j) {
-      scores[j] = norm + center_norms_[c0 + j] - 2.0f * scores[j];
-      least = std::min(least, scores[j]);
-    }
-    const float threshold = std::min(least + 2.0f * margin, best + margin);
-    for (std::size_t j = 0; j < nc; ++j) {
-      if (scores[j] > threshold) {
-        second = std::min(second, scores[j] - margin);
-        continue;
+      const float v = norms[j] - 2.0f * dots[j];
+      if (v < next) {
+        if (v < least) {
+          next = least, least = v, at = j;
+        } else {
+          next = v;
+        }
       }
+    }
+    least += norm;
+    next += norm;
+    const float threshold = std::min(least + 2.0f * margin, best + margin);
+    const auto consider = [&](std::size_t j) {
       const auto index = static_cast<std::uint32_t>(c0 + j);
       const float direct = table_.l2_squared(x, center(index), dims_);
       if (direct < best || (direct == best && index < best_index)) {
@@ -196,6 +204,20 @@ class BoundedLloyd {
       } else {
         second = std::min(second, direct);
       }
+    };
+    if (next > threshold) {  // one candidate at most
+      if (least <= threshold)
+        consider(at), second = std::min(second, next - margin);
+      else
+        second = std::min(second, least - margin);
+      return;
+    }
+    for (std::size_t j = 0; j < nc; ++j) {
+      const float estimate = norm + norms[j] - 2.0f * dots[j];
+      if (estimate > threshold)
+        second = std::min(second, estimate - margin);
+      else
+        consider(j);
     }
   }
 
