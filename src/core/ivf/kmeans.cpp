@@ -1,5 +1,4 @@
-// k-means++ seeding (float and bit rows) and the bit strings' Lloyd iterations; the float
-// passes are lloyd.cpp's (see kmeans.h).
+// k-means++ seeding and Lloyd iterations (see kmeans.h).
 #include "core/ivf/kmeans.h"
 
 #include <algorithm>
@@ -12,7 +11,7 @@
 
 #include "core/common/interrupt.h"
 #include "core/common/threads.h"
-#include "core/ivf/lloyd.h"
+#include "core/ivf/assign.h"
 #include "core/vector/kernels.h"
 #include "core/vector/normalize.h"
 
@@ -126,8 +125,56 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
   result.seeds = result.centers;
   result.seeding_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  result.labels.assign(n, UINT32_MAX);
-  result.iterations = lloyd(rows, n, dims, k, centers, result.labels.data(), options);
+  std::vector<std::uint32_t>& labels = result.labels;
+  labels.assign(n, UINT32_MAX);
+  std::vector<double> sums(k * dims);
+  std::vector<std::size_t> counts(k);
+  bool moved = false;  // the centers moved since the labels were set
+  for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
+    const std::size_t changed =
+        assign_floats(centers, k, dims, rows, n, options.spherical, labels.data(), options.threads);
+    result.iterations = iteration + 1;
+    moved = false;
+    if (iteration > 0 && changed * 1000 < n) break;
+    // Update: the mean of each center's rows (in double), normalised when spherical; with a
+    // progress callback, the inertia of the labels on the way.
+    std::fill(sums.begin(), sums.end(), 0.0);
+    std::fill(counts.begin(), counts.end(), 0);
+    double inertia = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      poll_interrupts_every<12>(i);
+      const std::size_t c = labels[i];
+      ++counts[c];
+      const float* x = rows + i * dims;
+      if (options.progress) inertia += distance(x, centers + c * dims, dims);
+      double* s = sums.data() + c * dims;
+      for (std::size_t j = 0; j < dims; ++j) s[j] += x[j];
+    }
+    for (std::size_t c = 0; c < k; ++c) {
+      float* center = centers + c * dims;
+      if (counts[c] == 0) {
+        // An empty center moves to the row farthest from its own center.
+        std::size_t far = 0;
+        float far_distance = -1.0f;
+        for (std::size_t i = 0; i < n; ++i) {
+          poll_interrupts_every<12>(i);
+          const float d = distance(rows + i * dims, centers + labels[i] * dims, dims);
+          if (d > far_distance) far_distance = d, far = i;
+        }
+        std::copy(rows + far * dims, rows + (far + 1) * dims, center);
+        labels[far] = static_cast<std::uint32_t>(c);
+        continue;
+      }
+      for (std::size_t j = 0; j < dims; ++j)
+        center[j] = static_cast<float>(sums[c * dims + j] / static_cast<double>(counts[c]));
+      // A mean of zero (rows that cancel out) keeps no direction: it stays as it is.
+      if (options.spherical) vec::normalize(center, dims, vec::NoDirection::kKeep);
+    }
+    moved = true;
+    if (options.progress) options.progress(iteration + 1, changed, inertia);
+  }
+  if (moved)  // the labels of the final centers
+    assign_floats(centers, k, dims, rows, n, options.spherical, labels.data(), options.threads);
   return result;
 }
 
