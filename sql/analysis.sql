@@ -62,6 +62,10 @@ SELECT pca_fit('analysis_bad', $$SELECT '[1,2]'::vector UNION ALL SELECT '[1,2,3
 SELECT pca_fit('analysis_bad', 'SELECT v FROM analysis_points', 4);
 SELECT pca_fit('analysis_bad', 'SELECT v FROM analysis_points LIMIT 1', 1);
 SELECT pca_fit('analysis_bad', 'DELETE FROM analysis_points RETURNING v', 1);
+SELECT kmeans_fit('analysis_bad', 'WITH d AS (DELETE FROM analysis_points RETURNING v) SELECT v FROM d', 2);
+SELECT pca_fit('analysis_bad', 'SELECT v FROM analysis_points FOR UPDATE', 1);
+SELECT silhouette('SELECT v, 1 FROM analysis_points; SELECT v, 2 FROM analysis_points');
+SELECT count(*) FROM analysis_points;  -- nothing was deleted
 SELECT pca_fit('analysis_bad', 'SELECT v FROM', 1);
 SELECT kmeans_fit('analysis_bad', 'SELECT v FROM analysis_points LIMIT 2', 3);
 SELECT kmeans_fit('analysis_bad', 'SELECT v FROM analysis_points', 3, metric => 'l1');

@@ -225,6 +225,11 @@ EMB_FUNCTION(embedding_map) {
           "embedding_map", rows.rows,
           psprintf("t-SNE of %zu points, %d iterations", rows.rows, options.iterations));
     });
+  pg::ProgressNotices notices("embedding_map", rows.rows, 500);
+  options.progress = [&](int iteration) {
+    notices("t-SNE iteration " + std::to_string(iteration) + " of " +
+            std::to_string(options.iterations));
+  };
   const std::vector<float> xy =
       tsne ? analysis::tsne_coordinates(rows.vectors, rows.rows, dims, options)
            : analysis::map_coordinates(rows.vectors, rows.rows, dims, options.threads);

@@ -196,12 +196,14 @@ EMB_FUNCTION(pca_fit) {
   const int threads = pg::build_threads();
   analysis::PcaOptions options;
   options.threads = threads;
+  pg::ProgressNotices notices("pca_fit", rows.rows);
+  options.progress = [&](const std::string& message) { notices(message); };
   const std::size_t d = static_cast<std::size_t>(rows.dims);
-  // The covariance (one double d x d per thread and the sum) or the randomised sketches.
+  // The covariance (one double d x d per thread and the sum, and the solver's copy) and the
+  // solver's blocks (a few d x 2k doubles).
   pg::check_work_memory("pca_fit", rows,
-                        d <= options.exact_max_dims
-                            ? (threads + 2.0) * d * d * sizeof(double)
-                            : 3.0 * rows.rows * (components + 10.0) * sizeof(float));
+                        (threads + 3.0) * d * d * sizeof(double) +
+                            8.0 * d * (2.0 * components + 16) * sizeof(double));
   embedding::pg::pg_call([&] {
     pg::progress_notice("pca_fit", rows.rows,
                         psprintf("fitting %d components to %zu rows of %d dimensions", components,
@@ -211,6 +213,13 @@ EMB_FUNCTION(pca_fit) {
                                 rows.dims, whiten ? ", whitened" : "");
   const analysis::PcaModel model = analysis::pca_fit(
       rows.vectors, rows.rows, d, static_cast<std::size_t>(components), whiten, options);
+  if (model.solver_residual > 1e-6)
+    pg::pg_call([&] {
+      ereport(WARNING, (errmsg("pca_fit: the eigensolver stopped at relative residual %.1e; the "
+                               "components may be inexact",
+                               model.solver_residual),
+                        errhint("Fewer components converge faster.")));
+    });
   double kept = 0.0;
   for (double v : model.variance) kept += v;
   pg::store_fitted_model(name, source, analysis::pca_image(model));
@@ -273,17 +282,21 @@ EMB_FUNCTION(kmeans_fit) {
     throw Error(ErrorCode::kInvalidParameter, "k (" + std::to_string(k) +
                                                   ") is larger than the number of rows (" +
                                                   std::to_string(rows.rows) + ")");
-  // Labels, seeding distances, centers and their sums.
-  pg::check_work_memory("kmeans_fit", rows, rows.rows * 16.0 + 12.0 * k * rows.dims);
+  // Labels, bounds, norms and the update's order (or the seeding's distances), centers and seeds.
+  pg::check_work_memory("kmeans_fit", rows, rows.rows * 24.0 + 12.0 * k * rows.dims);
   embedding::pg::pg_call([&] {
     pg::progress_notice(
         "kmeans_fit", rows.rows,
         psprintf("clustering %zu rows of %d dimensions into %d clusters", rows.rows, rows.dims, k));
   });
+  pg::ProgressNotices notices("kmeans_fit", rows.rows);
   const analysis::ClusterFit fit = analysis::kmeans_fit(
       rows.vectors, rows.rows, static_cast<std::size_t>(rows.dims), static_cast<std::size_t>(k),
       max_iterations, static_cast<std::uint64_t>(static_cast<std::uint32_t>(seed)), cosine,
-      pg::build_threads());
+      pg::build_threads(), [&](int iteration, std::size_t changed, double inertia) {
+        notices("iteration " + std::to_string(iteration) + ": inertia " + std::to_string(inertia) +
+                ", " + std::to_string(changed) + " rows changed cluster");
+      });
   analysis::KMeansModel model;
   model.dims = static_cast<std::uint32_t>(rows.dims);
   model.k = static_cast<std::uint32_t>(k);

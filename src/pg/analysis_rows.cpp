@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "pg/halfvec.h"
+#include "pg/pg_call.h"
 #include "pg/vector.h"
 
 extern "C" {
@@ -17,6 +18,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/syscache.h"
 }
 
@@ -25,6 +27,7 @@ namespace {
 
 constexpr long kFetchRows = 1000;
 constexpr std::size_t kNoticeRows = 10000;
+constexpr std::chrono::seconds kNoticeInterval{2};  // between two per-step NOTICEs
 
 // A type of this extension by name (in its schema, whatever the search_path). Inside SPI.
 Oid extension_type(const char* name) {
@@ -55,10 +58,47 @@ void* grow(void* array, std::size_t* capacity, std::size_t needed, std::size_t s
   return grown;
 }
 
+// Refuses a query that is not one read-only SELECT (a write, SELECT INTO, FOR UPDATE, a
+// data-modifying WITH, several statements) with our error, before SPI's own "not allowed in a
+// non-volatile function", which names nothing the user wrote.
+void check_read_only(const char* function, SPIPlanPtr plan) {
+  List* sources = SPI_plan_get_plan_sources(plan);
+  const char* why = nullptr;
+  if (list_length(sources) != 1) why = psprintf("It holds %d statements.", list_length(sources));
+  ListCell* cell;
+  foreach (cell, sources) {
+    auto* source = static_cast<CachedPlanSource*>(lfirst(cell));
+    ListCell* query_cell;
+    foreach (query_cell, source->query_list) {
+      const Query* query = lfirst_node(Query, query_cell);
+      if (query->commandType != CMD_SELECT || query->utilityStmt != nullptr)
+        why = psprintf("It is %s.", GetCommandTagName(source->commandTag));
+      else if (query->hasModifyingCTE)
+        why = "Its WITH clause writes rows.";
+      else if (query->rowMarks != NIL)
+        why = "It locks rows (FOR UPDATE or FOR SHARE).";
+    }
+  }
+  if (why != nullptr)
+    ereport(ERROR,
+            (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+             errmsg("%s: the query must be one read-only SELECT", function), errdetail("%s", why)));
+}
+
 }  // namespace
 
 void progress_notice(const char* function, std::size_t rows, const char* message) {
   if (rows >= kNoticeRows) ereport(NOTICE, (errmsg("%s: %s", function, message)));
+}
+
+ProgressNotices::ProgressNotices(const char* function, std::size_t rows, std::size_t min_rows)
+    : function_(function), enabled_(rows >= min_rows), last_(std::chrono::steady_clock::now()) {}
+
+void ProgressNotices::operator()(const std::string& message) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!enabled_ || now - last_ < kNoticeInterval) return;
+  last_ = now;
+  pg_call([&] { ereport(NOTICE, (errmsg("%s: %s", function_, message.c_str()))); });
 }
 
 void read_query_rows(const char* function, const char* query, const ColumnKind* kinds, int count,
@@ -75,6 +115,7 @@ void read_query_rows(const char* function, const char* query, const ColumnKind* 
             (errcode(ERRCODE_SYNTAX_ERROR), errmsg("%s: could not prepare the query: %s", function,
                                                    SPI_result_code_string(SPI_result))));
   // Read-only: a query that writes is refused; it runs as the calling role.
+  check_read_only(function, plan);
   Portal portal = SPI_cursor_open(nullptr, plan, nullptr, nullptr, true);
   std::size_t capacity = 0, text_capacity[QueryRows::kMaxColumns] = {};
   std::size_t number_capacity[QueryRows::kMaxColumns] = {};

@@ -7,7 +7,9 @@ extern "C" {
 #include "postgres.h"
 }
 
+#include <chrono>
 #include <cstddef>
+#include <string>
 
 namespace embedding::pg {
 
@@ -36,5 +38,20 @@ void read_query_rows(const char* function, const char* query, const ColumnKind* 
 // A NOTICE "<function>: <message>" for runs over `rows` rows that take long enough to watch
 // (10,000 rows or more); PostgreSQL calls only.
 void progress_notice(const char* function, std::size_t rows, const char* message);
+
+// The per-step NOTICEs of one long run (k-means passes, PCA steps, t-SNE iterations): lines
+// "<function>: <message>" at most one every few seconds, for runs over `min_rows` rows or more
+// (t-SNE is slow on fewer rows than the others). Safe under live C++ objects (an error in
+// sending becomes PgError).
+class ProgressNotices {
+ public:
+  ProgressNotices(const char* function, std::size_t rows, std::size_t min_rows = 10000);
+  void operator()(const std::string& message);
+
+ private:
+  const char* function_;
+  bool enabled_;
+  std::chrono::steady_clock::time_point last_;
+};
 
 }  // namespace embedding::pg

@@ -2,9 +2,11 @@
 #include "core/analysis/clustering.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
@@ -17,7 +19,8 @@
 namespace embedding::analysis {
 
 ClusterFit kmeans_fit(float* rows, std::size_t n, std::size_t dims, std::size_t k,
-                      int max_iterations, std::uint64_t seed, bool spherical, int threads) {
+                      int max_iterations, std::uint64_t seed, bool spherical, int threads,
+                      const KMeansProgress& progress) {
   if (k < 1 || k > n)
     throw Error(ErrorCode::kInvalidParameter,
                 "k must be between 1 and the number of rows (" + std::to_string(n) + ")");
@@ -35,21 +38,35 @@ ClusterFit kmeans_fit(float* rows, std::size_t n, std::size_t dims, std::size_t 
   options.threads = threads;
   options.spherical = spherical;
   options.seed = seed;
+  options.progress = progress;
   ivf::KMeansResult result = ivf::kmeans(rows, n, dims, k, options);
   ClusterFit fit;
   fit.centers = std::move(result.centers);
   fit.seeds = result.seeds.empty() ? fit.centers : std::move(result.seeds);
   fit.iterations = result.iterations;
-  fit.labels.assign(n, UINT32_MAX);
-  ivf::assign_floats(fit.centers.data(), k, dims, rows, n, spherical, fit.labels.data(), threads);
-  fit.sizes.assign(k, 0);
-  const kernels::KernelTable& table = kernels::active();
-  for (std::size_t i = 0; i < n; ++i) {
-    poll_interrupts_every<12>(i);
-    ++fit.sizes[fit.labels[i]];
-    fit.inertia +=
-        table.l2_squared(rows + i * dims, fit.centers.data() + fit.labels[i] * dims, dims);
+  fit.seeding_seconds = result.seeding_seconds;
+  fit.labels = std::move(result.labels);
+  if (fit.labels.empty()) {  // n == k: the rows are the centers
+    fit.labels.assign(n, UINT32_MAX);
+    ivf::assign_floats(fit.centers.data(), k, dims, rows, n, spherical, fit.labels.data(), threads);
   }
+  fit.sizes.assign(k, 0);
+  for (std::uint32_t label : fit.labels) ++fit.sizes[label];
+  const kernels::KernelTable& table = kernels::active();
+  std::vector<double> parts(static_cast<std::size_t>(std::max(1, threads)), 0.0);
+  std::atomic<int> part{0};
+  parallel_slices(
+      n, threads,
+      [&](std::size_t begin, std::size_t end, const std::atomic<bool>& stop, bool poll) {
+        double& sum = parts[static_cast<std::size_t>(part++)];
+        for (std::size_t i = begin; i < end && !stop; ++i) {
+          if (poll) poll_interrupts_every<12>(i - begin);
+          sum += table.l2_squared(rows + i * dims, fit.centers.data() + fit.labels[i] * dims, dims);
+        }
+        return std::size_t{0};
+      },
+      4096);
+  for (double sum : parts) fit.inertia += sum;
   return fit;
 }
 

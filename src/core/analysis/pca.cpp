@@ -1,15 +1,16 @@
 // PCA (see pca.h): the mean and the covariance are summed over row blocks on the worker team
 // (float matrix products within a block, double across blocks), then Eigen's symmetric
-// eigensolver; large dimensions go through a randomised SVD of the centred rows instead.
+// eigensolver, or above a few hundred dimensions subspace iteration (top_eigen.h).
 #include "core/analysis/pca.h"
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <mutex>
-#include <random>
 #include <string>
 
+#include "core/analysis/top_eigen.h"
 #include "core/common/error.h"
 #include "core/common/interrupt.h"
 #include "core/common/parallel.h"
@@ -19,7 +20,6 @@ namespace embedding::analysis {
 namespace {
 
 using MatrixD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using MatrixF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 std::vector<double> column_means(const float* rows, std::size_t n, std::size_t dims, int threads) {
   std::vector<double> mean(dims, 0.0);
@@ -42,112 +42,105 @@ std::vector<double> column_means(const float* rows, std::size_t n, std::size_t d
   return mean;
 }
 
-// Rows per covariance block: about 2^29 multiply-adds, so the polling thread comes back in tens
-// of milliseconds whatever the dimension.
-std::size_t block_rows(std::size_t dims) {
-  return std::clamp<std::size_t>((std::size_t{1} << 29) / (dims * dims), 64, 4096);
-}
+// Rows per covariance block, and the dimensions of one strip of the covariance: one strip's
+// product (at most 128 x 1,536 x 1,024 multiply-adds at 1,536 dimensions) takes a few
+// milliseconds, so the polling thread comes back often.
+constexpr std::size_t kBlockRows = 1024;
+constexpr std::size_t kStripDims = 128;
+constexpr std::size_t kTransposeRows = 16;  // rows centred and transposed together (64 bytes)
 
-// The sum over rows of (x - mean)(x - mean)^T, lower and upper halves both filled.
+// The sum over rows of (x - mean)(x - mean)^T, both halves filled. Each block of rows is centred
+// and transposed, then each strip of 128 covariance rows gets its part left of the diagonal in
+// one float matrix product (the kernels' GEMM), summed in double across blocks; the upper half
+// is the lower's mirror.
 MatrixD scatter_matrix(const float* rows, std::size_t n, std::size_t dims,
-                       const std::vector<float>& mean, int threads) {
-  const std::size_t block = block_rows(dims);
-  const std::size_t blocks = (n + block - 1) / block;
+                       const std::vector<float>& mean, const PcaOptions& options) {
+  const std::size_t blocks = (n + kBlockRows - 1) / kBlockRows;
   MatrixD total = MatrixD::Zero(dims, dims);
   std::mutex merge;
   const kernels::KernelTable& table = kernels::active();
   parallel_slices(
-      blocks, threads,
+      blocks, options.threads,
       [&](std::size_t begin, std::size_t end, const std::atomic<bool>& stop, bool poll) {
         if (begin >= end) return std::size_t{0};
         MatrixD sum = MatrixD::Zero(dims, dims);
-        MatrixF part(dims, dims);
-        std::vector<float> transposed(dims * block);  // dims x r, the centred block transposed
+        std::vector<float> part(kStripDims * dims);
+        std::vector<float> transposed(dims * kBlockRows);  // dims x r: the centred block
         for (std::size_t b = begin; b < end && !stop; ++b) {
-          if (poll) poll_interrupts();
-          const std::size_t first = b * block, r = std::min(block, n - first);
-          for (std::size_t i = 0; i < r; ++i) {
-            const float* x = rows + (first + i) * dims;
-            for (std::size_t j = 0; j < dims; ++j) transposed[j * r + i] = x[j] - mean[j];
+          if (poll) {
+            poll_interrupts();
+            if (options.progress && b > begin)
+              options.progress("covariance: about " +
+                               std::to_string(std::min(
+                                   n, (b - begin) * kBlockRows *
+                                          static_cast<std::size_t>(std::max(1, options.threads)))) +
+                               " of " + std::to_string(n) + " rows");
           }
-          table.gemm(dims, dims, r, transposed.data(), r, transposed.data(), r, true, part.data(),
-                     dims, false);
-          sum += part.cast<double>();
+          const std::size_t first = b * kBlockRows, r = std::min(kBlockRows, n - first);
+          // A few rows at a time, so that each write fills a cache line of the transpose.
+          for (std::size_t i0 = 0; i0 < r; i0 += kTransposeRows) {
+            const std::size_t count = std::min(kTransposeRows, r - i0);
+            const float* x = rows + (first + i0) * dims;
+            for (std::size_t j = 0; j < dims; ++j)
+              for (std::size_t i = 0; i < count; ++i)
+                transposed[j * r + i0 + i] = x[i * dims + j] - mean[j];
+          }
+          for (std::size_t i0 = 0; i0 < dims; i0 += kStripDims) {
+            if (poll) poll_interrupts();
+            if (stop.load(std::memory_order_relaxed)) return std::size_t{0};
+            const std::size_t ni = std::min(kStripDims, dims - i0), width = i0 + ni;
+            table.gemm(ni, width, r, transposed.data() + i0 * r, r, transposed.data(), r, true,
+                       part.data(), width, false);
+            for (std::size_t i = 0; i < ni; ++i)
+              for (std::size_t j = 0; j <= i0 + i; ++j) sum(i0 + i, j) += part[i * width + j];
+          }
         }
         std::lock_guard<std::mutex> lock(merge);
         total += sum;
         return std::size_t{0};
       },
       1);
+  for (std::size_t i = 0; i < dims; ++i)
+    for (std::size_t j = i + 1; j < dims; ++j) total(i, j) = total(j, i);
   return total;
 }
 
-// Top `components` eigenpairs of the scatter matrix, by decreasing eigenvalue.
-void exact_fit(const float* rows, std::size_t n, std::size_t dims, PcaModel& model,
-               const PcaOptions& options) {
-  const MatrixD scatter = scatter_matrix(rows, n, dims, model.mean, options.threads);
+// Top `components` eigenpairs of the scatter matrix, by decreasing eigenvalue: Eigen's
+// symmetric eigensolver up to exact_max_dims (O(d^3) in one call, tens of milliseconds there),
+// subspace iteration above (top_eigen.h: interruptible, O(d^2 k) a step).
+void fit_components(const float* rows, std::size_t n, std::size_t dims, PcaModel& model,
+                    const PcaOptions& options) {
+  const MatrixD scatter = scatter_matrix(rows, n, dims, model.mean, options);
   poll_interrupts();
   model.total_variance = scatter.trace() / static_cast<double>(n - 1);
-  Eigen::SelfAdjointEigenSolver<MatrixD> solver(scatter);
-  if (solver.info() != Eigen::Success)
-    throw Error(ErrorCode::kDataException, "the covariance eigensolver did not converge");
-  for (std::size_t c = 0; c < model.components; ++c) {
-    const Eigen::Index at = static_cast<Eigen::Index>(dims - 1 - c);  // ascending order
-    model.variance[c] = std::max(0.0, solver.eigenvalues()(at)) / static_cast<double>(n - 1);
-    for (std::size_t j = 0; j < dims; ++j)
-      model.basis[c * dims + j] = static_cast<float>(solver.eigenvectors()(j, at));
+  if (dims <= options.exact_max_dims) {
+    Eigen::SelfAdjointEigenSolver<MatrixD> solver(scatter);
+    if (solver.info() != Eigen::Success)
+      throw Error(ErrorCode::kDataException, "the covariance eigensolver did not converge");
+    for (std::size_t c = 0; c < model.components; ++c) {
+      const Eigen::Index at = static_cast<Eigen::Index>(dims - 1 - c);  // ascending order
+      model.variance[c] = std::max(0.0, solver.eigenvalues()(at)) / static_cast<double>(n - 1);
+      for (std::size_t j = 0; j < dims; ++j)
+        model.basis[c * dims + j] = static_cast<float>(solver.eigenvectors()(j, at));
+    }
+    return;
   }
-}
-
-// Randomised SVD of the centred rows X (n x d): Q spans X^T applied to a Gaussian sketch,
-// refined by power iterations with re-orthonormalisation, then the small matrix X Q is
-// decomposed exactly. X is never formed: products subtract the mean on the fly.
-void randomized_fit(const float* rows, std::size_t n, std::size_t dims, PcaModel& model,
-                    const PcaOptions& options) {
-  const std::size_t width = std::min(dims, model.components + std::size_t{10});
-  const Eigen::Map<const MatrixF> x(rows, n, dims);
-  const Eigen::Map<const Eigen::RowVectorXf> mean(model.mean.data(), dims);
-  std::mt19937_64 rng(options.seed);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  MatrixF q(dims, width);
-  for (Eigen::Index i = 0; i < q.size(); ++i) q.data()[i] = normal(rng);
-  double total = 0.0;
-  for (std::size_t i = 0; i < n; ++i) total += (x.row(i) - mean).cast<double>().squaredNorm();
-  model.total_variance = total / static_cast<double>(n - 1);
-  MatrixF xq(n, width);
-  const auto centred_product = [&](const MatrixF& basis) {  // X Q, in row blocks
-    const Eigen::RowVectorXf shift = mean * basis;
-    parallel_slices(
-        n, options.threads,
-        [&](std::size_t begin, std::size_t end, const std::atomic<bool>&, bool poll) {
-          for (std::size_t b = begin; b < end; b += 4096) {
-            if (poll) poll_interrupts();
-            const std::size_t r = std::min<std::size_t>(4096, end - b);
-            xq.middleRows(b, r).noalias() = x.middleRows(b, r) * basis;
-            xq.middleRows(b, r).rowwise() -= shift;
-          }
-          return std::size_t{0};
-        },
-        4096);
-  };
-  for (int iteration = 0; iteration <= options.power_iterations; ++iteration) {
-    centred_product(q);
-    const Eigen::RowVectorXf column_sums = xq.colwise().sum();
-    MatrixF back = x.transpose() * xq;  // X^T (X Q) with the mean's share removed
-    back.noalias() -= mean.transpose() * column_sums;
-    poll_interrupts();
-    Eigen::HouseholderQR<MatrixF> qr(back);
-    q = qr.householderQ() * MatrixF::Identity(dims, width);
-  }
-  centred_product(q);
-  // X Q = U S W^T: the right singular vectors of X are Q W.
-  Eigen::JacobiSVD<Eigen::MatrixXd> svd(xq.cast<double>(), Eigen::ComputeThinV);
-  const Eigen::MatrixXd v = q.cast<double>() * svd.matrixV();
+  TopEigenOptions eigen;
+  eigen.threads = options.threads;
+  eigen.seed = static_cast<unsigned>(options.seed);
+  if (options.progress)
+    eigen.progress = [&](int iteration, double residual) {
+      char text[96];
+      std::snprintf(text, sizeof text, "eigensolver step %d, largest residual %.1e", iteration,
+                    residual);
+      options.progress(text);
+    };
+  const TopEigen top = top_eigenpairs(scatter.data(), dims, model.components, eigen);
+  model.solver_residual = top.residual;
   for (std::size_t c = 0; c < model.components; ++c) {
-    const double s = svd.singularValues()(static_cast<Eigen::Index>(c));
-    model.variance[c] = s * s / static_cast<double>(n - 1);
+    model.variance[c] = std::max(0.0, top.values[c]) / static_cast<double>(n - 1);
     for (std::size_t j = 0; j < dims; ++j)
-      model.basis[c * dims + j] = static_cast<float>(v(j, static_cast<Eigen::Index>(c)));
+      model.basis[c * dims + j] = static_cast<float>(top.vectors[c * dims + j]);
   }
 }
 
@@ -169,10 +162,7 @@ PcaModel pca_fit(const float* rows, std::size_t n, std::size_t dims, std::size_t
   model.mean.assign(mean.begin(), mean.end());
   model.basis.assign(components * dims, 0.0f);
   model.variance.assign(components, 0.0);
-  if (dims <= options.exact_max_dims)
-    exact_fit(rows, n, dims, model, options);
-  else
-    randomized_fit(rows, n, dims, model, options);
+  fit_components(rows, n, dims, model, options);
   // A deterministic sign: the largest-magnitude element of each component is positive.
   for (std::size_t c = 0; c < components; ++c) {
     float* v = model.basis.data() + c * dims;

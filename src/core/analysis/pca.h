@@ -1,20 +1,24 @@
-// Principal component analysis of float rows: the centred covariance's eigenvectors (exact, by a
-// symmetric eigensolver) or, for large dimensions, a randomised SVD; projection with whitening.
+// Principal component analysis of float rows: the centred covariance's top eigenvectors (a full
+// symmetric eigensolver, or subspace iteration at high dimension); projection with whitening.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace embedding::analysis {
 
 struct PcaOptions {
   int threads = 1;  // the caller's thread included; only it polls interrupts
-  // Above this many dimensions the fit uses a randomised SVD (Halko et al.) rather than the
-  // exact d x d covariance, whose eigensolver costs O(d^3).
-  std::size_t exact_max_dims = 4096;
-  int power_iterations = 6;  // randomised SVD only
+  // Up to this many dimensions the covariance goes to a full symmetric eigensolver (one
+  // uninterruptible O(d^3) call: tens of milliseconds at 256); above, to subspace iteration,
+  // which polls between steps.
+  std::size_t exact_max_dims = 256;
   std::uint64_t seed = 1;
+  // Progress lines (covariance rows, eigensolver steps), on the caller's thread.
+  std::function<void(const std::string& message)> progress;
 };
 
 struct PcaModel {
@@ -26,6 +30,9 @@ struct PcaModel {
   std::vector<double> variance;  // components: variance along each (divisor n - 1)
   double total_variance = 0.0;   // the sum over every dimension
   std::uint64_t samples = 0;
+  // Not stored: the subspace iteration's final largest relative residual (0 for the exact
+  // solver); above about 1e-6 the components may be inexact.
+  double solver_residual = 0.0;
 };
 
 // Fits on n rows of `dims` floats (n >= 2, 1 <= components <= min(n, dims)). Each component's

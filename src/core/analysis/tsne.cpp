@@ -149,6 +149,7 @@ std::vector<float> tsne_coordinates(const float* rows, std::size_t n, std::size_
     mean_y /= static_cast<double>(n);
     for (std::size_t i = 0; i < n; ++i) y[2 * i] -= mean_x, y[2 * i + 1] -= mean_y;
     poll_interrupts();
+    if (options.progress) options.progress(iteration + 1);
   }
   std::vector<float> out(2 * n);
   for (std::size_t i = 0; i < 2 * n; ++i) out[i] = static_cast<float>(y[i]);

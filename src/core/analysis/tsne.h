@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 namespace embedding::analysis {
@@ -13,6 +14,7 @@ struct TsneOptions {
   int iterations = 500;
   int exaggeration_iterations = 125;  // of them, with the affinities multiplied by 12
   int threads = 1;
+  std::function<void(int iteration)> progress;  // after each iteration, on the caller's thread
 };
 
 // 2n floats, x then y per row. n >= 2; deterministic for given rows and threads count.

@@ -2,11 +2,15 @@
 #include "core/ivf/kmeans.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
 #include "core/common/interrupt.h"
+#include "core/common/threads.h"
 #include "core/ivf/assign.h"
 #include "core/vector/kernels.h"
 #include "core/vector/normalize.h"
@@ -22,21 +26,39 @@ float distance(const float* a, const float* b, std::size_t dims) {
 
 // k-means++: the first center uniformly, each next one with probability proportional to the
 // distance to the nearest center chosen so far. make_center(row, c) makes row the c-th center;
-// distance(row, c) is the row's distance to it (squared L2 for floats, hamming for bits). One
-// thread: on two threads, starting them for every center cost more than it saved at 340 lists.
-template <class MakeCenter, class Distance>
-void seed_centers(std::size_t n, std::size_t k, std::mt19937_64& rng, MakeCenter make_center,
-                  Distance distance) {
+// distance(row, c) is the row's distance to it and between(a, b) the distance between centers
+// (squared L2 for floats, hamming for bits). A row whose nearest center is at distance r skips
+// the new center when the two centers are at least 2r apart (the triangle inequality: `factor`
+// 4 for squared distances, 2 for hamming, with a margin), which leaves the draws unchanged.
+// The distances of each center run on one team of `threads` threads kept for the whole seeding;
+// sums and draws stay on the caller's thread, so the seeds do not depend on the thread count.
+template <class MakeCenter, class Distance, class Between>
+void seed_centers(std::size_t n, std::size_t k, int threads, std::mt19937_64& rng,
+                  MakeCenter make_center, Distance distance, Between between, double factor) {
   std::vector<double> nearest(n, std::numeric_limits<double>::infinity());
+  std::vector<std::uint32_t> owner(n, 0);
+  std::vector<double> gap(k);
+  WorkerTeam team(std::max(1, std::min<int>(threads, static_cast<int>(n / 4096) + 1)));
+  const std::size_t slice = (n + team.size() - 1) / static_cast<std::size_t>(team.size());
   std::size_t pick = rng() % n;
   for (std::size_t c = 0; c < k; ++c) {
     make_center(pick, c);
+    for (std::size_t j = 0; j < c; ++j) gap[j] = static_cast<double>(between(j, c));
+    team.run([&](int part) {
+      const std::size_t begin = std::min(n, part * slice), end = std::min(n, begin + slice);
+      for (std::size_t i = begin; i < end; ++i) {
+        if (((i - begin) & 4095) == 0) {
+          if (part == 0) poll_interrupts();
+          if (team.stopped()) return;
+        }
+        if (c == 0 || gap[owner[i]] < factor * (1.0 + 1e-3) * nearest[i]) {
+          const double d = static_cast<double>(distance(i, c));
+          if (d < nearest[i]) nearest[i] = d, owner[i] = static_cast<std::uint32_t>(c);
+        }
+      }
+    });
     double total = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      poll_interrupts_every<10>(i);
-      nearest[i] = std::min(nearest[i], static_cast<double>(distance(i, c)));
-      total += nearest[i];
-    }
+    for (std::size_t i = 0; i < n; ++i) total += nearest[i];
     if (!(total > 0.0)) {  // every row is already a center: take any
       pick = rng() % n;
       continue;
@@ -87,31 +109,44 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
         vec::normalize(centers + c * dims, dims, vec::NoDirection::kKeep);
     return result;
   }
+  const auto start = std::chrono::steady_clock::now();
   seed_centers(
-      n, k, rng,
+      n, k, options.threads, rng,
       [&](std::size_t row, std::size_t c) {
         std::copy(rows + row * dims, rows + (row + 1) * dims, centers + c * dims);
       },
       [&](std::size_t row, std::size_t c) {
         return distance(rows + row * dims, centers + c * dims, dims);
-      });
+      },
+      [&](std::size_t a, std::size_t b) {
+        return distance(centers + a * dims, centers + b * dims, dims);
+      },
+      4.0);
   result.seeds = result.centers;
-  std::vector<std::uint32_t> labels(n, UINT32_MAX);
+  result.seeding_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::uint32_t>& labels = result.labels;
+  labels.assign(n, UINT32_MAX);
   std::vector<double> sums(k * dims);
   std::vector<std::size_t> counts(k);
+  bool moved = false;  // the centers moved since the labels were set
   for (int iteration = 0; iteration < options.max_iterations; ++iteration) {
     const std::size_t changed =
         assign_floats(centers, k, dims, rows, n, options.spherical, labels.data(), options.threads);
     result.iterations = iteration + 1;
+    moved = false;
     if (iteration > 0 && changed * 1000 < n) break;
-    // Update: the mean of each center's rows (in double), normalised when spherical.
+    // Update: the mean of each center's rows (in double), normalised when spherical; with a
+    // progress callback, the inertia of the labels on the way.
     std::fill(sums.begin(), sums.end(), 0.0);
     std::fill(counts.begin(), counts.end(), 0);
+    double inertia = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       poll_interrupts_every<12>(i);
       const std::size_t c = labels[i];
       ++counts[c];
       const float* x = rows + i * dims;
+      if (options.progress) inertia += distance(x, centers + c * dims, dims);
       double* s = sums.data() + c * dims;
       for (std::size_t j = 0; j < dims; ++j) s[j] += x[j];
     }
@@ -122,6 +157,7 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
         std::size_t far = 0;
         float far_distance = -1.0f;
         for (std::size_t i = 0; i < n; ++i) {
+          poll_interrupts_every<12>(i);
           const float d = distance(rows + i * dims, centers + labels[i] * dims, dims);
           if (d > far_distance) far_distance = d, far = i;
         }
@@ -134,7 +170,11 @@ KMeansResult kmeans(const float* rows, std::size_t n, std::size_t dims, std::siz
       // A mean of zero (rows that cancel out) keeps no direction: it stays as it is.
       if (options.spherical) vec::normalize(center, dims, vec::NoDirection::kKeep);
     }
+    moved = true;
+    if (options.progress) options.progress(iteration + 1, changed, inertia);
   }
+  if (moved)  // the labels of the final centers
+    assign_floats(centers, k, dims, rows, n, options.spherical, labels.data(), options.threads);
   return result;
 }
 
@@ -167,13 +207,17 @@ std::vector<std::uint8_t> kmeans_bits(const std::uint8_t* rows, std::size_t n, s
     return centers;
   }
   seed_centers(
-      n, k, rng,
+      n, k, options.threads, rng,
       [&](std::size_t row, std::size_t c) {
         std::copy(rows + row * bytes, rows + (row + 1) * bytes, centers.begin() + c * bytes);
       },
       [&](std::size_t row, std::size_t c) {
         return table.bit_hamming(rows + row * bytes, centers.data() + c * bytes, bytes);
-      });
+      },
+      [&](std::size_t a, std::size_t b) {
+        return table.bit_hamming(centers.data() + a * bytes, centers.data() + b * bytes, bytes);
+      },
+      2.0);
   // Lloyd passes: assign by hamming, then each bit by majority of the center's rows.
   std::vector<std::uint32_t> labels(n, UINT32_MAX);
   std::vector<std::uint32_t> ones(k * bits);
