@@ -12,6 +12,7 @@
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
 #include "core/models/model_format.h"
+#include "core/models/sentence_encoder.h"
 #include "core/models/subwords.h"
 #include "core/train/corpus.h"
 #include "core/train/sampling.h"
@@ -268,6 +269,24 @@ TEST(TrainModel, SubwordModelFileAnswersUnseenWords) {
     for (const std::uint32_t b : buckets) sum += result.subwords.values[b * 8 + d];
     EXPECT_NEAR(unseen[d], sum / buckets.size(), 1e-5);
   }
+  // embed() gives the unseen word that vector too (normalised, less the common component);
+  // next to a known word it adds to the sentence rather than being skipped.
+  std::vector<float> sentence(8);
+  models::EmbedStats stats;
+  ASSERT_TRUE(models::embed_text(model, "Bananas", sentence, &stats));
+  EXPECT_EQ(stats.subword_tokens, 1u);
+  const std::span<const float> u = model.common_component();
+  double projection = 0, norm = 0;
+  for (std::size_t d = 0; d < 8; ++d) projection += unseen[d] * u[d];
+  for (std::size_t d = 0; d < 8; ++d) norm += std::pow(unseen[d] - projection * u[d], 2);
+  for (std::size_t d = 0; d < 8; ++d)
+    EXPECT_NEAR(sentence[d], (unseen[d] - projection * u[d]) / std::sqrt(norm), 1e-4);
+  std::vector<float> known(8), both(8);
+  ASSERT_TRUE(models::embed_text(model, corpus.words[0], known));
+  ASSERT_TRUE(models::embed_text(model, corpus.words[0] + " bananas", both, &stats));
+  EXPECT_EQ(stats.known_tokens, 1u);
+  EXPECT_EQ(stats.subword_tokens, 1u);
+  EXPECT_NE(known, both);
   // A flipped byte in the n-gram vectors is caught by the checksum.
   bytes[bytes.size() - 5] ^= std::byte{1};
   EXPECT_THROW(models::Model::from_bytes(bytes).verify(), Error);

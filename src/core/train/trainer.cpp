@@ -252,8 +252,9 @@ std::size_t training_memory_bytes(const Corpus& corpus, const TrainOptions& opti
   const std::size_t vocab = corpus.words.size();
   const std::size_t buckets =
       options.subwords ? (options.buckets ? options.buckets : subword_buckets_for(vocab)) : 0;
-  // input, output and result matrices, then the model file image and its copy in a bytea
-  std::size_t bytes = (5 * vocab + 4 * buckets) * std::size_t{options.dims} * sizeof(float);
+  // At the end of training: input, output and the result (word and n-gram rows). Storing it
+  // then holds at most the image and the row written from it (train_model frees the result).
+  std::size_t bytes = (3 * vocab + 2 * buckets) * std::size_t{options.dims} * sizeof(float);
   bytes += vocab * (12 + 8);  // negative and subsampling tables
   if (options.subwords) bytes += vocab * 32 * sizeof(std::uint32_t);  // about 30 n-grams a word
   return bytes;
