@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
     options.subwords = argc > 6 && std::string(argv[6]) == "subwords";
     options.dims = argc > 7 ? static_cast<std::uint32_t>(std::atoi(argv[7])) : 100;
     options.memory_limit = std::size_t{8} << 30;
+    if (const char* power = std::getenv("EMB_TRAIN_NEGATIVE_POWER"))
+      options.negative_power = std::atof(power);
     const auto start = std::chrono::steady_clock::now();
     CorpusBuilder builder(std::size_t{8} << 30);
     std::ifstream in(argv[1]);
