@@ -291,7 +291,9 @@ TrainResult train(const Corpus& corpus, const TrainOptions& options,
            {},
            {},
            {},
-           NegativeTable(corpus.counts, options.negative_power),
+           NegativeTable(corpus.counts, options.negative_power > 0.0      ? options.negative_power
+                                        : options.method == Method::kCbow ? 0.5
+                                                                          : 0.75),
            keep_thresholds(corpus.counts, options.sample),
            SigmoidTable(),
            update_kernels(),
