@@ -113,7 +113,7 @@ for method in $METHODS; do
       BUCKETS=""
     fi
     read -r wps train_s total_s peak_kb cpu_s <<<"$(run_$system "$name" "$base" "$subwords")"
-    cpu_wps=$(awk -v w="$WORDS" -v e="$EPOCHS" -v c="$cpu_s" 'BEGIN { printf "%.0f", c > 0 ? w * e / c : 0 }')
+    cpu_wps=$(awk -v w="$WORDS" -v e="$EPOCHS" -v c="$cpu_s" 'BEGIN { printf "%.0f", (c > 0 ? w * e / c : 0) }')
     if [ "$system" = ours ] && [ "$subwords" = true ]; then
       vocab=$(psql_q -d $DB -At -c "SELECT vocab_size FROM embedding_models WHERE name = '$name'")
       BUCKETS=$(( vocab * 4 < 16384 ? 16384 : (vocab * 4 > 2097152 ? 2097152 : vocab * 4) ))
@@ -142,7 +142,7 @@ for method in $METHODS; do
     [ -n "${speed[$other.$method]:-}" ] || continue
     line+=$(awk -v a="${speed[ours.$method]}" -v b="${speed[$other.$method]}" -v n="$other" \
       -v c="${cpu_speed[ours.$method]}" -v d="${cpu_speed[$other.$method]}" \
-      'BEGIN { printf ", %.2fx %s'"'"'s words/s (%.2fx per CPU second)", a / b, n, d > 0 ? c / d : 0 }')
+      'BEGIN { printf ", %.2fx %s'"'"'s words/s (%.2fx per CPU second)", a / b, n, (d > 0 ? c / d : 0) }')
   done
   read -r ows osl oan <<<"${quality[ours.$method]}"
   best_ws=-1 best_sl=-1 best_an=-1
