@@ -7,7 +7,8 @@
 # peak memory (our backend's VmHWM; the others' maximum RSS), then our ratios to the anchors and
 # the load average. Not part of the test suite.
 # Environment: EMB_TRAIN_BENCH_EPOCHS (5), EMB_TRAIN_BENCH_METHODS ("skipgram cbow subwords"),
-# EMB_TRAIN_BENCH_SYSTEMS ("ours fasttext gensim"), EMBEDDING_EVAL_DATA (../shared/data).
+# EMB_TRAIN_BENCH_SYSTEMS ("ours fasttext gensim"), EMB_TRAIN_BENCH_DB (embedding_train_bench),
+# EMBEDDING_EVAL_DATA (../shared/data).
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +19,7 @@ EPOCHS=${EMB_TRAIN_BENCH_EPOCHS:-5}
 METHODS=${EMB_TRAIN_BENCH_METHODS:-skipgram cbow subwords}
 SYSTEMS=${EMB_TRAIN_BENCH_SYSTEMS:-ours fasttext gensim}
 DIMS=100 WINDOW=5 MIN_COUNT=5 NEGATIVE=5 THREADS=2
-DB=embedding_train_bench
+DB=${EMB_TRAIN_BENCH_DB:-embedding_train_bench}
 WORK=$EMBEDDING_CACHE/train_bench
 DATA=${EMBEDDING_EVAL_DATA:-$ROOT/../shared/data}
 export EMBEDDING_EVAL_DATA=$DATA
