@@ -25,17 +25,24 @@ PACKAGES=(build-essential g++ cmake make pkg-config postgresql-15 postgresql-ser
   clang-14 libclang-rt-14-dev libipc-run-perl libhnswlib-dev openssl ca-certificates
   python3-numpy python3-psycopg2 libxml2-utils)
 
-install_packages() {
+# Installs those of the given Debian packages that are missing (apt-get update first); used
+# here and by the bench scripts for their extras.
+install_missing_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
-  command -v npm >/dev/null || missing+=(nodejs npm)
   if [ ${#missing[@]} -eq 0 ]; then log "packages: all present"; return; fi
   log "packages: installing ${missing[*]}"
   local sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+install_packages() {
+  local npm=()
+  command -v npm >/dev/null || npm=(nodejs npm)
+  install_missing_packages "${PACKAGES[@]}" "${npm[@]}"
 }
 
 build_install() {

@@ -31,6 +31,15 @@ SELECT train_model('train_ft', 'SELECT body FROM train_docs', 'cbow', dimensions
                    min_count => 1, epochs => 2, subwords => true);
 SELECT vector_dims(word_vector('apples', 'train_ft')) AS unseen_word_dims;
 SELECT word_vector('zz', 'train_ft') IS NOT NULL AS short_unseen;
+-- embed() gives an unseen word its n-gram vector too, as word_vector does (the exact relation,
+-- less the common component, is in train_test): near its seen stem, far from the other topic;
+-- a model without subwords still has nothing for it
+SELECT embed('train_ft', 'apples') IS NOT NULL AS embed_unseen,
+       embed('train_sg', 'apples') IS NULL AS embed_unseen_without_subwords;
+WITH v AS (SELECT embed('train_ft', 'apples') AS e)
+SELECT (e <=> embed('train_ft', 'apple')) < (e <=> embed('train_ft', 'engine')) AS near_its_stem,
+       (e <=> embed('train_ft', 'sweet apples')) < (e <=> embed('train_ft', 'sweet')) AS counts_in_text
+  FROM v;
 
 -- export in word2vec text format: a header line, then a line a word
 SELECT split_part(export_model('train_sg'), E'\n', 1) AS header;

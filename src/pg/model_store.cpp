@@ -157,11 +157,16 @@ uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values, c
 void insert_model(const char* name, const char* source, const char* format,
                   const embedding::models::ModelSummary& summary, const void* bytes,
                   std::size_t size) {
-  char hash[kHashHexSize];
-  sha256_hex(bytes, size, hash);
   bytea* data = static_cast<bytea*>(palloc(VARHDRSZ + size));
   SET_VARSIZE(data, VARHDRSZ + size);
   memcpy(VARDATA(data), bytes, size);
+  insert_model_bytea(name, source, format, summary, data);
+}
+
+void insert_model_bytea(const char* name, const char* source, const char* format,
+                        const embedding::models::ModelSummary& summary, bytea* data) {
+  char hash[kHashHexSize];
+  sha256_hex(VARDATA(data), VARSIZE(data) - VARHDRSZ, hash);
   if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
   Oid types[1] = {TEXTOID};
   Datum key[1] = {CStringGetTextDatum(name)};

@@ -51,5 +51,9 @@ uint64 execute_as_owner(const char* sql, int nargs, Oid* types, Datum* values,
 void insert_model(const char* name, const char* source, const char* format,
                   const embedding::models::ModelSummary& summary, const void* bytes,
                   std::size_t size);
+// The same with the image already in a palloc'd bytea (train_model() builds it there, so that
+// the image is not held twice).
+void insert_model_bytea(const char* name, const char* source, const char* format,
+                        const embedding::models::ModelSummary& summary, bytea* data);
 
 }  // namespace embedding::pg::store

@@ -2,6 +2,7 @@
 // here, on the backend's thread, with the caller's privileges), stored as an ordinary model.
 #include <charconv>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -42,7 +43,7 @@ struct TrainState {
   train::CorpusBuilder builder;
   train::Corpus corpus;
   train::TrainResult result;
-  std::vector<std::byte> bytes;
+  bytea* data = nullptr;  // the model image, in the memory context
   models::ModelSummary summary{};
 };
 
@@ -157,6 +158,8 @@ EMB_FUNCTION(train_model) {
   state->result = train::train(state->corpus, options, report);
 
   {  // C++ objects in this scope end before the PostgreSQL calls below
+    const double seconds = state->result.seconds;
+    const double speed = state->result.words_per_second;
     models::WordVectors source;
     source.dims = state->result.dims;
     source.words = std::move(state->corpus.words);
@@ -164,8 +167,22 @@ EMB_FUNCTION(train_model) {
     state->corpus = train::Corpus();
     models::BuildOptions build;
     if (options.subwords) build.subwords = &state->result.subwords;
-    state->bytes = models::build_model(source, build);
-    state->summary = models::verify_model_image(state->bytes);
+    // The image is built straight into the bytea that is stored (one copy, not two), and the
+    // vectors it was built from are freed before the row is written.
+    const std::size_t size = models::model_file_size(source, build);
+    if (size > MaxAllocSize - VARHDRSZ)
+      throw Error(ErrorCode::kProgramLimit, "the trained model is too large to store",
+                  "A model is stored as one bytea of at most 1 GB: raise min_count or use fewer "
+                  "dimensions.");
+    embedding::pg::pg_call([&] {
+      state->data = static_cast<bytea*>(MemoryContextAlloc(cxt, VARHDRSZ + size));
+      SET_VARSIZE(state->data, VARHDRSZ + size);
+    });
+    const std::span<std::byte> image(reinterpret_cast<std::byte*>(VARDATA(state->data)), size);
+    models::build_model_into(source, build, image);
+    source = models::WordVectors();
+    state->result = train::TrainResult();
+    state->summary = models::verify_model_image(image);
     const std::string source_text =
         std::string("train_model(") + method_name + ", dimensions " + std::to_string(options.dims) +
         ", window_size " + std::to_string(options.window) + ", min_count " +
@@ -174,12 +191,10 @@ EMB_FUNCTION(train_model) {
         std::to_string(PG_GETARG_INT32(9)) + "): " + std::string(query, query_clip);
     const std::string format =
         std::string("trained-") + method_name + (options.subwords ? "-subwords" : "");
-    const double seconds = state->result.seconds;
-    const double speed = state->result.words_per_second;
     const std::size_t threads = static_cast<std::size_t>(options.threads);
     embedding::pg::pg_call([&] {
-      embedding::pg::store::insert_model(name, source_text.c_str(), format.c_str(), state->summary,
-                                         state->bytes.data(), state->bytes.size());
+      embedding::pg::store::insert_model_bytea(name, source_text.c_str(), format.c_str(),
+                                               state->summary, state->data);
       ereport(NOTICE,
               (errmsg("train_model: %u words of %u dimensions trained in %.2f s (%.0f "
                       "words/s, %zu threads)",

@@ -31,21 +31,10 @@ PYTHON=/usr/bin/python3 # Debian's python: the one python3-numpy and python3-psy
 # the hnswlib column libhnswlib-dev, and libbenchmark-dev for the benchmark build (the rest of the build's
 # packages are scripts/setup.sh's).
 install_bench_packages() {
-  local missing=()
-  "$PYTHON" -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
-  "$PYTHON" -c 'import psycopg2' 2>/dev/null || missing+=(python3-psycopg2)
-  if [ "${EMB_BENCH_PERF:-0}" = 1 ] && ! command -v perf >/dev/null; then missing+=(linux-perf); fi
-  if [ "$HNSWLIB" = 1 ]; then
-    for p in libhnswlib-dev libbenchmark-dev; do
-      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-    done
-  fi
-  [ ${#missing[@]} -eq 0 ] && return
-  log "packages: installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+  local packages=(python3-numpy python3-psycopg2)
+  if [ "${EMB_BENCH_PERF:-0}" = 1 ] && ! command -v perf >/dev/null; then packages+=(linux-perf); fi
+  [ "$HNSWLIB" = 1 ] && packages+=(libhnswlib-dev libbenchmark-dev)
+  install_missing_packages "${packages[@]}"
 }
 
 case "${1:-}" in

@@ -2,7 +2,8 @@
 """gensim's side of train_bench.sh: trains Word2Vec (or FastText with --subwords) on a corpus file
 of space-separated words, one sentence a line, with the bench's hyperparameters, saves the word
 vectors in word2vec text format and prints one line:
-  words_per_second train_seconds total_seconds vocabulary peak_rss_kb
+  words_per_second train_seconds total_seconds vocabulary peak_rss_kb cpu_seconds
+(CPU: the whole process, every thread, as for the other systems)
 usage: train_gensim.py CORPUS OUTPUT METHOD DIMS WINDOW MIN_COUNT NEGATIVE EPOCHS THREADS SUBWORDS BUCKETS"""
 import resource
 import sys
@@ -31,9 +32,9 @@ def main():
     train_seconds = time.monotonic() - train_start
     model.wv.save_word2vec_format(output)
     total = time.monotonic() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     print(f"{words * epochs / train_seconds:.0f} {train_seconds:.2f} {total:.2f} "
-          f"{len(model.wv)} {peak}")
+          f"{len(model.wv)} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime:.2f}")
 
 
 if __name__ == "__main__":

@@ -16,18 +16,9 @@ case "${1:-}" in
   -h | --help) exec "$PYTHON" "$BENCH_DIR/transformer_bench.py" --help ;;
 esac
 { # set-up messages go to stderr: stdout is the report
-  missing=()
-  "$PYTHON" -c 'import numpy' 2>/dev/null || missing+=(python3-numpy)
-  "$PYTHON" -c 'import psycopg2' 2>/dev/null || missing+=(python3-psycopg2)
-  # numpy's multi-threaded BLAS (Debian's numpy otherwise runs on the single-threaded reference BLAS)
-  dpkg-query -W -f='${Status}' libopenblas0-pthread 2>/dev/null | grep -q "install ok installed" ||
-    missing+=(libopenblas0-pthread)
-  if [ ${#missing[@]} -gt 0 ]; then
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-  fi
+  # libopenblas0-pthread: numpy's multi-threaded BLAS (Debian's numpy otherwise runs on the
+  # single-threaded reference BLAS)
+  install_missing_packages python3-numpy python3-psycopg2 libopenblas0-pthread
   start_cluster
 } >&2
 exec "$PYTHON" "$BENCH_DIR/transformer_bench.py" --database "${EMB_ST_BENCH_DB:-embedding_transformer_bench}" \

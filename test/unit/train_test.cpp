@@ -12,6 +12,7 @@
 #include "core/models/model.h"
 #include "core/models/model_builder.h"
 #include "core/models/model_format.h"
+#include "core/models/sentence_encoder.h"
 #include "core/models/subwords.h"
 #include "core/train/corpus.h"
 #include "core/train/sampling.h"
@@ -69,16 +70,24 @@ TEST(TrainStep, AvxAndScalarKernelsAgreeOnOddLengths) {
 
 TEST(TrainSampling, NegativeTableFollowsUnigramToThreeQuarters) {
   // 81^0.75 = 27, 16^0.75 = 8, 1^0.75 = 1: shares 27/36, 8/36, 1/36.
-  const NegativeTable table({81, 16, 1}, 36000);
-  std::vector<double> slots(3, 0.0);
-  for (const std::uint32_t w : table.slots()) slots.at(w) += 1.0;
-  EXPECT_EQ(table.slots().size(), 36000u);
-  EXPECT_NEAR(slots[0] / 36000, 27.0 / 36, 1e-3);
-  EXPECT_NEAR(slots[1] / 36000, 8.0 / 36, 1e-3);
-  EXPECT_NEAR(slots[2] / 36000, 1.0 / 36, 1e-3);
-  // Every word keeps a slot even when its share rounds to nothing.
-  const NegativeTable tiny({1000000, 1}, 4);
-  EXPECT_EQ(tiny.slots().back(), 1u);
+  const NegativeTable table({81, 16, 1});
+  EXPECT_EQ(table.size(), 3u);
+  EXPECT_NEAR(table.probability(0), 27.0 / 36, 1e-6);
+  EXPECT_NEAR(table.probability(1), 8.0 / 36, 1e-6);
+  EXPECT_NEAR(table.probability(2), 1.0 / 36, 1e-6);
+  // Draws follow the table.
+  Rng rng(7);
+  std::vector<double> drawn(3, 0.0);
+  constexpr int kDraws = 360000;
+  for (int i = 0; i < kDraws; ++i) drawn.at(table.draw(rng)) += 1.0;
+  EXPECT_NEAR(drawn[0] / kDraws, 27.0 / 36, 5e-3);
+  EXPECT_NEAR(drawn[1] / kDraws, 8.0 / 36, 5e-3);
+  EXPECT_NEAR(drawn[2] / kDraws, 1.0 / 36, 2e-3);
+  // A rare word keeps its share beside a very frequent one; another power changes the shares.
+  const NegativeTable skewed({100000000, 1});
+  EXPECT_NEAR(skewed.probability(1), 1.0 / (std::pow(1e8, 0.75) + 1.0), 1e-9);
+  const NegativeTable square_root({81, 16, 1}, 0.5);
+  EXPECT_NEAR(square_root.probability(0), 9.0 / 14, 1e-6);
 }
 
 TEST(TrainSampling, SubsamplingKeepsRareWordsAndThinsFrequentOnes) {
@@ -260,6 +269,24 @@ TEST(TrainModel, SubwordModelFileAnswersUnseenWords) {
     for (const std::uint32_t b : buckets) sum += result.subwords.values[b * 8 + d];
     EXPECT_NEAR(unseen[d], sum / buckets.size(), 1e-5);
   }
+  // embed() gives the unseen word that vector too (normalised, less the common component);
+  // next to a known word it adds to the sentence rather than being skipped.
+  std::vector<float> sentence(8);
+  models::EmbedStats stats;
+  ASSERT_TRUE(models::embed_text(model, "Bananas", sentence, &stats));
+  EXPECT_EQ(stats.subword_tokens, 1u);
+  const std::span<const float> u = model.common_component();
+  double projection = 0, norm = 0;
+  for (std::size_t d = 0; d < 8; ++d) projection += unseen[d] * u[d];
+  for (std::size_t d = 0; d < 8; ++d) norm += std::pow(unseen[d] - projection * u[d], 2);
+  for (std::size_t d = 0; d < 8; ++d)
+    EXPECT_NEAR(sentence[d], (unseen[d] - projection * u[d]) / std::sqrt(norm), 1e-4);
+  std::vector<float> known(8), both(8);
+  ASSERT_TRUE(models::embed_text(model, corpus.words[0], known));
+  ASSERT_TRUE(models::embed_text(model, corpus.words[0] + " bananas", both, &stats));
+  EXPECT_EQ(stats.known_tokens, 1u);
+  EXPECT_EQ(stats.subword_tokens, 1u);
+  EXPECT_NE(known, both);
   // A flipped byte in the n-gram vectors is caught by the checksum.
   bytes[bytes.size() - 5] ^= std::byte{1};
   EXPECT_THROW(models::Model::from_bytes(bytes).verify(), Error);

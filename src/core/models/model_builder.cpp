@@ -23,7 +23,7 @@ namespace embedding::models {
 namespace {
 
 template <typename T>
-T* section_pointer(std::vector<std::byte>& file, const FileHeader& header, Section section) {
+T* section_pointer(std::span<std::byte> file, const FileHeader& header, Section section) {
   return reinterpret_cast<T*>(file.data() + section_entry(header, section).offset);
 }
 
@@ -67,23 +67,43 @@ void check_subwords(const SubwordVectors& subwords, std::uint32_t dims) {
   }
 }
 
+// The layout of the file for this source (checked).
+FileHeader plan(const WordVectors& source, const BuildOptions& options) {
+  check_source(source);
+  std::uint64_t strings_length = 0;
+  for (const std::string& word : source.words) strings_length += word.size();
+  const auto vocab = static_cast<std::uint32_t>(source.words.size());
+  const std::uint32_t hash_slots = std::bit_ceil(2 * vocab);  // load factor <= 0.5
+  if (options.subwords != nullptr) check_subwords(*options.subwords, source.dims);
+  FileHeader header = plan_layout(source.dims, vocab, strings_length, hash_slots,
+                                  options.subwords != nullptr ? options.subwords->buckets : 0);
+  header.sif_a = options.sif_a;
+  header.reference_sentence_length = options.reference_sentence_length;
+  return header;
+}
+
 }  // namespace
 
 std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions& options) {
-  check_source(source);
+  std::vector<std::byte> file(model_file_size(source, options));
+  build_model_into(source, options, file);
+  return file;
+}
+
+std::size_t model_file_size(const WordVectors& source, const BuildOptions& options) {
+  return plan(source, options).file_size;
+}
+
+void build_model_into(const WordVectors& source, const BuildOptions& options,
+                      std::span<std::byte> file) {
+  FileHeader header = plan(source, options);
+  if (file.size() != header.file_size)
+    throw Error(ErrorCode::kInvalidParameter, "model image buffer of the wrong size");
+  std::fill(file.begin(), file.end(), std::byte{0});
   const auto vocab = static_cast<std::uint32_t>(source.words.size());
   const std::uint32_t dims = source.dims;
-  std::uint64_t strings_length = 0;
-  for (const std::string& word : source.words) strings_length += word.size();
-  const std::uint32_t hash_slots = std::bit_ceil(2 * vocab);  // load factor <= 0.5
-
+  const std::uint32_t hash_slots = std::bit_ceil(2 * vocab);
   const SubwordVectors* subwords = options.subwords;
-  if (subwords != nullptr) check_subwords(*subwords, dims);
-  FileHeader header = plan_layout(dims, vocab, strings_length, hash_slots,
-                                  subwords != nullptr ? subwords->buckets : 0);
-  header.sif_a = options.sif_a;
-  header.reference_sentence_length = options.reference_sentence_length;
-  std::vector<std::byte> file(header.file_size, std::byte{0});
 
   auto* offsets = section_pointer<std::uint32_t>(file, header, Section::kStringOffsets);
   auto* strings = section_pointer<char>(file, header, Section::kStrings);
@@ -150,7 +170,6 @@ std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions
   }
   header.header_checksum = compute_header_checksum(header);
   std::memcpy(file.data(), &header, sizeof header);
-  return file;
 }
 
 void write_file_atomically(const std::string& path, std::span<const std::byte> bytes) {

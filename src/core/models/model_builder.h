@@ -24,6 +24,11 @@ struct BuildOptions {
 // Throws kDataException for duplicate, empty or non-UTF-8 words and non-finite values,
 // kInvalidParameter for inconsistent sizes, kProgramLimit beyond the format's limits.
 std::vector<std::byte> build_model(const WordVectors& source, const BuildOptions& options = {});
+// The same image written into a buffer the caller owns (for example a bytea's data, so that the
+// image is never held twice): model_file_size() bytes, checked.
+std::size_t model_file_size(const WordVectors& source, const BuildOptions& options = {});
+void build_model_into(const WordVectors& source, const BuildOptions& options,
+                      std::span<std::byte> file);
 
 // Writes bytes to path through a temporary file in the same directory and rename(), so that
 // readers never see a partial file. Throws Error(kIoError).

@@ -26,6 +26,15 @@ bool embed_text(const Model& model, std::string_view text, std::span<float> out,
     for (std::uint32_t i = 0; i < dims; ++i) sum[i] += scale * static_cast<double>(row[i]);
     ++counts.known_tokens;
   };
+  // A model trained with subwords gives an unknown word its n-gram vector, as word_vector()
+  // does, weighted as the rarest vocabulary word (an unseen word is rarer still).
+  std::vector<float> ngram_vector(model.has_subwords() ? dims : 0);
+  const auto add_subwords = [&](std::string_view word) {
+    if (!model.has_subwords() || !model.subword_vector(word, ngram_vector.data())) return;
+    const double scale = model.sif_weight(model.vocab_size() - 1);
+    for (std::uint32_t i = 0; i < dims; ++i) sum[i] += scale * ngram_vector[i];
+    ++counts.subword_tokens;
+  };
 
   // A word is looked up as written, then lower-cased: a lower-case vocabulary (GloVe) finds
   // the lower-cased form, a case-sensitive one the exact form first.
@@ -50,12 +59,18 @@ bool embed_text(const Model& model, std::string_view text, std::span<float> out,
       std::string_view original_part;
       while (text::next_hyphen_part(token.text, &pos, &part) &&
              text::next_hyphen_part(token.original, &original_pos, &original_part)) {
-        if (const auto part_id = find(original_part, part)) add(*part_id);
+        if (const auto part_id = find(original_part, part)) {
+          add(*part_id);
+        } else {
+          add_subwords(part);
+        }
       }
+    } else if (!token.cut) {
+      add_subwords(token.text);
     }
   }
   if (stats != nullptr) *stats = counts;
-  if (counts.known_tokens == 0) return false;
+  if (counts.known_tokens + counts.subword_tokens == 0) return false;
 
   const std::span<const float> common = model.common_component();
   double projection = 0.0;

@@ -13,8 +13,9 @@
 namespace embedding::models {
 
 struct EmbedStats {
-  std::size_t tokens = 0;        // tokens produced by the tokeniser
-  std::size_t known_tokens = 0;  // tokens (or hyphen parts) found in the vocabulary
+  std::size_t tokens = 0;          // tokens produced by the tokeniser
+  std::size_t known_tokens = 0;    // tokens (or hyphen parts) found in the vocabulary
+  std::size_t subword_tokens = 0;  // others given their n-gram vector (models with subwords)
 };
 
 // Sentence vector (Arora et al. 2017, "SIF"):
@@ -25,7 +26,9 @@ struct EmbedStats {
 // confidently GloVe places a word, and the paper's results are for raw vectors. The 1/|text|
 // factor of the paper is left out because the final normalisation cancels it.
 // Tokens come from text::Tokenizer; a hyphenated token missing from the vocabulary contributes
-// its parts instead ("blue-green" -> "blue", "green"); unknown tokens are skipped.
+// its parts instead ("blue-green" -> "blue", "green"); unknown tokens are skipped, but for a
+// model trained with subwords, which gives them the mean of their n-gram vectors (as
+// word_vector() does), weighted as its rarest word.
 // Returns false, leaving out unspecified, when no token is known (or the result is the zero
 // vector); the SQL layer turns that into NULL. out.size() must equal model.dims(). A result that
 // is not finite (only an unverified, corrupt model gives one) throws Error(kDataException).

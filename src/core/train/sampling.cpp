@@ -8,30 +8,47 @@
 
 namespace embedding::train {
 
-NegativeTable::NegativeTable(const std::vector<std::uint64_t>& counts, std::size_t size) {
-  if (counts.empty() || size < counts.size())
-    throw Error(ErrorCode::kInvalidParameter, "negative table smaller than the vocabulary");
+NegativeTable::NegativeTable(const std::vector<std::uint64_t>& counts, double power) {
+  if (counts.empty() || counts.size() > 0xFFFFFFFFu)
+    throw Error(ErrorCode::kInvalidParameter, "negative table over an empty vocabulary");
+  const std::size_t n = counts.size();
+  std::vector<double> scaled(n);
   double total = 0.0;
-  for (const std::uint64_t c : counts) total += std::pow(static_cast<double>(c), 0.75);
-  table_.reserve(size);
-  // Word w takes the slots up to its cumulative share; at least one each, so rounding never
-  // starves a rare word. The last word takes what is left.
-  const std::size_t budget = size - counts.size();
-  double cumulative = 0.0;
-  for (std::uint32_t w = 0; w < counts.size(); ++w) {
-    cumulative += std::pow(static_cast<double>(counts[w]), 0.75) / total;
-    const auto end = std::min<std::size_t>(
-        size, static_cast<std::size_t>(std::llround(cumulative * budget)) + w + 1);
-    do {
-      table_.push_back(w);
-    } while (table_.size() < end);
+  for (std::size_t w = 0; w < n; ++w)
+    total += scaled[w] = std::pow(static_cast<double>(counts[w]), power);
+  // Vose's construction: scaled to mean 1, small slots take the rest of their mass from a large
+  // word, which then shrinks by that much.
+  std::vector<std::uint32_t> small, large;
+  for (std::size_t w = 0; w < n; ++w) {
+    scaled[w] *= static_cast<double>(n) / total;
+    (scaled[w] < 1.0 ? small : large).push_back(static_cast<std::uint32_t>(w));
   }
-  while (table_.size() < size) table_.push_back(static_cast<std::uint32_t>(counts.size() - 1));
+  slots_.assign(n, Slot{0xFFFFFFFFu, 0});
+  for (std::size_t w = 0; w < n; ++w) slots_[w].alias = static_cast<std::uint32_t>(w);
+  while (!small.empty() && !large.empty()) {
+    const std::uint32_t s = small.back(), l = large.back();
+    small.pop_back();
+    slots_[s].threshold =
+        static_cast<std::uint32_t>(std::min(scaled[s] * 4294967296.0, 4294967295.0));
+    slots_[s].alias = l;
+    scaled[l] -= 1.0 - scaled[s];
+    if (scaled[l] < 1.0) {
+      large.pop_back();
+      small.push_back(l);
+    }
+  }
+  // What is left is 1 up to rounding: those slots keep their word always (threshold 2^32 - 1).
 }
 
-std::size_t negative_table_size(std::size_t vocab_size) {
-  return std::max(vocab_size,
-                  std::clamp<std::size_t>(vocab_size * 100, std::size_t{1} << 16, 10000000));
+double NegativeTable::probability(std::uint32_t w) const {
+  double p = 0.0;
+  for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+    const Slot& slot = slots_[i];
+    const double keep = slot.threshold == 0xFFFFFFFFu ? 1.0 : slot.threshold / 4294967296.0;
+    if (i == w) p += keep;
+    if (slot.alias == w && slot.alias != i) p += 1.0 - keep;
+  }
+  return p / static_cast<double>(slots_.size());
 }
 
 std::vector<std::uint32_t> keep_thresholds(const std::vector<std::uint64_t>& counts,

@@ -34,22 +34,29 @@ class Rng {
   std::uint64_t state_;
 };
 
-// Word ids laid out so that a uniform slot is word w with probability count(w)^0.75 / sum.
-// Every word with a count gets at least one slot.
+// Draws word w with probability count(w)^power / sum (word2vec's unigram^0.75) by Walker's
+// alias method: one 8-byte slot a word, so the table mostly stays in cache where word2vec's
+// 1e8-slot table costs a cache miss a draw. Slot w gives w below its threshold, else its alias.
 class NegativeTable {
  public:
-  NegativeTable(const std::vector<std::uint64_t>& counts, std::size_t size);
+  explicit NegativeTable(const std::vector<std::uint64_t>& counts, double power = 0.75);
   std::uint32_t draw(Rng& rng) const {
-    return table_[rng.below(static_cast<std::uint32_t>(table_.size()))];
+    // The high half of r * n picks the slot; the low half is uniform within it: the coin.
+    const std::uint64_t r = std::uint64_t{rng.next()} * slots_.size();
+    const auto w = static_cast<std::uint32_t>(r >> 32);
+    return static_cast<std::uint32_t>(r) < slots_[w].threshold ? w : slots_[w].alias;
   }
-  const std::vector<std::uint32_t>& slots() const { return table_; }
+  // The probability of drawing w, from the table (for tests).
+  double probability(std::uint32_t w) const;
+  std::size_t size() const { return slots_.size(); }
 
  private:
-  std::vector<std::uint32_t> table_;
+  struct Slot {
+    std::uint32_t threshold;  // of 2^32: the slot's own word below it
+    std::uint32_t alias;
+  };
+  std::vector<Slot> slots_;
 };
-
-// The table size used for a vocabulary: enough slots per word for its share, at most 1e7.
-std::size_t negative_table_size(std::size_t vocab_size);
 
 // word2vec's subsampling: word w is kept with probability (sqrt(f/t) + 1) * t/f, f = count/total,
 // t = sample (1 for f <= t). Returned as thresholds against Rng::next() (0xFFFFFFFF = always);

@@ -13,6 +13,7 @@
 #include "core/common/interrupt.h"
 #include "core/common/threads.h"
 #include "core/models/model_format.h"
+#include "core/train/huge_buffer.h"
 #include "core/train/sampling.h"
 #include "core/train/update.h"
 
@@ -28,8 +29,8 @@ struct Shared {
   const TrainOptions& options;
   std::uint32_t vocab, dims, buckets;
   float learning_rate;
-  std::vector<float> input;                                  // (vocab + buckets) x dims
-  std::vector<float> output;                                 // vocab x dims
+  HugeBuffer input;                                          // (vocab + buckets) x dims
+  HugeBuffer output;                                         // vocab x dims
   std::vector<std::uint32_t> subword_offsets, subword_rows;  // CSR: word -> its input rows
   NegativeTable negatives;
   std::vector<std::uint32_t> keep;
@@ -77,7 +78,16 @@ class Worker {
     unreported_ += end - begin;
     if (unreported_ >= kReportWords) flush();
     const std::uint32_t window = s_.options.window;
+    // Without subwords (and for CBOW) the negatives of the whole chunk are drawn first (the
+    // table lookups overlap), and while position i trains the rows of i + 1 are prefetched.
+    const bool ahead = s_.buckets == 0 || s_.options.method == Method::kCbow;
+    if (ahead) draw_chunk_negatives();
     for (std::size_t i = 0; i < words_.size(); ++i) {
+      if (ahead) {
+        negatives_.assign(chunk_negatives_.begin() + i * s_.options.negative,
+                          chunk_negatives_.begin() + (i + 1) * s_.options.negative);
+        if (i + 1 < words_.size()) prefetch_position(i + 1, window);
+      }
       const std::uint32_t reach = window - rng_.below(window);  // 1..window
       const std::size_t from = i >= reach ? i - reach : 0;
       const std::size_t to = std::min(words_.size(), i + reach + 1);
@@ -92,12 +102,38 @@ class Worker {
   }
 
   // Draws the negatives of one update (never the true word).
-  void draw_negatives(std::uint32_t target) {
-    negatives_.clear();
+  void draw_negatives(std::uint32_t target, std::vector<std::uint32_t>* into) {
+    into->clear();
     for (std::uint32_t k = 0; k < s_.options.negative; ++k) {
       const std::uint32_t w = s_.negatives.draw(rng_);
-      if (w != target) negatives_.push_back(w);
+      if (w != target) into->push_back(w);
     }
+  }
+
+  void prefetch_row(const float* row) {
+    const auto* bytes = reinterpret_cast<const char*>(row);
+    for (std::size_t at = 0; at < s_.dims * sizeof(float); at += 64) __builtin_prefetch(bytes + at);
+  }
+
+  // negative draws for every position of words_, kNone where a draw hit the position's word.
+  static constexpr std::uint32_t kNone = 0xFFFFFFFFu;
+  void draw_chunk_negatives() {
+    const std::uint32_t k = s_.options.negative;
+    chunk_negatives_.resize(words_.size() * k);
+    for (std::size_t i = 0; i < words_.size(); ++i)
+      for (std::uint32_t j = 0; j < k; ++j) {
+        const std::uint32_t w = s_.negatives.draw(rng_);
+        chunk_negatives_[i * k + j] = w == words_[i] ? kNone : w;
+      }
+  }
+
+  // Prefetches the output rows position i will touch and the input row entering the window.
+  void prefetch_position(std::size_t i, std::uint32_t window) {
+    prefetch_row(out_row(words_[i]));
+    const std::uint32_t k = s_.options.negative;
+    for (std::size_t j = i * k; j < (i + 1) * k; ++j)
+      if (chunk_negatives_[j] != kNone) prefetch_row(out_row(chunk_negatives_[j]));
+    if (i + window < words_.size()) prefetch_row(in_row(words_[i + window]));
   }
 
   float* out_row(std::uint32_t w) { return s_.output.data() + std::size_t{w} * s_.dims; }
@@ -109,15 +145,15 @@ class Worker {
     loss_ += negative_sampling_step(s_.kernels, s_.sigmoid, hidden, out_row(target), grad_.data(),
                                     true, rate_, n);
     for (const std::uint32_t w : negatives_)
-      loss_ += negative_sampling_step(s_.kernels, s_.sigmoid, hidden, out_row(w), grad_.data(),
-                                      false, rate_, n);
+      if (w != kNone)
+        loss_ += negative_sampling_step(s_.kernels, s_.sigmoid, hidden, out_row(w), grad_.data(),
+                                        false, rate_, n);
     ++pairs_;
   }
 
   // word2vec direction: each context word's row against the centre word and shared negatives.
   void skipgram_shared(std::size_t i, std::size_t from, std::size_t to) {
     const std::uint32_t centre = words_[i];
-    draw_negatives(centre);
     for (std::size_t j = from; j < to; ++j) {
       if (j == i) continue;
       float* row = in_row(words_[j]);
@@ -161,7 +197,7 @@ class Worker {
     std::fill(grad_.begin(), grad_.end(), 0.0f);
     for (std::size_t j = from; j < to; ++j) {
       if (j == i) continue;
-      draw_negatives(words_[j]);
+      draw_negatives(words_[j], &negatives_);
       outputs(hidden_.data(), words_[j]);
     }
     scatter_grad();
@@ -170,7 +206,6 @@ class Worker {
   void cbow(std::size_t i, std::size_t from, std::size_t to) {
     if (gather(from, to, i) == 0) return;
     std::fill(grad_.begin(), grad_.end(), 0.0f);
-    draw_negatives(words_[i]);
     outputs(hidden_.data(), words_[i]);
     scatter_grad();
   }
@@ -187,7 +222,7 @@ class Worker {
   Shared& s_;
   Rng rng_;
   std::vector<float> hidden_, grad_;
-  std::vector<std::uint32_t> words_, negatives_, rows_;
+  std::vector<std::uint32_t> words_, negatives_, chunk_negatives_, rows_;
   float rate_;
   std::uint64_t unreported_ = 0, pairs_ = 0;
   double loss_ = 0.0;
@@ -217,9 +252,10 @@ std::size_t training_memory_bytes(const Corpus& corpus, const TrainOptions& opti
   const std::size_t vocab = corpus.words.size();
   const std::size_t buckets =
       options.subwords ? (options.buckets ? options.buckets : subword_buckets_for(vocab)) : 0;
-  // input, output and result matrices, then the model file image and its copy in a bytea
-  std::size_t bytes = (5 * vocab + 4 * buckets) * std::size_t{options.dims} * sizeof(float);
-  bytes += negative_table_size(vocab) * sizeof(std::uint32_t) + vocab * 8;
+  // At the end of training: input, output and the result (word and n-gram rows). Storing it
+  // then holds at most the image and the row written from it (train_model frees the result).
+  std::size_t bytes = (3 * vocab + 2 * buckets) * std::size_t{options.dims} * sizeof(float);
+  bytes += vocab * (12 + 8);  // negative and subsampling tables
   if (options.subwords) bytes += vocab * 32 * sizeof(std::uint32_t);  // about 30 n-grams a word
   return bytes;
 }
@@ -255,7 +291,9 @@ TrainResult train(const Corpus& corpus, const TrainOptions& options,
            {},
            {},
            {},
-           NegativeTable(corpus.counts, negative_table_size(vocab)),
+           NegativeTable(corpus.counts, options.negative_power > 0.0      ? options.negative_power
+                                        : options.method == Method::kCbow ? 0.5
+                                                                          : 0.75),
            keep_thresholds(corpus.counts, options.sample),
            SigmoidTable(),
            update_kernels(),
@@ -263,9 +301,9 @@ TrainResult train(const Corpus& corpus, const TrainOptions& options,
   s.total_words = std::uint64_t{options.epochs} * corpus.tokens.size();
 
   Rng init(options.seed ^ 0x5eedull);
-  s.input.resize((std::size_t{vocab} + buckets) * dims);
+  s.input = HugeBuffer((std::size_t{vocab} + buckets) * dims);
   for (float& x : s.input) x = (init.uniform() - 0.5f) / static_cast<float>(dims);
-  s.output.assign(std::size_t{vocab} * dims, 0.0f);
+  s.output = HugeBuffer(std::size_t{vocab} * dims);  // zeros
   if (buckets > 0) {
     s.subword_offsets.reserve(vocab + 1);
     std::vector<std::uint32_t> ngrams;

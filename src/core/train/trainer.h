@@ -23,8 +23,11 @@ struct TrainOptions {
   std::uint32_t epochs = 5;
   bool subwords = false;
   std::uint32_t min_n = 3, max_n = 6;
-  std::uint32_t buckets = 0;   // 0: subword_buckets_for(vocabulary size)
-  double sample = 1e-3;        // subsampling threshold t (0: off)
+  std::uint32_t buckets = 0;  // 0: subword_buckets_for(vocabulary size)
+  double sample = 1e-3;       // subsampling threshold t (0: off)
+  // Negatives are drawn by count^power; 0: 0.5 for CBOW (fastText's table: rarer negatives, a
+  // better SimLex on the bench corpus), 0.75 for skip-gram (word2vec's).
+  double negative_power = 0.0;
   double learning_rate = 0.0;  // 0: 0.025 for skip-gram, 0.05 for CBOW (word2vec's)
   std::uint64_t seed = 1;
   int threads = 1;  // worker threads; the caller's thread only waits and reports
