@@ -47,14 +47,18 @@ void read_centers(Relation index, Centers& out) {
   }
 }
 
-void set_insert_page(Relation index, const MetaPage& meta, int list, BlockNumber block) {
+void set_insert_page(Relation index, const MetaPage& meta, int list, BlockNumber block,
+                     bool codes) {
   Buffer cbuf = ReadBuffer(index, center_block(meta, list));
   LockBuffer(cbuf, BUFFER_LOCK_EXCLUSIVE);
   GenericXLogState* state = GenericXLogStart(index);
   Page cpage = GenericXLogRegisterBuffer(state, cbuf, 0);
-  reinterpret_cast<CenterTuple*>(
-      PageGetItem(cpage, PageGetItemId(cpage, center_offset(meta, list))))
-      ->last = block;
+  auto* center = reinterpret_cast<CenterTuple*>(
+      PageGetItem(cpage, PageGetItemId(cpage, center_offset(meta, list))));
+  if (codes)
+    code_chain(meta, center)->last = block;
+  else
+    center->last = block;
   GenericXLogFinish(state);
   UnlockReleaseBuffer(cbuf);
 }

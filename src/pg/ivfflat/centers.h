@@ -21,14 +21,16 @@ struct Centers {
   std::vector<BlockNumber> first;
   std::vector<BlockNumber> last;
   std::vector<BlockNumber> code_first;  // quantised indexes: each list's first code page
-  std::vector<BlockNumber> code_last;   // and its last as the center last said
+  std::vector<BlockNumber> code_last;   // and its code insert page as the center last said
   std::size_t words = 0;
   const void* vector(int list) const { return vectors.data() + list * words; }
 };
 // Reads them (each center page under its share lock). `out` must outlive any PostgreSQL error:
 // the caller owns it in a memory context (new_owned).
 void read_centers(Relation index, Centers& out);
-// Moves the insert page of `list` (its center's `last`) to `block` (generic WAL).
-void set_insert_page(Relation index, const MetaPage& meta, int list, BlockNumber block);
+// Moves the insert page of `list` (its center's `last`; with `codes`, its code chain's `last`,
+// where code inserts start looking for room) to `block` (generic WAL).
+void set_insert_page(Relation index, const MetaPage& meta, int list, BlockNumber block,
+                     bool codes = false);
 
 }  // namespace embedding::pg::ivfflat

@@ -102,36 +102,40 @@ void put_code(const MetaPage& meta, CodeBlockTuple* tuple, int row, const ItemPo
   tuple->count = static_cast<uint16>(row + 1);
 }
 
-// Appends a row's code to `list`'s code chain: into its last code block when that has room,
-// else a new block on the chain's last page, else on a new page linked after it (the center's
-// chain then ends there). From `block` (the chain's end as last read) on along the chain.
+// The first code block of `page` with a free row (InvalidOffsetNumber: none).
+OffsetNumber open_block(Page page, Size size) {
+  const OffsetNumber max = PageGetMaxOffsetNumber(page);
+  for (OffsetNumber off = FirstOffsetNumber; off <= max; ++off) {
+    ItemId item = PageGetItemId(page, off);
+    if (ItemIdIsNormal(item) && ItemIdGetLength(item) >= size &&
+        reinterpret_cast<CodeBlockTuple*>(PageGetItem(page, item))->count < kCodeRows)
+      return off;
+  }
+  return InvalidOffsetNumber;
+}
+
+// Appends a row's code to `list`'s code chain: into the first code block with a free row (VACUUM
+// leaves them), else a new block, on the first page with room from `block` (the chain's insert
+// page as last read) on; at the chain's end a new page is linked (the center's chain then ends
+// there). Full pages passed on the way: the next insert starts where this one went.
 void append_code(Relation index, const MetaPage& meta, int list, BlockNumber block,
                  const ItemPointerData& entry, const ItemPointerData& heap, const uint8* slot) {
   const Size size = code_block_size(meta);
   auto* fresh = static_cast<CodeBlockTuple*>(palloc0(size));
   put_code(meta, fresh, 0, entry, heap, slot);
+  const BlockNumber start = block;
   Buffer buf = InvalidBuffer;
-  for (; block != InvalidBlockNumber;) {
+  while (block != InvalidBlockNumber) {
     buf = ReadBuffer(index, block);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-    const BlockNumber next = page_opaque(BufferGetPage(buf))->next;
-    if (next == InvalidBlockNumber) break;
-    UnlockReleaseBuffer(buf);
-    buf = InvalidBuffer;
-    block = next;
-  }
-  if (buf != InvalidBuffer) {
     Page page = BufferGetPage(buf);
-    const OffsetNumber max = PageGetMaxOffsetNumber(page);
-    ItemId last = max >= FirstOffsetNumber ? PageGetItemId(page, max) : nullptr;
-    const bool open = last != nullptr && ItemIdIsNormal(last) && ItemIdGetLength(last) >= size &&
-                      reinterpret_cast<CodeBlockTuple*>(PageGetItem(page, last))->count < kCodeRows;
-    if (open || PageGetFreeSpace(page) >= MAXALIGN(size)) {
+    const OffsetNumber open = open_block(page, size);
+    if (open != InvalidOffsetNumber || PageGetFreeSpace(page) >= MAXALIGN(size)) {
       GenericXLogState* state = GenericXLogStart(index);
       Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
-      if (open) {
+      if (open != InvalidOffsetNumber) {
         auto* tuple =
-            reinterpret_cast<CodeBlockTuple*>(PageGetItem(wpage, PageGetItemId(wpage, max)));
+            reinterpret_cast<CodeBlockTuple*>(PageGetItem(wpage, PageGetItemId(wpage, open)));
         put_code(meta, tuple, tuple->count, entry, heap, slot);
       } else {
         add_item(index, wpage, fresh, size);
@@ -139,8 +143,14 @@ void append_code(Relation index, const MetaPage& meta, int list, BlockNumber blo
       GenericXLogFinish(state);
       UnlockReleaseBuffer(buf);
       pfree(fresh);
+      if (block != start) set_insert_page(index, meta, list, block, true);
       return;
     }
+    const BlockNumber next = page_opaque(page)->next;
+    if (next == InvalidBlockNumber) break;  // the chain's full last page: kept locked
+    UnlockReleaseBuffer(buf);
+    buf = InvalidBuffer;
+    block = next;
   }
   // A new page linked after the full last page, then the center page: the same lock order as
   // append(). A list without codes yet: the center page first, to see whether another insert

@@ -60,7 +60,7 @@ struct CenterTuple {
 // while the list has no codes).
 struct CodeChain {
   BlockNumber first;
-  BlockNumber last;
+  BlockNumber last;  // where code inserts start looking for room (VACUUM moves it back)
 };
 
 // Up to kCodeRows rows of a list as codes around the list's center (a quant::SlotCodec a list),

@@ -48,6 +48,9 @@ BlockNumber vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, Blo
     Page wpage = GenericXLogRegisterBuffer(state, buf, 0);
     if (keep_offsets) {
       for (int i = ndead - 1; i >= 0; --i) PageIndexTupleDeleteNoCompact(wpage, dead[i]);
+      // The freed line pointers are reused by inserts (PageAddItem looks for them only with
+      // this hint): else each insert takes a new one and churn fills the page with unused ones.
+      if (PageGetMaxOffsetNumber(wpage) >= FirstOffsetNumber) PageSetHasFreeLinePointers(wpage);
     } else {
       PageIndexMultiDelete(wpage, dead, ndead);
     }
@@ -61,9 +64,10 @@ BlockNumber vacuum_page(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, Blo
 }
 
 // Removes the code rows of dead heap TIDs from one code page, each block compacted in place (its
-// live rows first, in their order); returns the page's next page.
+// live rows first, in their order); returns the page's next page. *room tells whether a code
+// now fits (a block with a free row, or space for a new block).
 BlockNumber vacuum_code_page(IndexVacuumInfo* info, const MetaPage& meta, BlockNumber block,
-                             IndexBulkDeleteCallback callback, void* callback_state) {
+                             IndexBulkDeleteCallback callback, void* callback_state, bool* room) {
   const Size size = code_block_size(meta);
   const quant::ListCodes layout = code_layout(meta);
   const std::size_t stride =
@@ -83,6 +87,7 @@ BlockNumber vacuum_code_page(IndexVacuumInfo* info, const MetaPage& meta, BlockN
     auto* tuple = reinterpret_cast<CodeBlockTuple*>(PageGetItem(page, item));
     bad = ItemIdGetLength(item) < size || tuple->count > kCodeRows;
     if (bad) break;
+    if (tuple->count < kCodeRows) *room = true;
     std::memset(fresh, 0, size);
     int kept = 0;
     for (int row = 0; row < tuple->count; ++row) {
@@ -93,6 +98,7 @@ BlockNumber vacuum_code_page(IndexVacuumInfo* info, const MetaPage& meta, BlockN
       layout.put(fresh->area, kept++, slot);
     }
     if (kept == tuple->count) continue;
+    *room = true;
     fresh->count = static_cast<uint16>(kept);
     if (state == nullptr) {
       state = GenericXLogStart(info->index);
@@ -101,6 +107,7 @@ BlockNumber vacuum_code_page(IndexVacuumInfo* info, const MetaPage& meta, BlockN
     std::memcpy(PageGetItem(wpage, PageGetItemId(wpage, off)), fresh, size);
   }
   if (state != nullptr) GenericXLogFinish(state);
+  if (PageGetFreeSpace(page) >= MAXALIGN(size)) *room = true;
   const BlockNumber next = page_opaque(page)->next;
   UnlockReleaseBuffer(buf);
   pfree(fresh);
@@ -121,12 +128,21 @@ void walk(IndexVacuumInfo* info, IndexBulkDeleteResult* stats, IndexBulkDeleteCa
   stats->num_index_tuples = 0;
   for (int list = 0; list < meta.lists; ++list) {
     // Code rows first: none is left pointing at an entry this pass frees (and a scan checks the
-    // heap TID of the entry it reads, should an insert reuse the slot).
-    if (quantized(meta) && callback != nullptr)
+    // heap TID of the entry it reads, should an insert reuse the slot). Then the chain's code
+    // inserts start at its first page with room, so that the freed rows are reused.
+    if (quantized(meta) && callback != nullptr) {
+      BlockNumber first_code_room = InvalidBlockNumber;
       for (BlockNumber block = centers->code_first[list]; block != InvalidBlockNumber;) {
         vacuum_delay_point();
-        block = vacuum_code_page(info, meta, block, callback, callback_state);
+        bool room = false;
+        const BlockNumber next =
+            vacuum_code_page(info, meta, block, callback, callback_state, &room);
+        if (room && first_code_room == InvalidBlockNumber) first_code_room = block;
+        block = next;
       }
+      if (first_code_room != InvalidBlockNumber && first_code_room != centers->code_last[list])
+        set_insert_page(info->index, meta, list, first_code_room, true);
+    }
     BlockNumber first_room = InvalidBlockNumber;
     for (BlockNumber block = centers->first[list]; block != InvalidBlockNumber;) {
       vacuum_delay_point();
