@@ -109,6 +109,8 @@ void read_list(Relation index, ScanState& s, const embedding::VectorDistance& di
 // Puts the rows of `list`'s code blocks into s.heap with lower bounds of their distances.
 void read_codes(Relation index, ScanState& s, int list) {
   const MetaPage& meta = s.centers.meta;
+  // No codes: no codec to build (its rotation costs as much as reading a page of codes).
+  if (s.centers.code_first[list] == InvalidBlockNumber) return;
   s.codec = list_codec(meta, s.centers.vector(list));
   s.estimator.prepare(*s.codec, s.query_floats.data(), static_cast<float>(gucs.quantized_epsilon));
   const Size size = code_block_size(meta);
