@@ -1,9 +1,9 @@
-// ivf_codes_tool: what a RaBitQ IVF (issue 23's third layout) would read, in process: k-means lists,
-// each row coded around its list's centre (1, 2 or 4 bits a coordinate, one code per row on dense
-// code pages), a query ranks the centres, estimates every code of the `probes` nearest lists, then
-// re-ranks by lower bound (epsilon 1.9) until the next bound cannot beat the 10th exact distance.
-// Page model: the probed lists' code pages (8,000 bytes of codes each) and one page a re-ranked row
-// (its full vector). Cosine via unit vectors and squared L2.
+// ivf_codes_tool: what a RaBitQ IVF (issue 23's third layout) would read, in process: k-means
+// lists, each row coded around its list's centre (1, 2 or 4 bits a coordinate, one code per row on
+// dense code pages), a query ranks the centres, estimates every code of the `probes` nearest lists,
+// then re-ranks by lower bound (epsilon 1.9) until the next bound cannot beat the 10th exact
+// distance. Page model: the probed lists' code pages (8,000 bytes of codes each) and one page a
+// re-ranked row (its full vector). Cosine via unit vectors and squared L2.
 //   ivf_codes_tool [--data glove100.bin | --npy FILE] [--rows N|all] [--queries 300]
 //                  [--lists 1000] [--bits 1,4] [--probes 10,20,40,80]
 #include <algorithm>
