@@ -11,7 +11,7 @@ new_cluster analysis_cancel $P "maintenance_work_mem = 1GB"
 q $P "CREATE EXTENSION embedding"
 q $P "$RANDOM_VECTOR_SQL"
 # Random rows: a flat spectrum keeps the PCA eigensolver iterating, and k-means keeps moving.
-q $P "CREATE TABLE pts AS SELECT i, rv(512) AS v FROM generate_series(1, 16000) i"
+q $P "CREATE TABLE pts AS SELECT i, rv(512) AS v FROM generate_series(1, 48000) i"
 
 # run_and_cancel NAME SQL NOTICE: runs SQL, waits for a NOTICE matching NOTICE, cancels it.
 run_and_cancel() {
