@@ -111,7 +111,8 @@ std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::ve
   const quant::SlotCodec& codec = codecs.of(index, meta);
   const std::size_t stride = meta.code_stride;
   const std::size_t capacity = 2u * meta.m;
-  std::vector<uint8> stored(capacity * stride), computed(stride), area(list_codes(meta).bytes());
+  const quant::ListCodes layout = list_codes(meta);
+  std::vector<uint8> stored(capacity * stride), computed(stride), area(layout.bytes());
   std::vector<NodeId> ids(capacity);
   std::vector<uint32> vector(kMaxVectorBytes / sizeof(uint32));
   const auto format = static_cast<embedding::hnsw::Format>(meta.format);
@@ -127,7 +128,6 @@ std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::ve
         count = std::min<std::size_t>(t->counts[0], capacity);
         const ItemPointerData* tids = neighbor_ids(t, 0);
         for (std::size_t k = 0; k < count; ++k) ids[k] = to_node(tids[k]);
-        const quant::ListCodes layout = list_codes(meta);
         for (std::size_t k = 0; k < count; ++k)
           layout.get(neighbor_slots(t), k, stored.data() + k * stride);
       });
@@ -144,8 +144,8 @@ std::size_t check_list_codes(Relation index, const MetaPage& meta, const std::ve
       if (!found) continue;  // the structural checks report missing elements
       encode_slot(codec, format, vector.data(), computed.data());
       // As a list stores it (the scale as a half).
-      put_list_codes(meta, area.data(), computed.data(), 1);
-      list_codes(meta).get(area.data(), 0, computed.data());
+      layout.put(area.data(), 0, computed.data());
+      layout.get(area.data(), 0, computed.data());
       if (!same_code(stored.data() + k * stride, computed.data(), codec.code_bytes()))
         throw Error(ErrorCode::kCorruptData, "hnsw index is corrupt: neighbour list " +
                                                  node_text(list) + " holds a code of " +

@@ -335,6 +335,7 @@ bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::
   }
   NodeId kept[2 * embedding::hnsw::kMaxM];
   std::size_t kept_count = 0;
+  const quant::ListCodes layout = list_codes(meta_);
   for (std::size_t i = 0; i < count; ++i) {
     if (stride != 0) {
       uint8* slot = slots + kept_count * stride;
@@ -342,7 +343,7 @@ bool PageGraph::write_neighbors(NodeId node, int level, const NodeId* ids, std::
       if (known) std::memcpy(slot, fresh + i * stride, stride);
       for (std::size_t j = 0; !known && j < now_count; ++j)
         if (to_node(now[j]) == ids[i]) {
-          list_codes(meta_).get(neighbor_slots(current), j, slot);
+          layout.get(neighbor_slots(current), j, slot);
           known = true;
         }
       if (!known) continue;  // only when a forced write lost the race
